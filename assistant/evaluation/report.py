@@ -1,0 +1,139 @@
+"""The Markdown report of a run and its matplotlib charts (Agg backend, PNG, linked relatively)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+# Metrics in [0, 1] shown in the bar chart and the table, in this order.
+RATIO_METRICS = (
+    "accuracy",
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "answer_alias_accuracy",
+    "answer_f1",
+    "answer_em",
+    "citation_validity",
+    "citation_precision",
+    "abstention_precision",
+    "abstention_recall",
+    "abstention_f1",
+    "followup_accuracy",
+    "wrong_abstention_rate",
+)
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _md_cell(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plot_metrics(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k in RATIO_METRICS if summary["metrics"].get(k) is not None]
+    values = [summary["metrics"][k] for k in names]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2))
+    bars = ax.barh(names[::-1], values[::-1], color="#4C72B0")
+    for bar, value in zip(bars, values[::-1]):
+        ax.text(min(value + 0.01, 0.93), bar.get_y() + bar.get_height() / 2, f"{value:.2f}", va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_title(f"{summary.get('suite', '')}: metrics (config {summary.get('config_hash', '')[:12]})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_latency(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = sorted({s for r in rows for s in r["timings"]} - {"wall"})
+    per_stage = {s: [r["timings"][s] * 1000 for r in rows if s in r["timings"]] for s in stages}
+    totals = [r["timings"].get("total", r["timings"].get("wall", 0.0)) * 1000 for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.hist(totals, bins=min(30, max(5, len(totals) // 3)), color="#55A868")
+    ax1.set_xlabel("total latency per question (ms)")
+    ax1.set_ylabel("questions")
+    ax1.set_title("Latency distribution")
+    if per_stage:
+        ax2.boxplot([per_stage[s] for s in stages], orientation="horizontal", showfliers=True)
+        ax2.set_yticks(range(1, len(stages) + 1), stages)
+        ax2.set_xlabel("ms")
+        ax2.set_xscale("symlog", linthresh=1.0)
+    ax2.set_title("Latency per stage")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def render_markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, charts: bool = True, max_failures: int = 40) -> str:
+    metr = summary["metrics"]
+    lines = [
+        f"# Eval report: `{summary.get('suite')}`",
+        "",
+        f"{summary.get('description', '')}",
+        "",
+        f"- created: {summary.get('created_utc')}",
+        f"- config hash: `{summary.get('config_hash')}`  answerer: `{summary.get('answerer')}`",
+        f"- items: {summary.get('n_items')}  questions asked: {summary.get('n_questions')}  wall: {fmt(summary.get('wall_s'), 1)} s"
+        f" (indexing {fmt(summary.get('index', {}).get('seconds'), 1)} s)",
+        "",
+        "## Metrics",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {fmt(value)} |" for name, value in metr.items()]
+    if charts:
+        lines += ["", "![metrics](charts/metrics.png)"]
+    lines += ["", "## By category", "", "| category | questions | accuracy | hit@5 |", "|---|---|---|---|"]
+    for cat, values in summary.get("by_category", {}).items():
+        lines.append(f"| {cat} | {values['n']} | {fmt(values['accuracy'])} | {fmt(values['hit@5'])} |")
+    lines += ["", "## Latency (seconds)", "", "| stage | n | p50 | p95 | mean | max |", "|---|---|---|---|---|---|"]
+    for stage, v in summary.get("latency", {}).items():
+        lines.append(f"| {stage} | {v['n']} | {fmt(v['p50'], 4)} | {fmt(v['p95'], 4)} | {fmt(v['mean'], 4)} | {fmt(v['max'], 4)} |")
+    if charts:
+        lines += ["", "![latency](charts/latency.png)"]
+    failures = [r for r in rows if not r["metrics"]["pass"]]
+    lines += ["", f"## Failures ({len(failures)} of {len(rows)})", ""]
+    if failures:
+        lines += ["| key | category | question | expected | got |", "|---|---|---|---|---|"]
+        for r in failures[:max_failures]:
+            expected = " / ".join(r["gold_answers"]) if r["answerable"] else "(abstain)"
+            got = "(abstained)" if r["abstained"] else (r["error"] or r["answer"])
+            lines.append(f"| {r['key']} | {r['category']} | {_md_cell(r['question'])} | {_md_cell(expected, 80)} | {_md_cell(got)} |")
+        if len(failures) > max_failures:
+            lines.append(f"\n…and {len(failures) - max_failures} more in results.jsonl")
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, charts: bool = True) -> Path:
+    """Write report.md (and charts/*.png when `charts`) into out_dir; return the report's path."""
+    if charts:
+        chart_dir = out_dir / "charts"
+        chart_dir.mkdir(parents=True, exist_ok=True)
+        plot_metrics(summary, chart_dir / "metrics.png")
+        plot_latency(rows, chart_dir / "latency.png")
+    path = out_dir / "report.md"
+    path.write_text(render_markdown(rows, summary, charts=charts), encoding="utf-8")
+    return path

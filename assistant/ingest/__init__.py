@@ -1,0 +1,6 @@
+"""Corpus ingestion: read files or JSONL records into cleaned `Document`s, then chunk them."""
+
+from assistant.ingest.chunking import chunk_documents
+from assistant.ingest.loaders import LoadReport, load_corpus
+
+__all__ = ["LoadReport", "chunk_documents", "load_corpus"]

@@ -1,0 +1,112 @@
+"""Text cleaning: metadata headers out, web boilerplate out, whitespace tidied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+# The seed files open with " date YYYY-MM-DD " followed directly by the article text.
+_DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+_FRONT_MATTER = re.compile(r"^---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_FRONT_MATTER_FIELD = re.compile(r"^(\w+)\s*:\s*(.*?)\s*$", re.MULTILINE)
+
+# Whole lines that are navigation chrome rather than content (compared case-insensitively).
+_BOILERPLATE_LINES = {
+    "skip to content",
+    "skip to main content",
+    "skip to navigation",
+    "jump to content",
+    "toggle navigation",
+    "menu",
+    "search",
+    "share",
+    "share this article",
+    "print",
+    "subscribe",
+    "sign in",
+    "log in",
+    "advertisement",
+    "cookie settings",
+    "accept cookies",
+    "back to top",
+    "read more",
+}
+
+
+def parse_date(value: str) -> dt.date | None:
+    """ISO date (optionally with a time part) or None."""
+    match = re.match(r"\s*(\d{4}-\d{2}-\d{2})", value or "")
+    if not match:
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def split_date_header(text: str) -> tuple[dt.date | None, str]:
+    """Remove a leading ` date YYYY-MM-DD ` header; return (date, rest of text)."""
+    match = _DATE_HEADER.match(text)
+    if not match:
+        return None, text
+    return parse_date(match.group(1)), text[match.end():]
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Remove YAML-style `---` front matter (flat `key: value` lines only)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields = {k.lower(): v.strip().strip("\"'") for k, v in _FRONT_MATTER_FIELD.findall(match.group(1))}
+    return fields, text[match.end():]
+
+
+def is_boilerplate(line: str) -> bool:
+    return line.strip().lower().rstrip(".:!") in _BOILERPLATE_LINES
+
+
+# A line that is only a timestamp such as "17:00 14.06.2024" or "2024-06-14 17:00".
+_TIMESTAMP_LINE = re.compile(r"^\s*(\d{1,2}:\d{2}\s+\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}(\s+\d{1,2}:\d{2})?)\s*$")
+_TICKER_MIN_ENTRIES = 3
+
+
+def drop_news_ticker(lines: list[str]) -> list[str]:
+    """Remove runs of (timestamp line, headline line) pairs: a feed of unrelated headlines.
+
+    A run of at least three such pairs is a ticker; lone timestamp lines are dropped too,
+    since they carry no content of their own."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j + 1 < len(lines) and _TIMESTAMP_LINE.match(lines[j]) and lines[j + 1].strip() and not _TIMESTAMP_LINE.match(lines[j + 1]):
+            j += 2
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+        if (j - i) // 2 >= _TICKER_MIN_ENTRIES:
+            i = j
+            continue
+        if not _TIMESTAMP_LINE.match(lines[i]):
+            out.append(lines[i])
+        i += 1
+    return out
+
+
+def clean_text(text: str) -> str:
+    """Drop boilerplate lines and news tickers, normalise spaces, keep paragraph breaks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    kept = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n") if not is_boilerplate(line)]
+    cleaned = "\n".join(drop_news_ticker(kept))
+    return re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+
+
+def derive_title(text: str, fallback: str) -> str:
+    """First non-empty line, shortened to a sentence or 120 characters."""
+    lines = [line.strip().lstrip("#").strip() for line in text.split("\n")]
+    # Prefer a line that reads like a headline (4+ words) over a section label such as "Facts".
+    candidates = [line for line in lines if len(line.split()) >= 4] or [line for line in lines if len(line) >= 3]
+    for line in candidates[:1]:
+        if line:
+            sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
+            return sentence if len(sentence) <= 120 else sentence[:117].rstrip() + "..."
+    return fallback

@@ -1,0 +1,168 @@
+"""Read a corpus folder (.txt .md .html .pdf, recursively) or a JSONL file into Documents.
+
+Unreadable files are skipped with a warning naming the file; the rest still load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import CorpusSettings
+from assistant.errors import CorpusError, JsonlFormatError
+from assistant.ingest import cleaning
+from assistant.ingest.formats import FileUnreadable, read_html, read_pdf, read_text
+from assistant.types import Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadReport:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+
+    def skip(self, source: str, reason: str) -> None:
+        self.skipped.append((source, reason))
+        log.warning("skipped %s: %s", source, reason)
+
+
+def content_hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def make_document(source: str, raw_text: str, *, title: str | None = None, date_value: str | None = None) -> Document:
+    """Clean raw text and attach metadata: header date > front matter > given value."""
+    header_date, text = cleaning.split_date_header(raw_text)
+    front, text = cleaning.split_front_matter(text)
+    text = cleaning.clean_text(text)
+    date = header_date or cleaning.parse_date(front.get("date", "")) or cleaning.parse_date(date_value or "")
+    title = (front.get("title") or title or "").strip() or cleaning.derive_title(text, fallback=Path(source).stem)
+    return Document(
+        source=source,
+        title=title,
+        date=date,
+        text=text,
+        content_hash=content_hash(source, title, date.isoformat() if date else "", text),
+    )
+
+
+def _load_file(path: Path, source: str) -> Document:
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        page = read_html(path)
+        return make_document(source, page.text, title=page.title, date_value=page.date)
+    if suffix == ".pdf":
+        page = read_pdf(path)
+        return make_document(source, page.text, title=page.title, date_value=page.date)
+    return make_document(source, read_text(path))
+
+
+def load_folder(root: Path, settings: CorpusSettings) -> LoadReport:
+    report = LoadReport()
+    extensions = {ext.lower() for ext in settings.extensions}
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        source = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never documents
+        if path.suffix.lower() not in extensions:
+            continue
+        size = path.stat().st_size
+        if size > max_bytes:
+            report.skip(source, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
+            continue
+        try:
+            document = _load_file(path, source)
+        except FileUnreadable as exc:
+            report.skip(source, str(exc))
+            continue
+        if not document.text.strip():
+            report.skip(source, "no text left after cleaning")
+            continue
+        report.documents.append(document)
+    return report
+
+
+def load_files(paths: list[Path], settings: CorpusSettings, *, prefix: str = "") -> LoadReport:
+    """Load individual files; each becomes source '<prefix>/<file name>'. Bad files are skipped."""
+    report = LoadReport()
+    extensions = {ext.lower() for ext in settings.extensions}
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    for path in paths:
+        source = f"{prefix}/{path.name}" if prefix else path.name
+        if path.suffix.lower() not in extensions:
+            report.skip(source, f"unsupported file type {path.suffix or '(none)'}; use one of {' '.join(sorted(extensions))}")
+            continue
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            report.skip(source, f"cannot be read ({exc.strerror or exc})")
+            continue
+        if size > max_bytes:
+            report.skip(source, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit")
+            continue
+        try:
+            document = _load_file(path, source)
+        except FileUnreadable as exc:
+            report.skip(source, str(exc))
+            continue
+        if not document.text.strip():
+            report.skip(source, "no text left after cleaning")
+            continue
+        report.documents.append(document)
+    return report
+
+
+def load_jsonl(path: Path) -> LoadReport:
+    """One document per line: {"id", "title", "text"} (+ optional "date"). Bad lines fail with their line number."""
+    report = LoadReport()
+    seen: set[str] = set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path} is not UTF-8 text ({exc.reason}); JSONL corpora must be UTF-8") from exc
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise JsonlFormatError(str(path), line_no, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        if not isinstance(record, dict):
+            raise JsonlFormatError(str(path), line_no, 'expected an object like {"id": ..., "title": ..., "text": ...}')
+        missing = [key for key in ("id", "text") if not isinstance(record.get(key), str) or not record[key].strip()]
+        if missing:
+            raise JsonlFormatError(str(path), line_no, f"missing or empty string field(s): {', '.join(missing)}")
+        doc_id = record["id"].strip()
+        if doc_id in seen:
+            raise JsonlFormatError(str(path), line_no, f"duplicate id {doc_id!r}")
+        seen.add(doc_id)
+        title = record.get("title") if isinstance(record.get("title"), str) else None
+        report.documents.append(
+            make_document(doc_id, record["text"], title=(title or "").replace("_", " ") or None, date_value=record.get("date"))
+        )
+    return report
+
+
+def load_corpus(path: Path, settings: CorpusSettings) -> LoadReport:
+    """Load a folder or a .jsonl file. Raises CorpusError when there is nothing to index."""
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(f"corpus not found: {path} does not exist; pass --corpus PATH (a folder or a .jsonl file)")
+    if path.is_file():
+        if path.suffix.lower() != ".jsonl":
+            raise CorpusError(f"{path} is a file; a corpus is a folder of documents or a .jsonl file of {{id, title, text}} records")
+        report = load_jsonl(path)
+    else:
+        report = load_folder(path, settings)
+    if not report.documents:
+        kinds = " ".join(settings.extensions)
+        raise CorpusError(f"corpus {path} has no readable documents ({kinds}); add files or point --corpus elsewhere")
+    return report

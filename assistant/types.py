@@ -1,0 +1,87 @@
+"""The typed values that cross module boundaries. All immutable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Document(_Frozen):
+    """One source document after loading and cleaning."""
+
+    source: str = Field(description="Path relative to the corpus root, or the record id for JSONL input.")
+    title: str
+    date: dt.date | None = None
+    text: str
+    content_hash: str = Field(description="sha256 of the cleaned text and metadata; drives incremental indexing.")
+
+
+class Chunk(_Frozen):
+    """A piece of a document as stored in the index."""
+
+    chunk_id: str = Field(description="Stable id: '<source>#<index>:<content hash prefix>'.")
+    source: str
+    title: str
+    date: dt.date | None = None
+    index: int
+    text: str
+
+
+class Passage(_Frozen):
+    """A retrieved chunk with its scores."""
+
+    chunk_id: str
+    source: str
+    title: str
+    date: dt.date | None = None
+    text: str
+    score: float = Field(description="Final ranking score (higher is better).")
+    scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, rerank...")
+
+
+class Citation(_Frozen):
+    """One `[n]` marker in an answer, resolved to the passage and exact span it points at."""
+
+    n: int
+    source: str
+    title: str
+    date: dt.date | None = None
+    quote: str = Field(description="The exact cited span, verbatim from `passage`.")
+    passage: str
+    chunk_id: str
+    start: int = Field(-1, description="Character offset of `quote` in `passage` (-1 when the quote is not verbatim).")
+    end: int = -1
+    support: float | None = Field(None, description="Lexical support of the cited sentence by the passage (generative answers).")
+
+
+class Turn(_Frozen):
+    """One exchange of a conversation."""
+
+    question: str
+    answer: str
+    standalone_question: str | None = None
+
+
+class Answer(_Frozen):
+    """What `ask()` returns: the text, its evidence, and enough provenance to reproduce it."""
+
+    question: str
+    standalone_question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    abstained: bool = False
+    unsupported: tuple[str, ...] = Field((), description="Generated sentences that no cited passage supports (flagged).")
+    notes: tuple[str, ...] = Field((), description="Caveats shown with the answer, e.g. that sources disagree.")
+    answerer: str = "extractive"
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    config_hash: str = ""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
