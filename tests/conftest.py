@@ -1,0 +1,68 @@
+"""Shared fixtures: one real MiniLM embedder per test session, real Chroma stores in tmp dirs."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (applies the offline environment before the stack loads)
+from assistant.config import PROJECT_ROOT, Settings, load_settings
+from assistant.embedding import Embedder, make_embedder
+from assistant.engine import Assistant
+
+BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
+
+
+def unique_collection(prefix: str = "test") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def make_settings(store_dir: Path, *, corpus: Path | None = None, **sections: dict) -> Settings:
+    """Settings pointing at a private store folder and a unique collection."""
+    store = {"path": store_dir, "collection": unique_collection(), "chroma_url": None, **sections.pop("store", {})}
+    base = load_settings()
+    return base.with_(store=store, corpus={"path": corpus or BUNDLED_CORPUS, **sections.pop("corpus", {})}, **sections)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2, loaded once for the whole run."""
+    return make_embedder(load_settings().embedding)
+
+
+@pytest.fixture(scope="session")
+def bundled_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """An extractive Assistant over the bundled corpus, indexed once per test session (read-only use!)."""
+    settings = make_settings(tmp_path_factory.mktemp("bundled-store"))
+    engine = Assistant(settings, embedder=embedder)
+    engine.index()
+    return engine
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of the bundled corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, target)
+    yield target
+
+
+@pytest.fixture
+def engine_factory(tmp_path: Path, embedder: Embedder):
+    """Build Assistants on private stores: engine_factory(corpus=..., answer={...})."""
+
+    def build(**kwargs) -> Assistant:
+        return Assistant(make_settings(tmp_path / f"store-{uuid.uuid4().hex[:6]}", **kwargs), embedder=embedder)
+
+    return build
