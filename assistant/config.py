@@ -70,6 +70,7 @@ class RetrievalSettings(_Section):
     weight_bm25: float = Field(1.0, ge=0)
     weight_sentence_dense: float = Field(1.0, ge=0)
     weight_sentence_bm25: float = Field(1.0, ge=0)
+    weight_sentence_joint: float = Field(0.0, ge=0)
 
 
 class AnswerSettings(_Section):
@@ -79,6 +80,8 @@ class AnswerSettings(_Section):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     min_support: float = Field(0.5, ge=0, le=1, description="Lexical support a generated sentence needs from the passage it cites.")
     fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")
+    on_backend_error: Literal["fallback", "raise"] = Field(
+        "fallback", description="When the model is unreachable, times out or returns nothing: use `fallback`, or raise BackendError.")
 
 
 class LLMSettings(_Section):
@@ -91,6 +94,11 @@ class LLMSettings(_Section):
     temperature: float = Field(0.0, ge=0, le=2)
     n_ctx: int = Field(4096, ge=256)
     n_threads: int | None = Field(None, ge=1)
+    api: Literal["auto", "chat", "completions"] = Field(
+        "auto", description="Endpoint style: chat messages or a plain completion prompt (base models such as Gemma-3-270M). "
+        "'auto': chat for 'openai'; for 'llamacpp', chat only when the GGUF has a chat template.")
+    rewrite_followups: bool = Field(True, description="Let the model rewrite follow-ups into standalone questions (checked; deterministic rewrite otherwise).")
+    rewrite_max_tokens: int = Field(48, ge=8, le=512, description="Token limit of a model-written standalone question.")
 
 
 class UISettings(_Section):

@@ -65,16 +65,25 @@ class IndexView:
 
 
 def embed_with_progress(embedder: Embedder, texts: Sequence[str], label: str, show: bool) -> np.ndarray:
-    """Embed in batches under a progress bar that shows counts."""
+    """Embed in batches under a progress bar that shows counts. Texts are embedded longest first
+    across the whole list (not just within a batch), so a batch pads little; rows come back in
+    input order."""
     if not texts:
         return np.zeros((0, embedder.dimension), np.float32)
-    batch = 64
-    parts = []
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    batch = 128
+    out = np.zeros((len(texts), embedder.dimension), np.float32)
     with tqdm(total=len(texts), desc=label, unit=" items", disable=not show, leave=False) as bar:
-        for start in range(0, len(texts), batch):
-            parts.append(embedder.embed_texts(texts[start:start + batch]))
-            bar.update(len(parts[-1]))
-    return np.vstack(parts)
+        for start in range(0, len(order), batch):
+            rows = order[start:start + batch]
+            out[rows] = embedder.embed_texts([texts[i] for i in rows])
+            bar.update(len(rows))
+    return out
+
+
+def build_passage_keyword_index(chunks: Sequence[Chunk]) -> KeywordIndex:
+    """Passage BM25 over each chunk's text."""
+    return KeywordIndex.build([c.chunk_id for c in chunks], [c.text for c in chunks])
 
 
 def build_index(settings: Settings, embedder: Embedder, store: ChromaStore, *, corpus: Path | None = None,
@@ -119,19 +128,21 @@ def apply_documents(settings: Settings, embedder: Embedder, store: ChromaStore, 
     store.delete_sources(report.changed + report.removed)
     to_embed = [documents[s] for s in report.added + report.changed]
     new_chunks = chunk_documents(to_embed, settings.chunking)
-    vectors = embed_with_progress(embedder, [c.text for c in new_chunks], "embedding chunks", show_progress)
-    store.add(new_chunks, vectors, {d.source: d.content_hash for d in to_embed})
-    report.chunks_embedded = len(new_chunks)
+    all_chunks = sorted(store.all_chunks() + new_chunks, key=lambda c: (c.source, c.index))
 
-    all_chunks = store.all_chunks()
-    keyword = KeywordIndex.build([c.chunk_id for c in all_chunks], [c.text for c in all_chunks])
-    keyword.save(sidecar / _PASSAGE_BM25_DIR)
+    # Only sentences are embedded; a new chunk's vector in Chroma is the mean of its sentences'.
     previous_sentences = None if rebuild else SentenceIndex.load(sidecar)
     sentences, report.sentences_embedded = update_sentence_index(
         previous_sentences, all_chunks,
         lambda texts: embed_with_progress(embedder, texts, "embedding sentences", show_progress),
         embedder.dimension,
     )
+    store.add(new_chunks, sentences.passage_vectors([c.chunk_id for c in new_chunks]),
+              {d.source: d.content_hash for d in to_embed})
+    report.chunks_embedded = len(new_chunks)
+
+    keyword = build_passage_keyword_index(all_chunks)
+    keyword.save(sidecar / _PASSAGE_BM25_DIR)
     sentences.save(sidecar)
 
     chunk_counts: dict[str, int] = {}

@@ -71,10 +71,17 @@ class KeywordIndex:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
+    def scores_for(self, query: str, positions: np.ndarray) -> np.ndarray:
+        """BM25 scores of the texts at some positions (in `ids` order)."""
+        return self.scores(query)[positions]
+
     def top(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        scores = self.scores(query)
+        return self.top_from_scores(self.scores(query), k, allowed)
+
+    def top_from_scores(self, scores: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """The k best (id, score) with a positive score, optionally only among `allowed` ids."""
         if allowed is not None:
-            mask = np.array([doc_id in allowed for doc_id in self.ids], dtype=bool)
+            mask = np.fromiter((doc_id in allowed for doc_id in self.ids), dtype=bool, count=len(self.ids))
             scores = np.where(mask, scores, 0.0)
         k = min(k, len(self.ids))
         if k == 0:

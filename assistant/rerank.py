@@ -3,6 +3,7 @@ using the sentence vectors and sentence BM25 computed at index time."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -26,41 +27,62 @@ def _max_normalise(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
+# The reranking features, in the order of `SentenceReranker.features` columns.
+FEATURES = ("dense", "bm25", "sentence_dense", "sentence_bm25", "sentence_joint")
+
+
+def feature_weights(settings: RetrievalSettings) -> np.ndarray:
+    return np.array([settings.weight_dense, settings.weight_bm25, settings.weight_sentence_dense,
+                     settings.weight_sentence_bm25, settings.weight_sentence_joint], np.float32)
+
+
 class SentenceReranker:
-    """score = w_d*dense + w_b*bm25/max + w_sd*max sentence cosine + w_sb*max sentence BM25/max."""
+    """A weighted sum of passage- and sentence-level evidence (weights tuned on SQuAD dev):
+
+    - dense: cosine of the question to the passage vector (mean of its sentence vectors),
+    - bm25: passage BM25, divided by the best candidate's,
+    - sentence_dense: cosine of the question to the passage's best-matching sentence,
+    - sentence_bm25: the passage's best sentence BM25, divided by the best candidate sentence's,
+    - sentence_joint: the best single sentence by cosine + normalised sentence BM25 together
+      (rewards one sentence that both means and says what the question asks).
+    """
 
     name = "sentence"
 
     def __init__(self, settings: RetrievalSettings, sentences: SentenceIndex) -> None:
-        self._settings = settings
+        self._weights = feature_weights(settings)
         self._sentences = sentences
 
-    def sentence_features(self, query: str, query_vector: np.ndarray, passages: Sequence[Passage]) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, query: str, query_vector: np.ndarray, passages: Sequence[Passage]) -> np.ndarray:
+        """One row per passage, one column per name in FEATURES."""
         index = self._sentences
-        keyword_scores = index.keyword.scores(query) if index.keyword is not None else np.zeros(len(index))
-        best_cos = np.zeros(len(passages), np.float32)
-        best_bm25 = np.zeros(len(passages), np.float32)
-        for i, passage in enumerate(passages):
-            rows = index.rows_for(passage.chunk_id)
-            if rows:
-                best_cos[i] = float((index.vectors[rows] @ query_vector).max())
-                best_bm25[i] = float(keyword_scores[rows].max())
-        return best_cos, best_bm25
+        out = np.zeros((len(passages), len(FEATURES)), np.float32)
+        if not passages:
+            return out
+        rows_per = [index.rows_for(p.chunk_id) for p in passages]
+        all_rows = np.fromiter(itertools.chain.from_iterable(rows_per), dtype=np.int64)
+        owner = np.repeat(np.arange(len(passages)), [len(r) for r in rows_per])
+        cosines = index.vectors[all_rows] @ query_vector if all_rows.size else np.zeros(0, np.float32)
+        keyword = index.keyword.scores_for(query, all_rows) if index.keyword is not None and all_rows.size else np.zeros(all_rows.size, np.float32)
+        keyword = _max_normalise(keyword)
+        joint = cosines + keyword
+        for column, values in ((2, cosines), (3, keyword), (4, joint)):
+            best = np.full(len(passages), -np.inf, np.float32)
+            np.maximum.at(best, owner, values)
+            out[:, column] = np.where(np.isfinite(best), best, 0.0)
+        out[:, 0] = [p.scores.get("dense", 0.0) for p in passages]
+        out[:, 1] = _max_normalise(np.array([p.scores.get("bm25", 0.0) for p in passages], np.float32))
+        return out
 
     def rerank(self, query: str, query_vector: np.ndarray, passages: Sequence[Passage]) -> list[Passage]:
         if not passages:
             return []
-        s = self._settings
-        dense = np.array([p.scores.get("dense", 0.0) for p in passages], np.float32)
-        bm25 = _max_normalise(np.array([p.scores.get("bm25", 0.0) for p in passages], np.float32))
-        sent_cos, sent_bm25_raw = self.sentence_features(query, query_vector, passages)
-        sent_bm25 = _max_normalise(sent_bm25_raw)
-        total = s.weight_dense * dense + s.weight_bm25 * bm25 + s.weight_sentence_dense * sent_cos + s.weight_sentence_bm25 * sent_bm25
+        features = self.features(query, query_vector, passages)
+        total = features @ self._weights
         rescored = [
-            p.model_copy(update={"score": float(total[i]), "scores": {**p.scores, "bm25_norm": float(bm25[i]),
-                                                                        "sentence_dense": float(sent_cos[i]),
-                                                                        "sentence_bm25": float(sent_bm25[i]),
-                                                                        "rerank": float(total[i])}})
+            p.model_copy(update={"score": float(total[i]),
+                                 "scores": {**p.scores, **{f"{name}_feature": float(features[i, j]) for j, name in enumerate(FEATURES)},
+                                            "rerank": float(total[i])}})
             for i, p in enumerate(passages)
         ]
         return sorted(rescored, key=lambda p: (-p.score, p.chunk_id))

@@ -1,4 +1,9 @@
-"""Candidate retrieval: dense (Chroma) and keyword (BM25) candidates, merged, then reranked."""
+"""Candidate retrieval: dense (Chroma) and keyword (BM25) candidates, merged, then reranked.
+
+Every candidate carries both first-stage signals: a keyword-only candidate gets its dense cosine
+from the passage vector kept in memory by the sentence index (the same vector Chroma stores), and
+a dense-only candidate gets its BM25 score from the keyword index, so the reranker sees complete
+features without a second round-trip to the store."""
 
 from __future__ import annotations
 
@@ -23,6 +28,13 @@ class HybridRetriever:
             return None
         return {cid for cid, c in self._view.chunks.items() if search_filter.accepts(c.source, c.date)}
 
+    def _dense_scores(self, chunk_ids: list[str], query_vector: np.ndarray) -> dict[str, float]:
+        sentences = self._view.sentences
+        vectors = {cid: v for cid in chunk_ids if (v := sentences.passage_vector(cid)) is not None}
+        missing = [cid for cid in chunk_ids if cid not in vectors]
+        vectors.update(fetch_vectors(self._store, missing))  # only when the sidecar lacks a chunk
+        return {cid: float(v @ query_vector) for cid, v in vectors.items()}
+
     def candidates(self, query: str, query_vector: np.ndarray, search_filter: SearchFilter | None) -> list[Passage]:
         mode, n = self._settings.mode, self._settings.candidates
         allowed = self._allowed_ids(search_filter)
@@ -32,19 +44,24 @@ class HybridRetriever:
         if mode in ("hybrid", "dense"):
             for passage in self._store.query(query_vector, n, search_filter):
                 by_id[passage.chunk_id] = passage
-        if mode in ("hybrid", "bm25"):
-            keyword_hits = self._view.keyword.top(query, n, allowed)
-            missing = [cid for cid, _ in keyword_hits if cid not in by_id and cid in self._view.chunks]
-            vectors = fetch_vectors(self._store, missing) if mode == "hybrid" else {}
-            for cid, score in keyword_hits:
-                if cid in by_id:
-                    by_id[cid] = by_id[cid].model_copy(update={"scores": {**by_id[cid].scores, "bm25": score}})
-                elif cid in self._view.chunks:
-                    chunk = self._view.chunks[cid]
-                    dense = float(vectors[cid] @ query_vector) if cid in vectors else 0.0
-                    by_id[cid] = Passage(chunk_id=cid, source=chunk.source, title=chunk.title, date=chunk.date,
-                                         text=chunk.text, score=score if mode == "bm25" else dense,
-                                         scores={"dense": dense, "bm25": score})
+        if mode == "dense":
+            return list(by_id.values())
+        keyword = self._view.keyword
+        bm25_all = keyword.scores(query)
+        keyword_hits = keyword.top_from_scores(bm25_all, n, allowed)
+        new_ids = [cid for cid, _ in keyword_hits if cid not in by_id and cid in self._view.chunks]
+        dense = self._dense_scores(new_ids, query_vector) if mode == "hybrid" else {}
+        for cid, passage in list(by_id.items()):
+            position = keyword.position(cid)
+            bm25 = float(bm25_all[position]) if position is not None else 0.0
+            by_id[cid] = passage.model_copy(update={"scores": {**passage.scores, "bm25": bm25}})
+        for cid, score in keyword_hits:
+            if cid in by_id or cid not in self._view.chunks:
+                continue
+            chunk = self._view.chunks[cid]
+            cosine = dense.get(cid, 0.0)
+            by_id[cid] = Passage(chunk_id=cid, source=chunk.source, title=chunk.title, date=chunk.date, text=chunk.text,
+                                 score=score if mode == "bm25" else cosine, scores={"dense": cosine, "bm25": score})
         return list(by_id.values())
 
     def retrieve(self, query: str, query_vector: np.ndarray, top_k: int, search_filter: SearchFilter | None = None) -> list[Passage]:

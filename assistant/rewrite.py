@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.sentences import STOPWORDS, words
+from assistant.sentences import STOPWORDS, split_sentences, words
 from assistant.types import Turn
 
 _REFERRING = {
@@ -44,22 +44,75 @@ def salient_terms(text: str) -> list[str]:
     return out
 
 
+_NAME_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w’'\-]*)+")
+_MARKER = re.compile(r"\[\d+\]")
+_MAX_ANSWER_NAMES = 2
+
+
+def answer_names(answer: str) -> list[str]:
+    """Multi-word names in an earlier answer ("Anatolii Klochko", "Gen. Christopher G. Cavoli"), the
+    referents of "he", "she" and "there" more often than the question's own terms."""
+    text = _MARKER.sub(" ", answer.split("\n\nNote:")[0])
+    names: list[str] = []
+    for match in _NAME_RUN.finditer(text):
+        run = match.group(0)
+        tokens = run.split()
+        if tokens[0].lower() in STOPWORDS:     # "The Center", "It Will" at a sentence start
+            tokens = tokens[1:]
+        if len(tokens) >= 2 and " ".join(tokens) not in names:
+            names.append(" ".join(tokens))
+    return names
+
+
+_PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers"}
+_DEMONSTRATIVES = {"that", "this", "these", "those"}
+# Elliptical time references: "the one before" is "the previous one".
+_ELLIPSIS_SYNONYMS = {"before": "previous", "earlier": "previous", "last": "previous", "after": "next", "following": "next"}
+_MAX_ANSWER_WORDS = 3
+
+
+def answer_words(answer: str) -> list[str]:
+    """Capitalised words inside the first sentence of an earlier answer (not at its start)."""
+    text = _MARKER.sub(" ", answer.split("\n\nNote:")[0])
+    sentences = split_sentences(text.strip())
+    first = sentences[0] if sentences else ""
+    tokens = re.findall(r"[A-Za-z][\w’'\-]*", first)[1:]
+    return [t for t in tokens if t[0].isupper() and not t.isupper() and t.lower() not in STOPWORDS]
+
+
 def rewrite_followup(message: str, history: Sequence[Turn]) -> str:
     """The standalone form of `message` given the earlier turns (unchanged when it stands alone)."""
     message = message.strip()
     if not history or not refers_back(message):
         return message
-    present = {w.lower() for w in words(message)}
+    tokens = words(message)
+    present = set(tokens)
     carried: list[str] = []
-    # The most recent question matters most; its answer and older turns add context.
-    sources = [history[-1].standalone_question or history[-1].question]
-    sources += [t.standalone_question or t.question for t in reversed(history[:-1])]
-    for text in sources:
-        for term in salient_terms(text):
-            if term.lower() not in present and term.lower() not in {c.lower() for c in carried}:
-                carried.append(term)
+
+    def carry(term: str) -> None:
+        if term.lower() not in present and term.lower() not in {c.lower() for c in carried}:
+            carried.append(term)
+
+    # The most recent question matters most; older questions add context. "he"/"she" usually point
+    # at a person named in the last answer, "that"/"this" at a thing named there.
+    for term in salient_terms(history[-1].standalone_question or history[-1].question):
+        carry(term)
+    last_answer = history[-1].answer
+    if present & _PERSON_PRONOUNS:
+        for name in answer_names(last_answer)[:_MAX_ANSWER_NAMES]:
+            for term in salient_terms(name):
+                carry(term)
+    if present & _DEMONSTRATIVES:
+        for term in answer_words(last_answer)[:_MAX_ANSWER_WORDS]:
+            carry(term)
+    for turn in reversed(history[:-1]):
         if len(carried) >= _MAX_CARRIED_TERMS:
             break
+        for term in salient_terms(turn.standalone_question or turn.question):
+            carry(term)
+    for word, synonym in _ELLIPSIS_SYNONYMS.items():
+        if word in present:
+            carry(synonym)
     if not carried:
         return message
-    return f"{message} ({' '.join(carried[:_MAX_CARRIED_TERMS])})"
+    return f"{message} ({' '.join(carried[:_MAX_CARRIED_TERMS + _MAX_ANSWER_WORDS])})"

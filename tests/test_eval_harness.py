@@ -37,7 +37,7 @@ class FakeEngine:
         self.use_history = use_history
         self.indexed = False
 
-    def index(self, rebuild: bool = False) -> dict[str, int]:
+    def index(self, rebuild: bool = False, show_progress: bool = False) -> dict[str, int]:
         self.indexed = True
         return {"documents": len(DOCS)}
 

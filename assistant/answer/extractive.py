@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
@@ -19,9 +20,12 @@ from assistant.indexer import IndexView
 from assistant.sentences import content_terms
 from assistant.types import Passage
 
-# Weights of the sentence score: meaning, the question's terms in the sentence, and in its passage.
+# Weights of the sentence score: meaning, the question's terms in the sentence (terms only in its
+# passage count half: "the Center" refers back to JATEC), and the passage's coverage overall.
 _W_COSINE, _W_SENTENCE_TERMS, _W_PASSAGE_TERMS = 0.45, 0.35, 0.20
-_EXTRA_SENTENCE_MARGIN = 0.04   # a second sentence is quoted only when nearly as good as the first
+_CONTEXT_TERM_CREDIT = 0.5
+_ANSWER_TYPE_BONUS = 0.06       # added when the sentence offers the expected type, subtracted when not
+_EXTRA_SENTENCE_MARGIN = 0.08   # a second sentence is quoted only when nearly as good as the first
 _CONFLICT_MARGIN = 0.12         # how close a disagreeing sentence must score to count as a rival
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 
@@ -48,11 +52,13 @@ class TermStatistics:
         return math.log(1.0 + self._n / (1.0 + self._df.get(term, 0)))
 
 
-def weighted_coverage(question_terms: dict[str, float], text_terms: set[str]) -> float:
+def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], context_terms: set[str] = frozenset()) -> float:
     total = sum(question_terms.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in question_terms.items() if t in text_terms) / total
+    covered = sum(w if t in text_terms else _CONTEXT_TERM_CREDIT * w if t in context_terms else 0.0
+                  for t, w in question_terms.items())
+    return covered / total
 
 
 class ExtractiveAnswerer:
@@ -65,18 +71,22 @@ class ExtractiveAnswerer:
 
     def score_sentences(self, request: AnswerRequest) -> list[ScoredSentence]:
         question_terms = {t: self._stats.idf(t) for t in set(content_terms(request.question))}
+        kind = expected_type(request.question)
         index = self._view.sentences
         scored: list[ScoredSentence] = []
         for passage in request.passages:
             rows = index.rows_for(passage.chunk_id)
             if not rows:
                 continue
-            passage_cover = weighted_coverage(question_terms, set(content_terms(passage.text)))
+            passage_terms = set(content_terms(passage.text))
+            passage_cover = weighted_coverage(question_terms, passage_terms)
             cosines = index.vectors[rows] @ request.query_vector
             for position, (row, cosine) in enumerate(zip(rows, cosines)):
                 text = passage.text[int(index.starts[row]):int(index.ends[row])]
-                cover = weighted_coverage(question_terms, set(content_terms(text)))
+                cover = weighted_coverage(question_terms, set(content_terms(text)), passage_terms)
                 score = _W_COSINE * float(cosine) + _W_SENTENCE_TERMS * cover + _W_PASSAGE_TERMS * passage_cover
+                if kind is not None:
+                    score += _ANSWER_TYPE_BONUS if offers_type(text, kind, request.question) else -_ANSWER_TYPE_BONUS
                 scored.append(ScoredSentence(passage, text, score, position))
         return sorted(scored, key=lambda s: (-s.score, s.passage.chunk_id, s.position))
 

@@ -267,7 +267,7 @@ def run_suite(
 
         engine = Assistant(settings)
     index_started = time.perf_counter()
-    index_report = engine.index(rebuild=False)
+    index_report = engine.index(rebuild=False, show_progress=progress)
     index_s = time.perf_counter() - index_started
     warm_started = time.perf_counter()
     engine.retrieve("warm up", top_k=1)  # load the index view and models once, outside the per-question timings

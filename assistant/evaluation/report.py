@@ -78,6 +78,7 @@ def plot_latency(rows: Sequence[dict[str, Any]], path: Path) -> None:
         ax2.set_yticks(range(1, len(stages) + 1), stages)
         ax2.set_xlabel("ms")
         ax2.set_xscale("symlog", linthresh=1.0)
+        ax2.set_xlim(left=0)
     ax2.set_title("Latency per stage")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -1,0 +1,152 @@
+"""Generative answerers: a language model writes the answer from numbered passages, and the answer
+is validated before anyone sees it as final.
+
+- "Cannot answer" without calling the model: when the extractive evidence check finds no sentence
+  good enough, abstain without generating.
+- Disagreeing sources (same topic, different figures, different dates): the prompt says so and asks
+  for the newest; the answer carries a note.
+- Output validation (assistant.answer.validation): invalid [n] dropped, unsupported sentences
+  flagged, citations renumbered; no valid citation -> AnswerSettings.fallback.
+- Backend failures (BackendError): raised, or the configured fallback with the error as a note.
+- Follow-ups: the model rewrites them (checked), the deterministic rewrite otherwise."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
+from assistant.answer.extractive import ExtractiveAnswerer, ScoredSentence, find_newer_disagreement
+from assistant.answer.prompts import ANSWER_STOP, REWRITE_STOP, answer_messages, clean_rewrite, rewrite_messages
+from assistant.answer.validation import validate_answer
+from assistant.config import Settings
+from assistant.errors import BackendError
+from assistant.llm import LLMBackend, make_backend
+from assistant.rewrite import refers_back, rewrite_followup, salient_terms
+from assistant.sentences import content_terms
+from assistant.types import Passage, Turn
+
+_MAX_REWRITE_CHARS = 300
+
+
+class GenerativeAnswerer:
+    """The Answerer protocol over an LLMBackend, validated against the same passages as the extractive one."""
+
+    def __init__(self, settings: Settings, backend: LLMBackend, fallback: ExtractiveAnswerer) -> None:
+        self._settings = settings
+        self._backend = backend
+        self._fallback = fallback
+        self.name = backend.name
+
+    @property
+    def backend(self) -> LLMBackend:
+        return self._backend
+
+    # -- answering ------------------------------------------------------------------------------
+    def answer(self, request: AnswerRequest) -> AnswerDraft:
+        draft: AnswerDraft | None = None
+        for piece in self.stream(request):
+            if isinstance(piece, AnswerDraft):
+                draft = piece
+        assert draft is not None
+        return draft
+
+    def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
+        ranked = self._fallback.score_sentences(request)
+        if not ranked or ranked[0].score < self._settings.answer.abstain_threshold:
+            draft = abstention(ABSTAIN_TEXT)  # the passages don't hold the answer: don't ask the model
+            yield draft.text
+            yield draft
+            return
+        passages = request.passages
+        rival = find_newer_disagreement(ranked, ranked[0])
+        llm = self._settings.llm
+        messages = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens,
+                                   disagreement=_disagreement_hint(passages, ranked[0], rival))
+        pieces: list[str] = []
+        try:
+            for piece in self._backend.stream(messages, max_tokens=llm.max_tokens, stop=ANSWER_STOP):
+                pieces.append(piece)
+                yield piece
+            raw = "".join(pieces).strip()
+            if not raw:
+                raise BackendError(f"{self._backend.description} returned an empty answer; try another model "
+                                   "or check the server's logs")
+        except BackendError as exc:
+            if self._settings.answer.on_backend_error == "raise":
+                raise
+            yield self._fall_back(request, f"The model failed ({exc}); this is the fallback answer.")
+            return
+        yield self._validated(request, raw, ranked[0], rival)
+
+    def _validated(self, request: AnswerRequest, raw: str, best: ScoredSentence, rival: ScoredSentence | None) -> AnswerDraft:
+        result = validate_answer(raw, request.passages, self._settings.answer.min_support)
+        if not result.has_valid_citation:
+            return self._fall_back(request, "The generated answer cited no passage that supports it; this is the fallback answer.")
+        notes: list[str] = []
+        if result.dropped:
+            notes.append(f"Citation numbers that matched no passage were removed: {', '.join(f'[{n}]' for n in result.dropped)}.")
+        if result.unsupported:
+            notes.append(f"{len(result.unsupported)} sentence(s) are not supported by the passage they cite.")
+        if rival is not None:
+            notes.append(f"The sources differ: {rival.passage.title!r} ({rival.passage.date}) is newer than "
+                         f"{best.passage.title!r} ({best.passage.date}); the newer one is preferred.")
+        return AnswerDraft(text=result.text, citations=result.citations, unsupported=result.unsupported, notes=tuple(notes))
+
+    def _fall_back(self, request: AnswerRequest, note: str) -> AnswerDraft:
+        if self._settings.answer.fallback == "extractive":
+            draft = self._fallback.answer(request)
+        else:
+            draft = abstention(ABSTAIN_TEXT)
+        return dataclasses.replace(draft, notes=(*draft.notes, note))
+
+    # -- follow-ups -----------------------------------------------------------------------------
+    def rewrite(self, question: str, history: tuple[Turn, ...]) -> str:
+        """The model's standalone form of a follow-up, when it passes the checks; else the deterministic one."""
+        deterministic = rewrite_followup(question, history)
+        if not history or not refers_back(question) or not self._settings.llm.rewrite_followups:
+            return deterministic
+        try:
+            raw = self._backend.complete(rewrite_messages(question, history),
+                                         max_tokens=self._settings.llm.rewrite_max_tokens, stop=REWRITE_STOP)
+        except BackendError:
+            if self._settings.answer.on_backend_error == "raise":
+                raise
+            return deterministic
+        candidate = clean_rewrite(raw)
+        return candidate if plausible_rewrite(candidate, question, history) else deterministic
+
+
+def plausible_rewrite(candidate: str, question: str, history: tuple[Turn, ...]) -> bool:
+    """A model rewrite is used only when it is one short line that keeps most of the follow-up's own
+    terms and brings in at least one salient term of the conversation."""
+    if not candidate or len(candidate) > _MAX_REWRITE_CHARS or "[" in candidate:
+        return False
+    own = set(content_terms(question))
+    got = set(content_terms(candidate))
+    if own and len(own & got) < max(1, len(own) // 2):
+        return False
+    earlier = set()
+    for turn in history[-3:]:
+        for term in salient_terms(turn.standalone_question or turn.question) + salient_terms(turn.answer):
+            earlier.update(content_terms(term))
+    return bool((got - own) & earlier)
+
+
+def _disagreement_hint(passages: tuple[Passage, ...], best: ScoredSentence, rival: ScoredSentence | None) -> str | None:
+    if rival is None:
+        return None
+    number = {p.chunk_id: i for i, p in enumerate(passages, start=1)}
+    return (f"sources [{number.get(rival.passage.chunk_id, '?')}] ({rival.passage.date}) and "
+            f"[{number.get(best.passage.chunk_id, '?')}] ({best.passage.date}) give different figures.")
+
+
+def make_generative_answerer(settings: Settings, fallback: ExtractiveAnswerer,
+                             backend: LLMBackend | None = None) -> GenerativeAnswerer:
+    """The answerer for ASSISTANT_ANSWERER=llamacpp|openai (the backend is built from settings.llm)."""
+    kind = settings.answer.answerer
+    if backend is None:
+        if kind == "extractive":
+            raise ValueError("make_generative_answerer needs answerer='llamacpp' or 'openai'")
+        backend = make_backend(kind, settings.llm)
+    return GenerativeAnswerer(settings, backend, fallback)

@@ -1,0 +1,204 @@
+"""Command line: `assistant index | ask | chat | info | serve | eval`.
+
+Library errors are typed; here they become one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from assistant.config import Settings, load_settings
+from assistant.errors import AssistantError, ConfigError
+
+EXIT_USAGE = 2
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2024-06-30") from exc
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
+    parser.add_argument("--corpus", type=Path, help="corpus folder or .jsonl file (default: the bundled corpus/)")
+
+
+def _add_query_options(parser: argparse.ArgumentParser) -> None:
+    _add_store_options(parser)
+    parser.add_argument("--top-k", type=int, help="passages handed to the answerer")
+    parser.add_argument("--answerer", choices=["extractive", "llamacpp", "openai"], help="answer backend")
+    parser.add_argument("--source", action="append", default=[], help="only use this document (repeatable)")
+    parser.add_argument("--date-from", type=_date, help="only documents dated on/after YYYY-MM-DD")
+    parser.add_argument("--date-to", type=_date, help="only documents dated on/before YYYY-MM-DD")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Cited answers from your documents.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="index a corpus folder or JSONL file (incremental)")
+    _add_store_options(index)
+    index.add_argument("--rebuild", action="store_true", help="drop the collection and index from scratch")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    _add_query_options(ask)
+
+    chat = commands.add_parser("chat", help="interactive question prompt (follow-ups understood)")
+    _add_query_options(chat)
+
+    info = commands.add_parser("info", help="what is indexed: documents, chunks, model, store")
+    _add_store_options(info)
+    info.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", help="start the web UI (default http://127.0.0.1:7860)")
+    _add_store_options(serve)
+    serve.add_argument("--host", help="interface to bind (beyond loopback needs ASSISTANT_UI_USER/PASSWORD)")
+    serve.add_argument("--port", type=int, help="port (default 7860)")
+
+    try:
+        from assistant.evaluation.cli_eval import register
+    except ImportError:  # the eval extra (matplotlib) is optional
+        pass
+    else:
+        register(commands)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, dict] = {}
+    if getattr(args, "collection", None):
+        overrides["store"] = {"collection": args.collection}
+    if getattr(args, "corpus", None):
+        overrides["corpus"] = {"path": args.corpus.resolve()}
+    if getattr(args, "top_k", None):
+        overrides["retrieval"] = {"top_k": args.top_k}
+    if getattr(args, "answerer", None):
+        overrides["answer"] = {"answerer": args.answerer}
+    return load_settings(**overrides)
+
+
+def _filters(args: argparse.Namespace):
+    from assistant.api import make_filter
+
+    return make_filter(args.source, args.date_from, args.date_to)
+
+
+def print_answer(answer, out=sys.stdout) -> None:
+    print(answer.text, file=out)
+    if answer.citations:
+        print("\nSources:", file=out)
+        for c in answer.citations:
+            date = f", {c.date}" if c.date else ""
+            print(f"  [{c.n}] {c.title} ({c.source}{date})\n      \u201c{c.quote}\u201d", file=out)
+    for sentence in answer.unsupported:
+        print(f"  (unsupported by the sources: {sentence})", file=out)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from assistant.engine import Assistant
+
+    engine = Assistant(settings_from_args(args))
+    report = engine.index(args.corpus, rebuild=args.rebuild, show_progress=not args.quiet)
+    for source, reason in report.skipped:
+        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.engine import Assistant
+
+    answer = Assistant(settings_from_args(args)).ask(args.question, filters=_filters(args))
+    if args.json:
+        print(json.dumps(answer.to_json_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_answer(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.chat import ChatSession
+    from assistant.engine import Assistant
+
+    engine = Assistant(settings_from_args(args))
+    print("Loading the index...", file=sys.stderr)
+    engine.view()
+    session = ChatSession(engine=engine, filters=_filters(args))
+    print(f"Ask about {engine.info()['documents']} documents. Commands: /new (new conversation), /quit.", file=sys.stderr)
+    while True:
+        try:
+            message = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 0
+        if message in ("/quit", "/exit"):
+            return 0
+        if message == "/new":
+            session.reset()
+            print("(new conversation)")
+            continue
+        try:
+            for piece in session.stream(message):
+                if isinstance(piece, str):
+                    continue
+                print()
+                print_answer(piece)
+        except AssistantError as exc:  # a bad question must not end the session
+            print(f"error: {exc}", file=sys.stderr)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from assistant.engine import Assistant
+
+    info = Assistant(settings_from_args(args)).info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:16} {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from ui.server import serve
+    except ImportError as exc:
+        raise ConfigError(f"the web UI needs gradio: install it with  pip install -e '.[ui]'  ({exc})") from exc
+    serve(settings_from_args(args), host=args.host, port=args.port)
+    return 0
+
+
+HANDLERS = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs index builds at DEBUG
+    handler = HANDLERS.get(args.command) or getattr(args, "handler", None)
+    try:
+        return int(handler(args) or 0)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        print(f"error: invalid setting {where}: {first.get('msg')} (check your ASSISTANT_* environment variables)", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,8 @@
+"""Language-model backends behind one small protocol (llama.cpp in-process, OpenAI-compatible HTTP).
+
+Nothing heavy is imported here: `llama_cpp` loads only when a llama.cpp backend first generates."""
+
+from assistant.llm.base import LLMBackend, Message, Prompt, messages_to_text
+from assistant.llm.factory import make_backend
+
+__all__ = ["LLMBackend", "Message", "Prompt", "make_backend", "messages_to_text"]

@@ -1,0 +1,124 @@
+"""Hybrid retrieval end to end on real components: MiniLM, a Chroma store in tmp_path, bm25s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import assistant.api as api
+from assistant import Passage, retrieve
+from assistant.indexer import embed_with_progress
+from assistant.manifest import collection_dir
+from assistant.store import fetch_vectors
+
+# A token that MiniLM has no sense of but BM25 matches exactly.
+RARE_CODE = "XQ-7734-ZULU"
+PLANTED = f"The depot inventory code {RARE_CODE} was assigned to the spare radar parts shipped in March."
+
+
+def test_public_retrieve_returns_passages_with_source_score_and_text(bundled_engine, monkeypatch) -> None:
+    settings = bundled_engine.settings
+    monkeypatch.setitem(api._engines, settings.model_dump_json(), bundled_engine)  # reuse the loaded index
+    passages = retrieve("Where will the NATO Security Assistance and Training for Ukraine command be based?",
+                        top_k=3, settings=settings)
+    assert 1 <= len(passages) <= 3
+    assert all(isinstance(p, Passage) and p.source and p.text and isinstance(p.score, float) for p in passages)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert "Wiesbaden" in " ".join(p.text for p in passages)
+    assert len(retrieve("NATO", top_k=7, settings=settings)) == 7
+
+
+def test_retrieve_by_collection_name(bundled_engine, monkeypatch) -> None:
+    settings = bundled_engine.settings
+    monkeypatch.setitem(api._engines, settings.model_dump_json(), bundled_engine)
+    named = retrieve("JATEC in Poland", top_k=2, collection=settings.store.collection, settings=settings)
+    assert named and any("JATEC" in p.text for p in named)
+
+
+def test_keyword_side_finds_what_dense_alone_misses(engine_factory, corpus_copy: Path) -> None:
+    (corpus_copy / "depot.txt").write_text(" date 2024-03-02 " + PLANTED + "\n")
+    query = f"Which parts carry code {RARE_CODE}?"
+    hybrid = engine_factory(corpus=corpus_copy)
+    hybrid.index()
+    top = hybrid.retrieve(query, top_k=1)
+    assert top[0].source == "depot.txt"
+    assert top[0].scores["bm25"] > 0 and "dense" in top[0].scores and "rerank" in top[0].scores
+    bm25_only = engine_factory(corpus=corpus_copy, store={"path": hybrid.settings.store.path,
+                                                          "collection": hybrid.settings.store.collection},
+                               retrieval={"mode": "bm25", "reranker": "none"})
+    assert bm25_only.retrieve(query, top_k=1)[0].source == "depot.txt"
+
+
+def test_dense_and_keyword_candidates_both_carry_both_scores(bundled_engine) -> None:
+    retriever, _ = bundled_engine._components()
+    query = "How many members does NATO have?"
+    candidates = retriever.candidates(query, bundled_engine.embedder.embed_query(query), None)
+    assert len(candidates) > bundled_engine.settings.retrieval.candidates  # both sides contributed
+    assert all({"dense", "bm25"} <= set(p.scores) for p in candidates)
+    assert any(p.scores["bm25"] > 0 for p in candidates) and any(p.scores["dense"] > 0.3 for p in candidates)
+
+
+def test_chroma_holds_the_mean_of_each_chunks_sentence_vectors(bundled_engine) -> None:
+    view = bundled_engine.view()
+    ids = sorted(view.chunks)[:5]
+    stored = fetch_vectors(bundled_engine.store, ids)
+    for cid in ids:
+        rows = view.sentences.rows_for(cid)
+        assert rows, cid
+        mean = view.sentences.vectors[rows].mean(axis=0)
+        np.testing.assert_allclose(stored[cid], mean / np.linalg.norm(mean), atol=2e-3)  # sidecar keeps float16
+
+
+def test_embedding_in_length_order_returns_rows_in_input_order(embedder) -> None:
+    texts = ["short one.", "A much longer sentence about the alliance and its summit in Washington last July.", "mid length text here."]
+    got = embed_with_progress(embedder, texts, "test", show=False)
+    for text, row in zip(texts, got):
+        np.testing.assert_allclose(row, embedder.embed_query(text), atol=1e-5)
+
+
+def test_incremental_indexing_keeps_chroma_bm25_and_sentences_in_step(engine_factory, corpus_copy: Path) -> None:
+    engine = engine_factory(corpus=corpus_copy)
+    first = engine.index()
+    assert first.sentences_embedded > 0 and first.chunks_embedded == first.chunks
+
+    # added
+    (corpus_copy / "depot.txt").write_text(" date 2024-03-02 " + PLANTED + "\n")
+    added = engine.index()
+    assert added.added == ["depot.txt"] and added.chunks_embedded == 1
+    assert 0 < added.sentences_embedded <= 2  # only the new document's sentences
+    assert engine.retrieve(f"code {RARE_CODE}", top_k=1)[0].source == "depot.txt"
+
+    # changed
+    (corpus_copy / "depot.txt").write_text(" date 2024-03-02 The depot code OSCAR-5511 now labels the winter tyres.\n")
+    changed = engine.index()
+    assert changed.changed == ["depot.txt"]
+    view = engine.view()
+    texts = [c.text for c in view.chunks.values() if c.source == "depot.txt"]
+    assert texts and "OSCAR-5511" in texts[0] and RARE_CODE not in texts[0]
+    assert engine.retrieve("OSCAR-5511 winter tyres", top_k=1)[0].source == "depot.txt"
+    assert all(RARE_CODE not in p.text for p in engine.retrieve(f"code {RARE_CODE}", top_k=3))
+
+    # deleted
+    (corpus_copy / "depot.txt").unlink()
+    removed = engine.index()
+    assert removed.removed == ["depot.txt"] and removed.sentences_embedded == 0
+    view = engine.view()
+    assert all(c.source != "depot.txt" for c in view.chunks.values())
+    assert set(view.keyword.ids) == set(view.chunks)
+    assert set(view.sentences.chunk_ids) == set(view.chunks)
+    assert engine.store.count() == len(view.chunks)
+    assert (collection_dir(engine.settings) / "bm25").is_dir()
+
+    # nothing changed: nothing embedded
+    again = engine.index()
+    assert again.chunks_embedded == 0 and again.sentences_embedded == 0
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_answers_the_same_easy_question(engine_factory, bundled_engine, mode: str) -> None:
+    shared = bundled_engine.settings.store
+    engine = engine_factory(store={"path": shared.path, "collection": shared.collection}, retrieval={"mode": mode})
+    passages = engine.retrieve("Joint Analysis Training and Education Center JATEC", top_k=3)
+    assert passages and "JATEC" in passages[0].text

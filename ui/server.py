@@ -1,0 +1,146 @@
+"""Starting the page safely: loopback by default, credentials required beyond it.
+
+`serve(settings, host=..., port=...)` is what `assistant serve` and `python -m ui` call. The bind is
+checked before anything heavy loads, so a refused start is immediate."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.config import Settings, load_settings
+from assistant.engine import Assistant
+from assistant.errors import AssistantError
+from assistant.store import describe_location
+from ui.errors import UIConfigError
+
+_UPLOAD_HARD_CAP_FACTOR = 4  # Gradio itself refuses files this many times over our limit
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name, empty (all interfaces) or junk: treat as reachable from outside
+
+
+def check_bind(host: str, port: int, user: str | None, password: str | None) -> tuple[str, str] | None:
+    """The credentials to require, or UIConfigError when the page would be open to the network."""
+    if not 0 <= port <= 65535:
+        raise UIConfigError(f"port {port} is not a valid port number (0-65535)")
+    user, password = (user or "").strip() or None, password or None
+    if user and password:
+        return (user, password)
+    if is_loopback(host):
+        if user or password:
+            missing = "ASSISTANT_UI_PASSWORD" if user else "ASSISTANT_UI_USER"
+            raise UIConfigError(f"{missing} is not set: set both ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD, or neither")
+        return None
+    missing = " and ".join(n for n, v in (("ASSISTANT_UI_USER", user), ("ASSISTANT_UI_PASSWORD", password)) if not v)
+    raise UIConfigError(
+        f"refusing to serve on {host or 'all interfaces'}:{port} without credentials: {missing} "
+        f"{'is' if ' and ' not in missing else 'are'} not set. Set ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD, "
+        "or bind to 127.0.0.1 (the default)"
+    )
+
+
+@dataclass
+class RunningUI:
+    """A page serving in background threads; `close()` stops it."""
+
+    demo: Any
+    url: str
+    auth: bool
+
+    def block(self) -> None:
+        self.demo.block_thread()
+
+    def close(self) -> None:
+        self.demo.close()
+
+
+def start(settings: Settings, *, host: str | None = None, port: int | None = None,
+          engine: Assistant | None = None, log: Any = print) -> RunningUI:
+    """Check the bind, load (or build) the index, and serve the page without blocking."""
+    host = settings.ui.host if host is None else host
+    port = settings.ui.port if port is None else port
+    auth = check_bind(host, port, settings.ui.user, settings.ui.password)
+    engine = engine or Assistant(settings)
+    log(f"Loading the index {settings.store.collection!r} from {describe_location(settings.store)} "
+        f"(built from {settings.corpus.path} on first start)…")
+    engine.view()
+    engine.retrieve("warm up", top_k=1)  # loads the embedder and retrievers now, not on the first question
+
+    from ui.app import build_app, launch_options
+    from ui.engines import EnginePool
+
+    demo = build_app(EnginePool(engine))
+    cap = int(settings.ui.max_upload_mb * _UPLOAD_HARD_CAP_FACTOR * 1024 * 1024)
+    try:
+        _, url, _ = demo.launch(
+            server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True, show_error=False,
+            max_file_size=cap, ssr_mode=False, footer_links=[], inbrowser=False, share=False,
+            auth_message="Sign in with the credentials set in ASSISTANT_UI_USER / ASSISTANT_UI_PASSWORD.",
+            **launch_options(),
+        )
+    except OSError as exc:
+        raise UIConfigError(f"cannot serve on {host}:{port} ({exc}); is another server using that port? Pass --port") from exc
+    return RunningUI(demo=demo, url=url, auth=auth is not None)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Serve the page until Ctrl+C. Raises UIConfigError when the bind or credentials are unsafe."""
+    running = start(settings, host=host, port=port)
+    print(f"Assistant ready on {running.url}" + (" (sign-in required)" if running.auth else "") + "  (Ctrl+C to stop)",
+          flush=True)
+    try:
+        running.block()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ui", description="Serve the assistant's web page.")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1; others need ASSISTANT_UI_USER/PASSWORD)")
+    parser.add_argument("--port", type=int, help="port (default 7860)")
+    parser.add_argument("--corpus", type=Path, help="folder of documents to index on first start (default: bundled corpus)")
+    parser.add_argument("--collection", help="Chroma collection name")
+    parser.add_argument("--index-dir", type=Path, help="folder of the persistent store")
+    parser.add_argument("--answerer", choices=["extractive", "llamacpp", "openai"], help="answer backend")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        overrides: dict[str, dict[str, Any]] = {}
+        if args.corpus:
+            overrides["corpus"] = {"path": args.corpus}
+        store = {k: v for k, v in (("collection", args.collection), ("path", args.index_dir)) if v}
+        if store:
+            overrides["store"] = store
+        if args.answerer:
+            overrides["answer"] = {"answerer": args.answerer}
+        settings = load_settings(**overrides)
+        serve(settings, host=args.host, port=args.port)
+    except AssistantError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:  # invalid settings from the environment or flags
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        print(f"error: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    return 0

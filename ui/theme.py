@@ -1,0 +1,100 @@
+"""The page's look: theme, stylesheet, and one small script (clicking a [n] badge opens its source).
+
+System fonts only: the machine may have no internet, and a web-font request must not stall the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
+MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+
+def make_theme() -> Any:
+    import gradio as gr
+
+    return gr.themes.Soft(primary_hue="indigo", secondary_hue="slate", neutral_hue="slate",
+                          font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+CSS = """
+.gradio-container { max-width: 1400px !important; margin: 0 auto !important; }
+footer { display: none !important; }
+.app-header { padding: 4px 0 2px; }
+.brand { display: flex; align-items: center; gap: 12px; }
+.brand-mark { background: var(--color-accent); color: #fff; font-weight: 700; border-radius: 10px;
+  padding: 8px 10px; font-size: 15px; letter-spacing: .5px; }
+.brand-title { font-size: 20px; font-weight: 650; }
+.brand-sub { color: var(--body-text-color-subdued); font-size: 13px; }
+.welcome { text-align: center; color: var(--body-text-color-subdued); max-width: 520px; margin: 0 auto; }
+.welcome-title { font-size: 18px; font-weight: 600; color: var(--body-text-color); margin-bottom: 6px; }
+#chat .q { white-space: normal; }
+#chat .ans-text { line-height: 1.6; }
+#chat .cite { color: var(--color-accent); font-weight: 650; cursor: pointer; font-size: .78em; margin-left: 1px; }
+#chat .cite:hover { text-decoration: underline; }
+#chat .caret { display: inline-block; width: 7px; height: 1em; margin-left: 2px; vertical-align: text-bottom;
+  background: var(--color-accent); animation: blink 1s steps(2, start) infinite; }
+@keyframes blink { to { visibility: hidden; } }
+#chat .thinking { color: var(--body-text-color-subdued); font-style: italic; }
+#chat .abstain { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: 8px 12px; border-radius: 6px; }
+#chat .abstain-head { font-weight: 650; color: #b45309; margin-bottom: 2px; }
+#chat .abstain .hint { color: var(--body-text-color-subdued); font-size: .88em; margin-top: 4px; }
+#chat .failed { border-left: 4px solid #dc2626; background: rgba(220, 38, 38, .07); padding: 8px 12px; border-radius: 6px; }
+#chat .error-head { font-weight: 650; color: #b91c1c; }
+#chat .unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
+#chat .unsupported .flag { font-size: .7em; font-weight: 650; color: #fff; background: #dc2626; border-radius: 4px;
+  padding: 0 4px; margin-left: 4px; vertical-align: middle; text-decoration: none; display: inline-block; }
+#chat .warn { color: #b91c1c; font-size: .9em; margin-top: 6px; }
+#chat .notes { margin: 6px 0 0; padding-left: 18px; font-size: .9em; color: #92400e; }
+#chat .sources { margin-top: 10px; border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
+#chat .sources-head { font-size: .78em; text-transform: uppercase; letter-spacing: .4px; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+#chat details.src { border: 1px solid var(--border-color-primary); border-radius: 8px; margin: 5px 0; background: var(--background-fill-primary); }
+#chat details.src > summary { cursor: pointer; padding: 6px 10px; display: flex; flex-wrap: wrap; gap: 6px; align-items: baseline; list-style: none; }
+#chat details.src > summary::-webkit-details-marker { display: none; }
+#chat details.src > summary::before { content: "▸"; color: var(--body-text-color-subdued); }
+#chat details.src[open] > summary::before { content: "▾"; }
+#chat details.src .badge { background: var(--color-accent); color: #fff; border-radius: 10px; padding: 0 7px; font-size: .78em; font-weight: 650; }
+#chat details.src .src-title { font-weight: 600; flex: 1 1 200px; overflow: hidden; text-overflow: ellipsis; }
+#chat details.src .src-meta { font-size: .8em; color: var(--body-text-color-subdued); display: flex; gap: 8px; }
+#chat details.src .src-file { font-family: var(--font-mono); }
+#chat details.src .support { color: #047857; }
+#chat details.src .passage { padding: 8px 12px 10px; font-size: .9em; line-height: 1.55; border-top: 1px dashed var(--border-color-primary);
+  max-height: 260px; overflow-y: auto; }
+#chat mark.span { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; box-shadow: 0 0 0 1px #f59e0b; }
+#chat .not-verbatim { font-size: .8em; color: #92400e; padding: 0 12px 8px; }
+#chat .meta { font-size: .75em; color: var(--body-text-color-subdued); margin-top: 6px; }
+.ask-row { align-items: stretch; }
+.notice { border-radius: 8px; padding: 8px 12px; margin: 4px 0; font-size: 14px; }
+.notice-error { background: rgba(220, 38, 38, .08); color: #b91c1c; border: 1px solid rgba(220, 38, 38, .35); }
+.notice-info { background: rgba(79, 70, 229, .07); color: var(--body-text-color); border: 1px solid rgba(79, 70, 229, .25); }
+.notice-ok { background: rgba(5, 150, 105, .08); color: #047857; border: 1px solid rgba(5, 150, 105, .35); }
+.corpus table { width: 100%; border-collapse: collapse; font-size: 14px; margin: 0 !important; }
+.corpus table, .corpus tr, .corpus th, .corpus td { border: none !important; background: transparent !important; }
+.corpus tr + tr { border-top: 1px solid var(--border-color-primary) !important; }
+.corpus th { width: 38%; text-align: left; font-weight: 500; color: var(--body-text-color-subdued); padding: 3px 8px 3px 0; white-space: nowrap; vertical-align: top; }
+.corpus td { padding: 3px 0; word-break: break-all; }
+.corpus .doc-list summary { cursor: pointer; font-size: 13px; color: var(--color-accent); margin-top: 6px; }
+.corpus .doc-list ul { padding-left: 16px; margin: 4px 0; max-height: 220px; overflow-y: auto; }
+.corpus .doc-list li { font-size: 13px; margin-bottom: 4px; }
+.corpus .doc-title { display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.corpus .doc-meta { display: block; color: var(--body-text-color-subdued); font-size: 12px; word-break: break-all; }
+.progress { height: 6px; background: var(--border-color-primary); border-radius: 3px; overflow: hidden; margin: 6px 0 4px; }
+.progress-bar { height: 100%; background: var(--color-accent); transition: width .3s; }
+.progress-text { font-size: 13px; color: var(--body-text-color-subdued); }
+.upload-summary { font-size: 13px; color: var(--body-text-color-subdued); margin-top: 4px; }
+"""
+
+# Clicking a [n] badge in an answer opens (and scrolls to) source n of that same answer.
+HEAD_JS = """<script>
+document.addEventListener('click', function (event) {
+  var badge = event.target.closest ? event.target.closest('#chat .cite') : null;
+  if (!badge) return;
+  var match = /cite-(\\d+)/.exec(badge.className);
+  var answer = badge.closest('.ans');
+  if (!match || !answer) return;
+  var source = answer.querySelector('details.src-' + match[1]);
+  if (!source) return;
+  source.open = true;
+  source.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+});
+</script>"""
