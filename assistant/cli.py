@@ -187,8 +187,10 @@ HANDLERS = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_in
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs index builds at DEBUG
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler_ in logging.root.handlers:
+        handler_.setLevel(level)  # bm25s sets its own logger to DEBUG on import; filter at the handler
     handler = HANDLERS.get(args.command) or getattr(args, "handler", None)
     try:
         return int(handler(args) or 0)

@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Short, documented aliases for the settings people change most often.
 ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
-    "ASSISTANT_CORPUS": ("corpus", "path"),
+    "ASSISTANT_CORPUS_DIR": ("corpus", "path"),
     "ASSISTANT_INDEX_DIR": ("store", "path"),
     "ASSISTANT_CHROMA_URL": ("store", "chroma_url"),
     "ASSISTANT_COLLECTION": ("store", "collection"),
@@ -66,17 +66,20 @@ class RetrievalSettings(_Section):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     reranker: Literal["sentence", "none", "cross-encoder"] = "sentence"
     cross_encoder_path: Path | None = Field(None, description="Local sentence-transformers CrossEncoder folder (reranker='cross-encoder').")
-    weight_dense: float = Field(1.0, ge=0)
-    weight_bm25: float = Field(1.0, ge=0)
-    weight_sentence_dense: float = Field(1.0, ge=0)
-    weight_sentence_bm25: float = Field(1.0, ge=0)
-    weight_sentence_joint: float = Field(0.0, ge=0)
+    # Sentence-reranker weights, tuned on a seeded SQuAD dev split (evals/bench_retrieval.py --tune):
+    # passage cosine, max-normalised passage BM25, best-sentence cosine, max-normalised best-sentence
+    # BM25, and best single sentence by cosine + normalised BM25 together.
+    weight_dense: float = Field(1.0, ge=0, description="Question-passage cosine (passage = mean of its sentence vectors).")
+    weight_bm25: float = Field(1.0, ge=0, description="Passage BM25 / best candidate's.")
+    weight_sentence_dense: float = Field(1.5, ge=0, description="Cosine of the passage's best-matching sentence.")
+    weight_sentence_bm25: float = Field(0.0, ge=0, description="Best sentence BM25 / best candidate sentence's.")
+    weight_sentence_joint: float = Field(0.5, ge=0, description="Best sentence by cosine + normalised sentence BM25.")
 
 
 class AnswerSettings(_Section):
     answerer: Literal["extractive", "llamacpp", "openai"] = "extractive"
     max_sentences: int = Field(2, ge=1, le=10, description="Sentences the extractive answerer quotes.")
-    abstain_threshold: float = Field(0.45, ge=0, le=1, description="Below this evidence score the assistant abstains.")
+    abstain_threshold: float = Field(0.48, ge=0, le=1, description="Below this evidence score the assistant abstains.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     min_support: float = Field(0.5, ge=0, le=1, description="Lexical support a generated sentence needs from the passage it cites.")
     fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")

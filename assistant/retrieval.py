@@ -43,7 +43,10 @@ class HybridRetriever:
         by_id: dict[str, Passage] = {}
         if mode in ("hybrid", "dense"):
             for passage in self._store.query(query_vector, n, search_filter):
-                by_id[passage.chunk_id] = passage
+                # Chroma's where-clause lets undated chunks (date_ord 0) through a `date_to` bound;
+                # SearchFilter.accepts is the rule, so dense hits are checked against it too.
+                if allowed is None or passage.chunk_id in allowed:
+                    by_id[passage.chunk_id] = passage
         if mode == "dense":
             return list(by_id.values())
         keyword = self._view.keyword

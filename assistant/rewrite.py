@@ -27,7 +27,7 @@ def refers_back(message: str) -> bool:
     if lowered.startswith(_ELLIPSIS_OPENERS):
         return True
     content = [t for t in tokens if t not in STOPWORDS]
-    return len(content) <= 1 and len(tokens) <= _SHORT_FOLLOWUP_WORDS
+    return not content and len(tokens) <= _SHORT_FOLLOWUP_WORDS
 
 
 def salient_terms(text: str) -> list[str]:

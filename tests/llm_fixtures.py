@@ -136,3 +136,8 @@ def slow_server() -> Iterator[SlowServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def free_port_nobody_listens() -> int:
+    """A local port that was free a moment ago (connections to it are refused)."""
+    return _free_port()

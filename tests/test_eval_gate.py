@@ -26,7 +26,7 @@ def _cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["eval", *argv])
-    return args.func(args)
+    return args.handler(args)  # the main CLI dispatches on args.handler
 
 
 def test_check_gate_reports_metric_and_shortfall() -> None:
@@ -34,8 +34,25 @@ def test_check_gate_reports_metric_and_shortfall() -> None:
     assert not result.passed
     assert [f.metric for f in result.failures] == ["answer_alias_accuracy"]
     assert result.failures[0].shortfall == pytest.approx(0.05)
-    assert "answer_alias_accuracy: 0.700 is 0.050 below the threshold 0.750" in result.message()
+    assert "answer_alias_accuracy: 0.700 is 0.050 below the minimum 0.750" in result.message()
     assert check_gate(SUMMARY, {"corpus": {"hit@5": 0.90}}).passed  # equal to the threshold passes
+
+
+def test_max_bounds_for_lower_is_better_metrics(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"corpus": {"hit@5": {"min": 0.8}, "answer_alias_accuracy": {"max": 0.65}}}))
+    result = check_gate(SUMMARY, load_thresholds(path))
+    assert [f.metric for f in result.failures] == ["answer_alias_accuracy"]
+    assert "0.700 is 0.050 above the maximum 0.650" in result.message()
+
+
+def test_sample_specific_thresholds_and_partial_runs() -> None:
+    thresholds = {"squad": {"hit@5": 0.95}, "squad@100": {"hit@5": 0.85}}
+    sampled = {**SUMMARY, "suite": "squad", "sample": 100}
+    assert check_gate(sampled, thresholds).suite == "squad@100" and check_gate(sampled, thresholds).passed
+    assert not check_gate({**sampled, "sample": 200}, thresholds).passed  # falls back to "squad"
+    with pytest.raises(EvalError, match="--limit"):
+        check_gate({**SUMMARY, "limit": 10}, {"corpus": {"hit@5": 0.1}})
 
 
 def test_unmeasured_gated_metric_fails() -> None:
@@ -47,7 +64,7 @@ def test_unmeasured_gated_metric_fails() -> None:
 def test_thresholds_file_validation(tmp_path: Path) -> None:
     bad = tmp_path / "t.json"
     bad.write_text('{"corpus": {"hit@5": "high"}}')
-    with pytest.raises(EvalError, match="must be a number"):
+    with pytest.raises(EvalError, match="must be a number or"):
         load_thresholds(bad)
     bad.write_text('{"corpus": ')
     with pytest.raises(EvalError, match="not valid JSON"):
@@ -59,7 +76,7 @@ def test_thresholds_file_validation(tmp_path: Path) -> None:
 def test_committed_thresholds_cover_both_suites() -> None:
     thresholds = load_thresholds(DEFAULT_THRESHOLDS)
     assert thresholds["corpus"] and thresholds["squad"]
-    assert all(0 <= v <= 1 for suite in thresholds.values() for v in suite.values())
+    assert all(0 <= b.value <= 1 for suite in thresholds.values() for b in suite.values())
 
 
 def test_cli_gate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,7 +89,7 @@ def test_cli_gate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     thresholds.write_text(json.dumps({"corpus": {"hit@5": 0.95}}))
     assert _cli(["--from-run", str(run), "--gate", "--thresholds", str(thresholds)]) == EXIT_GATE_FAILED
     err = capsys.readouterr().err
-    assert "hit@5: 0.900 is 0.050 below the threshold 0.950" in err
+    assert "hit@5: 0.900 is 0.050 below the minimum 0.950" in err
 
     assert _cli(["--from-run", str(tmp_path / "missing"), "--gate", "--thresholds", str(thresholds)]) == EXIT_ERROR
     assert "no eval run" in capsys.readouterr().err

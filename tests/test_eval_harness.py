@@ -165,9 +165,9 @@ def test_cli_end_to_end_on_a_tiny_fixture_suite_with_the_real_engine(tmp_path: P
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in FIXTURE_GOLD), encoding="utf-8")
     parse_gold_lines(gold.read_text().splitlines())  # the fixture itself is valid
-    monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("ASSISTANT_COLLECTION", f"evalfix-{tmp_path.name[-20:]}".replace("_", "-"))
+    monkeypatch.setenv("ASSISTANT_CORPUS__PATH", str(corpus))
+    monkeypatch.setenv("ASSISTANT_STORE__PATH", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_STORE__COLLECTION", f"evalfix-{tmp_path.name[-20:]}".replace("_", "-"))
     thresholds = tmp_path / "thresholds.json"
     thresholds.write_text(json.dumps({"gold": {"hit@5": 1.0}, "strict": {}}))
 

@@ -51,13 +51,20 @@ def test_keyword_side_finds_what_dense_alone_misses(engine_factory, corpus_copy:
     assert bm25_only.retrieve(query, top_k=1)[0].source == "depot.txt"
 
 
-def test_dense_and_keyword_candidates_both_carry_both_scores(bundled_engine) -> None:
-    retriever, _ = bundled_engine._components()
-    query = "How many members does NATO have?"
-    candidates = retriever.candidates(query, bundled_engine.embedder.embed_query(query), None)
-    assert len(candidates) > bundled_engine.settings.retrieval.candidates  # both sides contributed
+def test_dense_and_keyword_candidates_both_carry_both_scores(engine_factory, bundled_engine) -> None:
+    shared = bundled_engine.settings.store
+    engine = engine_factory(store={"path": shared.path, "collection": shared.collection}, retrieval={"candidates": 4})
+    retriever, _ = engine._components()
+    query = "How many members does NATO have after Sweden joined?"
+    vector = engine.embedder.embed_query(query)
+    candidates = retriever.candidates(query, vector, None)
+    assert 4 < len(candidates) <= 8  # the two sides contributed different passages
     assert all({"dense", "bm25"} <= set(p.scores) for p in candidates)
-    assert any(p.scores["bm25"] > 0 for p in candidates) and any(p.scores["dense"] > 0.3 for p in candidates)
+    dense_ids = [p.chunk_id for p in engine.store.query(vector, 4)]
+    keyword_ids = [cid for cid, _ in engine.view().keyword.top(query, 4)]
+    assert {p.chunk_id for p in candidates} == set(dense_ids) | set(keyword_ids)
+    for p in candidates:  # keyword-only candidates get their true cosine, dense-only ones their BM25
+        assert p.scores["dense"] == pytest.approx(float(engine.view().sentences.passage_vector(p.chunk_id) @ vector), abs=2e-3)
 
 
 def test_chroma_holds_the_mean_of_each_chunks_sentence_vectors(bundled_engine) -> None:

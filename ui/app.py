@@ -44,11 +44,15 @@ class SessionState:
 
 
 def _source_choices(pool: EnginePool) -> list[tuple[str, str]]:
-    return [(f"{title or source} ({source})" if title else source, source) for source, title, _ in pool.documents()]
+    def label(source: str, title: str) -> str:
+        short = title if len(title) <= 60 else title[:57].rstrip() + "…"
+        return f"{short} ({source})" if title else source
+
+    return [(label(source, title), source) for source, title, _ in pool.documents()]
 
 
 def build_app(pool: EnginePool) -> gr.Blocks:
-    """The page, wired to `pool`. Launch it with `ui.server.launch_kwargs()`."""
+    """The page, wired to `pool`. `ui.server.start()` launches it with `launch_options()`."""
     settings = pool.settings
 
     def respond(message: str, history: list[Message], state: SessionState | None, answerer: str, top_k: float,
@@ -140,21 +144,21 @@ def build_app(pool: EnginePool) -> gr.Blocks:
 
     with gr.Blocks(title="Document Q&A assistant", fill_width=True) as demo:
         state = gr.State(None)
-        with gr.Row(elem_classes="app-header"):
+        with gr.Row(elem_classes="app-header", equal_height=True):
             gr.HTML('<div class="brand"><span class="brand-mark">Q&amp;A</span><div><div class="brand-title">'
                     'Document Q&amp;A assistant</div><div class="brand-sub">Answers from your documents, with the '
                     "passages they come from</div></div></div>")
+            new_chat = gr.Button("New conversation", elem_id="new-conversation", variant="secondary", size="md",
+                                 scale=0, min_width=170)
         with gr.Row(equal_height=False):
             with gr.Column(scale=7, min_width=420):
                 chatbot = gr.Chatbot(elem_id="chat", label="Conversation", show_label=False, height="68vh",
                                      latex_delimiters=[], placeholder=WELCOME, feedback_options=None,
-                                     buttons=["copy"], layout="bubble")
+                                     buttons=[], layout="bubble")
                 with gr.Row(elem_classes="ask-row"):
-                    question = gr.Textbox(elem_id="question", show_label=False, scale=8, lines=1, max_lines=6,
+                    question = gr.Textbox(elem_id="question", label="Question", show_label=False, scale=8, lines=1, max_lines=6,
                                           placeholder="Ask a question about the documents…", autofocus=True)
-                    ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
-                    new_chat = gr.Button("New conversation", elem_id="new-conversation", variant="secondary",
-                                         scale=1, min_width=150)
+                    ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=90)
                 notice = gr.HTML("", elem_id="notice")
             with gr.Column(scale=4, min_width=320, elem_classes="side"):
                 with gr.Accordion("Settings", open=True, elem_id="settings"):
@@ -171,7 +175,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     corpus = gr.HTML("", elem_id="corpus")
                     files = gr.File(label=f"Add documents ({', '.join(UPLOAD_EXTENSIONS)}; up to "
                                           f"{settings.ui.max_upload_mb:g} MB each)",
-                                    file_count="multiple", type="filepath", elem_id="upload", height=120)
+                                    file_count="multiple", type="filepath", elem_id="upload")
                     upload_status = gr.HTML("", elem_id="upload-status")
 
         ask_inputs = [question, chatbot, state, answerer, top_k, sources, date_from, date_to]
@@ -179,6 +183,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden")
         ask.click(respond, ask_inputs, ask_outputs, show_progress="hidden")
         new_chat.click(new_conversation, [state], [chatbot, question, notice, state], show_progress="hidden")
+        chatbot.clear(new_conversation, [state], [chatbot, question, notice, state], show_progress="hidden")
         files.upload(upload, [files], [upload_status, corpus, sources, files], show_progress="minimal")
         demo.load(corpus_view, None, [corpus, sources], show_progress="hidden")
     return demo

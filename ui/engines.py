@@ -16,8 +16,8 @@ from assistant.engine import Assistant
 from assistant.indexer import IndexReport
 
 ANSWERERS: tuple[tuple[str, str], ...] = (
-    ("Extractive: quotes the documents (no model)", "extractive"),
-    ("Local GGUF model (llama.cpp)", "llamacpp"),
+    ("Extractive (quotes, no model)", "extractive"),
+    ("Local model (llama.cpp)", "llamacpp"),
     ("OpenAI-compatible server", "openai"),
 )
 

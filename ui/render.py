@@ -154,7 +154,7 @@ def render_answer(answer: Answer) -> str:
             '<div class="ans abstain"><div class="abstain-head">Not found in the documents</div>'
             f'<div class="ans-text">{esc(answer.text)}</div>'
             '<div class="hint">Try rephrasing, widening the filters, or uploading a document that covers it.</div>'
-            f"{_render_meta(answer)}</div>"
+            f"{_render_notes(answer.notes)}{_render_meta(answer)}</div>"
         )
     text, missing = _flag_unsupported(esc(answer.text), answer.unsupported)
     text = _markers(text, {c.n for c in answer.citations})
@@ -165,12 +165,15 @@ def render_answer(answer: Answer) -> str:
         listing = "".join(f"<li>{esc(s)}</li>" for s in missing)
         parts.append(f'<div class="warn unsupported-note">⚠ {flagged} generated {noun} not supported by the cited '
                      f'sources and flagged.{"<ul>" + listing + "</ul>" if listing else ""}</div>')
-    if answer.notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in answer.notes) + "</ul>")
+    parts.append(_render_notes(answer.notes))
     parts.append(render_sources(answer.citations))
     parts.append(_render_meta(answer))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _render_notes(notes: Sequence[str]) -> str:
+    return '<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>" if notes else ""
 
 
 def _render_meta(answer: Answer) -> str:
@@ -178,7 +181,7 @@ def _render_meta(answer: Answer) -> str:
     seconds = f" · {total:.2f} s" if total is not None else ""
     rewritten = ""
     if answer.standalone_question and answer.standalone_question != answer.question:
-        rewritten = f' · searched for “{esc(answer.standalone_question)}”'
+        rewritten = f' · <span class="rewritten">searched for “{esc(answer.standalone_question)}”</span>'
     return f'<div class="meta">{esc(answer.answerer)}{seconds}{rewritten}</div>'
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)\b|\b{_MONTHS}\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b")
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half)\b", re.I)
+_DATE = re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}\b|\b(?:1[5-9]\d\d|20\d\d)\b|\b{_MONTHS}\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b")
+# Whole numbers only: the 16 in "F-16" is a name, not a quantity.
+_NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?:st|nd|rd|th)?(?![\w-])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
 _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|based)\s+(?:the\s+)?([A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+)*)")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z’'.-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z’'.-]+))+)")
 
@@ -21,7 +22,47 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+_ACRONYM_QUESTION = re.compile(r"(?i:\bwhat (?:does|do|did) )([A-Z][A-Z0-9]{1,9})(?i: (?:stand for|mean))|(?i:\b(?:full|complete) name of (?:the )?)([A-Z][A-Z0-9]{1,9})|(?i:\bwhat (?:is|are|was) (?:the )?)([A-Z][A-Z0-9]{1,9})\s*\??$")
+_SKIPPED_IN_ACRONYMS = {"and", "of", "for", "the", "in", "on", "to", "&", "a", "an"}
+
+
+def asked_acronym(question: str) -> str | None:
+    """'What does JATEC stand for?' / 'What is NSATU?' / 'full name of SACEUR' -> the acronym."""
+    match = _ACRONYM_QUESTION.search(question.strip())
+    return next((g for g in match.groups() if g), None) if match else None
+
+
+def _spells(words: list[str], acronym: str) -> bool:
+    """Do consecutive words spell the acronym, each giving a prefix ('Europe' may give 'EUR')?"""
+    if not acronym:
+        return True
+    if not words:
+        return False
+    word, rest = words[0], words[1:]
+    if word.lower() in _SKIPPED_IN_ACRONYMS:
+        return _spells(rest, acronym) or (word[0].upper() == acronym[0] and _spells(rest, acronym[1:]))
+    upper = word.upper()
+    return any(acronym.startswith(upper[:n]) and _spells(rest, acronym[n:]) for n in range(1, min(len(upper), len(acronym)) + 1))
+
+
+def expansion_of(acronym: str, sentence: str) -> str | None:
+    """The expanded name of `acronym` written in the sentence, if any ('Joint Analysis ... Center')."""
+    tokens = re.findall(r"[A-Za-z][\w’'-]*|&", sentence)
+    for start, token in enumerate(tokens):
+        if not token[0].isupper() or token.upper() == acronym or token[0] != acronym[0]:
+            continue
+        for end in range(start + 2, min(len(tokens), start + 2 * len(acronym) + 2) + 1):
+            window = tokens[start:end]
+            if window[-1].lower() in _SKIPPED_IN_ACRONYMS:
+                continue
+            if _spells(window, acronym):
+                return " ".join(window)
+    return None
+
+
 def expected_type(question: str) -> str | None:
+    if asked_acronym(question):
+        return "expansion"
     for pattern, kind in _QUESTION_TYPES:
         if pattern.search(question):
             return kind
@@ -32,7 +73,9 @@ _CALENDAR = re.compile(rf"^(?:{_MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday
 
 
 def _novel(candidates: list[str], question_lower: str) -> bool:
-    return any(c and c.lower() not in question_lower for c in candidates)
+    """Some candidate none of whose words the question already contains."""
+    question_words = set(re.findall(r"[\w’'-]+", question_lower))
+    return any(c and not (set(re.findall(r"[\w’'-]+", c.lower())) & question_words) for c in candidates)
 
 
 def _names(candidates: list[str]) -> list[str]:
@@ -44,8 +87,11 @@ def _names(candidates: list[str]) -> list[str]:
 def offers_type(sentence: str, kind: str, question: str) -> bool:
     """Does the sentence contain something of the expected type that the question doesn't already say?"""
     q = question.lower()
+    if kind == "expansion":
+        acronym = asked_acronym(question)
+        return bool(acronym and expansion_of(acronym, sentence))
     if kind == "date":
-        return _novel(_DATE.findall(sentence), q)
+        return any(c.lower() not in q for c in _DATE.findall(sentence))
     if kind == "number":
         return _novel(_NUMBER.findall(sentence), q)
     if kind == "place":

@@ -7,13 +7,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import numpy as np
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
+from assistant.answer.conflicts import asks_for_latest, disagreement_note, find_disagreement
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
 from assistant.indexer import IndexView
@@ -24,10 +23,13 @@ from assistant.types import Passage
 # passage count half: "the Center" refers back to JATEC), and the passage's coverage overall.
 _W_COSINE, _W_SENTENCE_TERMS, _W_PASSAGE_TERMS = 0.45, 0.35, 0.20
 _CONTEXT_TERM_CREDIT = 0.5
-_ANSWER_TYPE_BONUS = 0.06       # added when the sentence offers the expected type, subtracted when not
+_ANSWER_TYPE_BONUS = 0.10       # added when the sentence offers the expected type, subtracted when not
+_EXPANSION_BONUS = 0.25         # "What does JATEC stand for?": the sentence that spells it out wins
+_RECENCY_BONUS = 0.08           # "latest status": newest source first
 _EXTRA_SENTENCE_MARGIN = 0.08   # a second sentence is quoted only when nearly as good as the first
-_CONFLICT_MARGIN = 0.12         # how close a disagreeing sentence must score to count as a rival
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+_CONFLICT_MARGIN = 0.15         # how close a disagreeing sentence must score to count as a rival
+_REQUIRED_TYPES = {"number", "date", "person", "place"}
+_REFERS_BACK = re.compile(r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|the latter|the former)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class ScoredSentence:
     text: str
     score: float
     position: int  # sentence order within the passage
+    start: int = 0  # offsets of `text` in the passage
+    end: int = 0
 
 
 class TermStatistics:
@@ -69,25 +73,38 @@ class ExtractiveAnswerer:
         self._view = view
         self._stats = TermStatistics(view)
 
-    def score_sentences(self, request: AnswerRequest) -> list[ScoredSentence]:
-        question_terms = {t: self._stats.idf(t) for t in set(content_terms(request.question))}
-        kind = expected_type(request.question)
+    def _spans(self, passage: Passage) -> list[tuple[int, int, int]]:
+        """(row, start, end) of each sentence of a passage in the sentence index."""
         index = self._view.sentences
+        return [(row, int(index.starts[row]), int(index.ends[row])) for row in index.rows_for(passage.chunk_id)]
+
+    def score_sentences(self, request: AnswerRequest) -> list[ScoredSentence]:
+        question = request.question
+        question_terms = {t: self._stats.idf(t) for t in set(content_terms(question))}
+        kind = expected_type(question)
+        newest = max((p.date for p in request.passages if p.date), default=None) if asks_for_latest(question) else None
+        vectors = self._view.sentences.vectors
         scored: list[ScoredSentence] = []
         for passage in request.passages:
-            rows = index.rows_for(passage.chunk_id)
-            if not rows:
+            spans = self._spans(passage)
+            if not spans:
                 continue
             passage_terms = set(content_terms(passage.text))
             passage_cover = weighted_coverage(question_terms, passage_terms)
-            cosines = index.vectors[rows] @ request.query_vector
-            for position, (row, cosine) in enumerate(zip(rows, cosines)):
-                text = passage.text[int(index.starts[row]):int(index.ends[row])]
+            cosines = vectors[[row for row, _, _ in spans]] @ request.query_vector
+            for position, ((_, start, end), cosine) in enumerate(zip(spans, cosines)):
+                text = passage.text[start:end]
+                if text.rstrip().endswith("?"):
+                    continue  # a question in the document (an FAQ heading) answers nothing
                 cover = weighted_coverage(question_terms, set(content_terms(text)), passage_terms)
                 score = _W_COSINE * float(cosine) + _W_SENTENCE_TERMS * cover + _W_PASSAGE_TERMS * passage_cover
-                if kind is not None:
-                    score += _ANSWER_TYPE_BONUS if offers_type(text, kind, request.question) else -_ANSWER_TYPE_BONUS
-                scored.append(ScoredSentence(passage, text, score, position))
+                if kind == "expansion":
+                    score += _EXPANSION_BONUS if offers_type(text, kind, question) else 0.0
+                elif kind is not None:
+                    score += _ANSWER_TYPE_BONUS if offers_type(text, kind, question) else -_ANSWER_TYPE_BONUS
+                if newest is not None and passage.date == newest:
+                    score += _RECENCY_BONUS
+                scored.append(ScoredSentence(passage, text, score, position, start, end))
         return sorted(scored, key=lambda s: (-s.score, s.passage.chunk_id, s.position))
 
     def answer(self, request: AnswerRequest) -> AnswerDraft:
@@ -96,13 +113,16 @@ class ExtractiveAnswerer:
             return abstention(ABSTAIN_TEXT)
         chosen = self._choose(ranked)
         notes: tuple[str, ...] = ()
-        rival = find_newer_disagreement(ranked, chosen[0])
-        if rival is not None:
-            older = chosen[0]
-            chosen = [rival] + [s for s in chosen if s.passage.source != older.passage.source][: self._settings.max_sentences - 1]
-            chosen.append(older)
-            notes = (f"The sources differ: {rival.passage.title!r} ({rival.passage.date}) is newer than "
-                     f"{older.passage.title!r} ({older.passage.date}); the newer one is given first.",)
+        pair = find_disagreement(ranked, _CONFLICT_MARGIN)
+        if pair is not None and any(s.text in (pair[0].text, pair[1].text) for s in chosen):
+            newer, older = pair
+            chosen = [newer, older]
+            notes = (disagreement_note(newer, older),)
+        kind = expected_type(request.question)
+        chosen = [self._with_context(s, kind, request.question) for s in chosen]
+        if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
+            # "How many Mirage jets?" answered by "an unspecified number of Mirage jets": on topic, but no answer.
+            return abstention(ABSTAIN_TEXT)
         return self._render(chosen, notes)
 
     def _choose(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
@@ -115,14 +135,28 @@ class ExtractiveAnswerer:
                 chosen.append(candidate)
         return chosen
 
-    def _render(self, chosen: list[ScoredSentence], notes: tuple[str, ...]) -> AnswerDraft:
+    def _with_context(self, sentence: ScoredSentence, kind: str | None, question: str) -> ScoredSentence:
+        """Widen the quote to a contiguous span: the previous sentence when this one opens with a
+        reference ("This will be..."), the next one when only it holds the expected answer type."""
+        spans = self._spans(sentence.passage)
+        start, end = sentence.start, sentence.end
+        if sentence.position > 0 and _REFERS_BACK.match(sentence.text):
+            start = spans[sentence.position - 1][1]
+        if kind not in (None, "expansion") and not offers_type(sentence.text, kind, question) and sentence.position + 1 < len(spans):
+            _, next_start, next_end = spans[sentence.position + 1]
+            if offers_type(sentence.passage.text[next_start:next_end], kind, question):
+                end = next_end
+        if (start, end) == (sentence.start, sentence.end):
+            return sentence
+        return replace(sentence, text=sentence.passage.text[start:end], start=start, end=end)
+
+    def _render(self, chosen: Sequence[ScoredSentence], notes: tuple[str, ...]) -> AnswerDraft:
         numbering = CitationNumbering()
         parts, citations = [], []
         for sentence in chosen:
             n = numbering.number(sentence.passage)
             parts.append(f"{sentence.text} [{n}]")
-            if all(c.n != n or c.quote != sentence.text for c in citations):
-                citations.append(make_citation(n, sentence.passage, sentence.text))
+            citations.append(make_citation(n, sentence.passage, sentence.text))
         text = " ".join(parts)
         if notes:
             text += "\n\nNote: the sources differ on this; the newest source is quoted first."
@@ -134,22 +168,9 @@ class ExtractiveAnswerer:
         yield draft
 
 
-def numbers_in(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
-
-
 def find_newer_disagreement(ranked: list[ScoredSentence], best: ScoredSentence) -> ScoredSentence | None:
-    """A strong sentence from a newer, different source whose figures differ from the best one's."""
-    if best.passage.date is None or not numbers_in(best.text):
+    """The newer side of a disagreement that involves `best`, when `best` is the older side."""
+    pair = find_disagreement(ranked, _CONFLICT_MARGIN)
+    if pair is None or pair[1].text != best.text:
         return None
-    for candidate in ranked[1:]:
-        if candidate.score < best.score - _CONFLICT_MARGIN:
-            return None
-        newer = candidate.passage.date is not None and candidate.passage.date > best.passage.date
-        if newer and candidate.passage.source != best.passage.source:
-            figures = numbers_in(candidate.text)
-            if figures and figures != numbers_in(best.text):
-                return candidate
-    return None
-
-
+    return pair[0]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from assistant.errors import AssistantError
 
@@ -16,7 +17,7 @@ EXIT_OK, EXIT_GATE_FAILED, EXIT_ERROR = 0, 1, 2
 
 
 def register(subparsers: Any) -> None:
-    """Add the `eval` subcommand to an argparse subparsers object; its handler is `args.func(args) -> int`."""
+    """Add the `eval` subcommand to an argparse subparsers object; its handler is `args.handler(args) -> int` (also `args.func`)."""
     p = subparsers.add_parser(
         "eval",
         help="run an eval suite, gate it against thresholds, or compare two runs",
@@ -36,7 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_eval_command)
+    p.set_defaults(func=run_eval_command, handler=run_eval_command)  # the main CLI calls args.handler
 
 
 def _print_summary(summary: dict[str, Any], out_dir: Path | None, as_json: bool) -> None:
@@ -57,6 +58,9 @@ def run_eval_command(args: argparse.Namespace) -> int:
         return _run(args)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except SettingsError as exc:  # an ASSISTANT_* environment variable that cannot be parsed
+        print(f"error: invalid configuration in the environment: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except ValidationError as exc:
         print(f"error: invalid setting: {exc.errors()[0].get('msg')} ({exc.errors()[0].get('loc')})", file=sys.stderr)

@@ -11,6 +11,7 @@ from assistant.evaluation.report import fmt
 
 # Metrics where a smaller value is better (a negative delta is an improvement).
 LOWER_IS_BETTER_PREFIXES = ("latency_", "wrong_abstention_rate", "error_rate")
+LATENCY_NOISE = 0.10  # relative latency changes within this are not flagged
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ def format_comparison(cmp: Comparison) -> str:
     width = max((len(d.name) for d in cmp.deltas), default=6)
     lines += ["", f"{'metric':<{width}}  {'A':>8}  {'B':>8}  {'delta':>8}"]
     for d in cmp.deltas:
-        if d.delta is None or abs(d.delta) < 1e-12:
-            mark = ""
+        if d.delta is None or abs(d.delta) < 1e-12 or (d.name.startswith("latency_") and abs(d.delta) <= LATENCY_NOISE * abs(d.a or 0)):
+            mark = ""  # latency moves by a few per cent between identical runs: not worth a flag
         else:
             better = (d.delta < 0) if d.lower_is_better else (d.delta > 0)
             mark = "  better" if better else "  WORSE"

@@ -1,6 +1,8 @@
 """The CI quality gate: every gated metric of a run must reach its committed threshold.
 
-evals/thresholds.json maps suite name -> {metric name: minimum}; keys starting with "_" are comments.
+evals/thresholds.json maps suite name -> {metric name: bound}; a bound is a number (the minimum) or
+{"min": x} / {"max": x} (for metrics where lower is better, e.g. wrong_abstention_rate).
+Keys starting with "_" are comments.
 """
 
 from __future__ import annotations
@@ -17,25 +19,36 @@ DEFAULT_THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.json"
 
 
 @dataclass(frozen=True)
+class Bound:
+    value: float
+    kind: str = "min"  # "min": the metric must be >= value; "max": <= value
+
+
+@dataclass(frozen=True)
 class GateFailure:
     metric: str
     value: float | None
     threshold: float
+    kind: str = "min"
 
     @property
     def shortfall(self) -> float | None:
-        return None if self.value is None else self.threshold - self.value
+        """How far the metric is on the wrong side of its threshold (positive)."""
+        if self.value is None:
+            return None
+        return self.threshold - self.value if self.kind == "min" else self.value - self.threshold
 
     def message(self) -> str:
         if self.value is None:
             return f"{self.metric}: not measured in this run (threshold {self.threshold:.3f})"
-        return f"{self.metric}: {self.value:.3f} is {self.shortfall:.3f} below the threshold {self.threshold:.3f}"
+        side = "below the minimum" if self.kind == "min" else "above the maximum"
+        return f"{self.metric}: {self.value:.3f} is {self.shortfall:.3f} {side} {self.threshold:.3f}"
 
 
 @dataclass(frozen=True)
 class GateResult:
     suite: str
-    checked: dict[str, float]
+    checked: dict[str, Bound]
     failures: tuple[GateFailure, ...]
 
     @property
@@ -50,7 +63,17 @@ class GateResult:
         return "\n".join(lines)
 
 
-def load_thresholds(path: str | Path = DEFAULT_THRESHOLDS) -> dict[str, dict[str, float]]:
+def _bound(path: Path, where: str, raw: object) -> Bound:
+    if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ("min", "max"):
+        kind, value = next(iter(raw.items()))
+    else:
+        kind, value = "min", raw
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EvalError(f"{path}: threshold {where} must be a number or {{\"min\"|\"max\": number}}, got {raw!r}")
+    return Bound(float(value), kind)
+
+
+def load_thresholds(path: str | Path = DEFAULT_THRESHOLDS) -> dict[str, dict[str, Bound]]:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -60,32 +83,36 @@ def load_thresholds(path: str | Path = DEFAULT_THRESHOLDS) -> dict[str, dict[str
         raise EvalError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
         raise EvalError(f"{path}: expected an object mapping suite names to {{metric: minimum}}")
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Bound]] = {}
     for suite, values in data.items():
         if suite.startswith("_"):
             continue
         if not isinstance(values, dict):
             raise EvalError(f"{path}: thresholds of suite {suite!r} must be an object of metric: minimum")
         out[suite] = {}
-        for metric, minimum in values.items():
-            if metric.startswith("_"):
-                continue
-            if isinstance(minimum, bool) or not isinstance(minimum, (int, float)):
-                raise EvalError(f"{path}: threshold {suite}.{metric} must be a number, got {minimum!r}")
-            out[suite][metric] = float(minimum)
+        for metric, raw in values.items():
+            if not metric.startswith("_"):
+                out[suite][metric] = _bound(path, f"{suite}.{metric}", raw)
     return out
 
 
-def check_gate(summary: dict[str, Any], thresholds: dict[str, dict[str, float]], *, suite: str | None = None) -> GateResult:
-    """Compare a run summary with the thresholds of its suite (or of `suite`)."""
+def check_gate(summary: dict[str, Any], thresholds: dict[str, dict[str, Bound | float]], *, suite: str | None = None) -> GateResult:
+    """Compare a run summary with the thresholds of its suite (or of `suite`). A plain number is a minimum."""
+    if summary.get("limit"):
+        raise EvalError(f"this run asked only the first {summary['limit']} items (--limit): gate a full run")
     name = suite or str(summary.get("suite"))
+    sized = f"{name}@{summary['sample']}" if summary.get("sample") else None
+    if sized and sized in thresholds:
+        name = sized  # e.g. "squad@100": a sample has its own, measured thresholds
     if name not in thresholds:
         raise EvalError(f"no thresholds for suite {name!r} (have: {', '.join(sorted(thresholds)) or 'none'})")
-    gated = thresholds[name]
+    gated = {k: (b if isinstance(b, Bound) else Bound(float(b))) for k, b in thresholds[name].items()}
     metrics = summary.get("metrics", {})
     failures = []
-    for metric, minimum in gated.items():
+    for metric, bound in gated.items():
         value = metrics.get(metric)
-        if value is None or value < minimum - 1e-9:
-            failures.append(GateFailure(metric, value, minimum))
-    return GateResult(suite=name, checked=dict(gated), failures=tuple(failures))
+        if value is None:
+            failures.append(GateFailure(metric, None, bound.value, bound.kind))
+        elif (bound.kind == "min" and value < bound.value - 1e-9) or (bound.kind == "max" and value > bound.value + 1e-9):
+            failures.append(GateFailure(metric, value, bound.value, bound.kind))
+    return GateResult(suite=name, checked=gated, failures=tuple(failures))

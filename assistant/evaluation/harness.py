@@ -233,6 +233,14 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _index_summary(report: Any) -> Any:
+    """The index report with its long lists (added/changed/removed sources) reduced to counts."""
+    data = _jsonable(report)
+    if isinstance(data, dict):
+        return {k: (len(v) if isinstance(v, list) and len(v) > 20 else v) for k, v in data.items()}
+    return data
+
+
 def write_run(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, charts: bool = True) -> None:
     """Write results.jsonl, summary.json, report.md and the charts into out_dir."""
     from assistant.evaluation.report import write_report
@@ -281,10 +289,12 @@ def run_suite(
         "config_hash": hashes[0] if len(hashes) == 1 else (",".join(hashes) or settings.config_hash()),
         "settings_hash": settings.config_hash(),
         "answerer": settings.answer.answerer,
+        "sample": suite.sample,
+        "limit": suite.limit,
         "n_items": len(suite.items),
         "n_questions": len(rows),
         **summarize(rows),
-        "index": {"seconds": round(index_s, 3), "warmup_seconds": round(warmup_s, 3), "report": _jsonable(index_report)},
+        "index": {"seconds": round(index_s, 3), "warmup_seconds": round(warmup_s, 3), "report": _index_summary(index_report)},
         "wall_s": round(time.perf_counter() - started, 3),
         "python": platform.python_version(),
         "settings": settings.model_dump(mode="json"),

@@ -51,7 +51,9 @@ def plot_metrics(summary: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2))
     bars = ax.barh(names[::-1], values[::-1], color="#4C72B0")
     for bar, value in zip(bars, values[::-1]):
-        ax.text(min(value + 0.01, 0.93), bar.get_y() + bar.get_height() / 2, f"{value:.2f}", va="center", fontsize=8)
+        inside = value > 0.9  # a label past the bar's end would leave the axes
+        ax.text(value - 0.01 if inside else value + 0.01, bar.get_y() + bar.get_height() / 2, f"{value:.2f}",
+                va="center", ha="right" if inside else "left", fontsize=8, color="white" if inside else "black")
     ax.set_xlim(0, 1)
     ax.set_title(f"{summary.get('suite', '')}: metrics (config {summary.get('config_hash', '')[:12]})")
     fig.tight_layout()

@@ -34,6 +34,8 @@ class Suite:
     items: tuple[GoldItem, ...]
     settings: Settings
     description: str
+    sample: int | None = None  # squad: the sample size; the gate looks for "squad@<sample>" thresholds first
+    limit: int | None = None  # set when only the first N items are asked (a partial run the gate refuses)
 
 
 def corpus_doc_ids(path: Path, extensions: tuple[str, ...]) -> set[str]:
@@ -109,8 +111,10 @@ def build_suite(
         items = load_gold(CORPUS_GOLD, known_sources=known)
         derived = settings.with_(corpus={"path": BUNDLED_CORPUS}, store={"collection": "eval-corpus"})
         description = f"hand-written gold set for the bundled news corpus ({CORPUS_GOLD.relative_to(PROJECT_ROOT)})"
+        sample = None
     elif name == "squad":
         n = SQUAD_DEFAULT_SAMPLE if sample is None else sample
+        sample = n
         if n < 1:
             raise EvalError(f"--sample must be at least 1, got {n}")
         items = load_squad_items(SQUAD_DIR / "questions.dev.jsonl", sample=n, seed=seed)
@@ -123,8 +127,9 @@ def build_suite(
         derived = settings
         description = f"gold file {path} over corpus {settings.corpus.path}"
         name = path.stem
+        sample = None
     else:
         raise EvalError(f"unknown suite {name!r}: use one of {', '.join(SUITE_NAMES)} or a path to a gold .jsonl file")
     if limit is not None:
         items = items[:limit]
-    return Suite(name=name, items=tuple(items), settings=derived, description=description)
+    return Suite(name=name, items=tuple(items), settings=derived, description=description, sample=sample, limit=limit)

@@ -102,7 +102,10 @@ def clean_text(text: str) -> str:
 
 def derive_title(text: str, fallback: str) -> str:
     """First non-empty line, shortened to a sentence or 120 characters."""
-    lines = [line.strip().lstrip("#").strip() for line in text.split("\n")]
+    stripped = [line.strip() for line in text.split("\n") if line.strip()]
+    if stripped and stripped[0].startswith("#") and stripped[0].lstrip("#").strip():
+        return stripped[0].lstrip("#").strip()[:120]  # a Markdown heading is the title
+    lines = [line.lstrip("#").strip() for line in stripped]
     # Prefer a line that reads like a headline (4+ words) over a section label such as "Facts".
     candidates = [line for line in lines if len(line.split()) >= 4] or [line for line in lines if len(line) >= 3]
     for line in candidates[:1]:

@@ -64,29 +64,36 @@ def _load_file(path: Path, source: str) -> Document:
     return make_document(source, read_text(path))
 
 
+def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadReport) -> None:
+    """Load one file into the report, or record why it was skipped."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        report.skip(source, f"cannot be read ({exc.strerror or exc})")
+        return
+    if size > settings.max_file_mb * 1024 * 1024:
+        report.skip(source, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
+        return
+    try:
+        document = _load_file(path, source)
+    except FileUnreadable as exc:
+        report.skip(source, str(exc))
+        return
+    if not document.text.strip():
+        report.skip(source, "no text left after cleaning")
+        return
+    report.documents.append(document)
+
+
 def load_folder(root: Path, settings: CorpusSettings) -> LoadReport:
     report = LoadReport()
     extensions = {ext.lower() for ext in settings.extensions}
-    max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        source = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
             continue  # hidden files and folders (.git, .DS_Store) are never documents
-        if path.suffix.lower() not in extensions:
-            continue
-        size = path.stat().st_size
-        if size > max_bytes:
-            report.skip(source, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
-            continue
-        try:
-            document = _load_file(path, source)
-        except FileUnreadable as exc:
-            report.skip(source, str(exc))
-            continue
-        if not document.text.strip():
-            report.skip(source, "no text left after cleaning")
-            continue
-        report.documents.append(document)
+        if path.suffix.lower() in extensions:
+            _add_file(path, relative.as_posix(), settings, report)
     return report
 
 
@@ -94,29 +101,12 @@ def load_files(paths: list[Path], settings: CorpusSettings, *, prefix: str = "")
     """Load individual files; each becomes source '<prefix>/<file name>'. Bad files are skipped."""
     report = LoadReport()
     extensions = {ext.lower() for ext in settings.extensions}
-    max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for path in paths:
         source = f"{prefix}/{path.name}" if prefix else path.name
         if path.suffix.lower() not in extensions:
             report.skip(source, f"unsupported file type {path.suffix or '(none)'}; use one of {' '.join(sorted(extensions))}")
-            continue
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            report.skip(source, f"cannot be read ({exc.strerror or exc})")
-            continue
-        if size > max_bytes:
-            report.skip(source, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit")
-            continue
-        try:
-            document = _load_file(path, source)
-        except FileUnreadable as exc:
-            report.skip(source, str(exc))
-            continue
-        if not document.text.strip():
-            report.skip(source, "no text left after cleaning")
-            continue
-        report.documents.append(document)
+        else:
+            _add_file(path, source, settings, report)
     return report
 
 

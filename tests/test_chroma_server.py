@@ -1,0 +1,73 @@
+"""The client/server path: index and ask against a real `chroma run` process on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.engine import Assistant
+from assistant.errors import StoreUnavailableError
+from tests.conftest import free_port, make_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+
+def _chroma_command() -> list[str]:
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    return [exe]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    process = subprocess.Popen(
+        [*_chroma_command(), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"chroma server did not start on port {port}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_index_and_ask_through_chroma_server(chroma_server: str, tmp_path: Path, embedder):
+    settings = make_settings(tmp_path / "manifests", store={"chroma_url": chroma_server})
+    engine = Assistant(settings, embedder=embedder)
+    report = engine.index()
+    assert report.documents == 5 and report.chunks_embedded > 0
+    assert not (tmp_path / "manifests" / "chroma").exists()  # vectors live in the server, not locally
+    answer = engine.ask("Where will the NSATU mission be based?")
+    assert "Wiesbaden" in answer.text and answer.citations
+    assert Assistant(settings, embedder=embedder).index().chunks_embedded == 0  # incremental over HTTP too
+    assert engine.info()["store"] == f"Chroma server {chroma_server}"
+
+
+def test_server_down_gives_clear_error(tmp_path: Path, embedder):
+    settings = make_settings(tmp_path, store={"chroma_url": f"http://127.0.0.1:{free_port()}"})
+    with pytest.raises(StoreUnavailableError, match=r"cannot reach the Chroma server at http://127\.0\.0\.1:\d+.*chroma run"):
+        Assistant(settings, embedder=embedder).ask("What is JATEC?")

@@ -1,0 +1,61 @@
+"""The CLI: typed library errors become one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from assistant.config import PROJECT_ROOT
+
+
+def run_cli(*args: str, env_store: Path) -> subprocess.CompletedProcess:
+    env = {"ASSISTANT_INDEX_DIR": str(env_store), "PATH": "/usr/bin:/bin", "HOME": str(env_store)}
+    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=600, env={**__import__("os").environ, **env})
+
+
+def test_empty_question_is_one_line_exit_2(capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path))
+    assert main(["ask", "   "]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: the question is empty: type a question about your documents"
+
+
+def test_missing_corpus_is_one_line_exit_2(capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path))
+    assert main(["index", "--corpus", str(tmp_path / "nowhere"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: corpus not found") and "--corpus" in err[0]
+
+
+def test_bad_setting_is_one_line_exit_2(capsys: pytest.CaptureFixture, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "lots")
+    assert main(["info"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: invalid setting retrieval.top_k")
+
+
+def test_bad_date_flag_is_usage_error(tmp_path: Path):
+    result = run_cli("ask", "What is JATEC?", "--date-from", "June 2024", env_store=tmp_path)
+    assert result.returncode == 2 and "not a date like 2024-06-30" in result.stderr
+
+
+@pytest.mark.slow
+def test_index_ask_json_and_info(tmp_path: Path):
+    index = run_cli("index", "--collection", "cli-test", env_store=tmp_path)
+    assert index.returncode == 0, index.stderr
+    assert "cli-test: 5 documents" in index.stdout
+    asked = run_cli("ask", "Where will the NSATU mission be based?", "--json", "--collection", "cli-test", env_store=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert "Wiesbaden" in answer["text"] and answer["citations"][0]["source"].endswith(".txt")
+    filtered = run_cli("ask", "Where will the NSATU mission be based?", "--json", "--collection", "cli-test",
+                       "--date-from", "2024-11-01", env_store=tmp_path)
+    assert {c["source"] for c in json.loads(filtered.stdout)["citations"]} <= {"000_41cde8d9d66dd8ed.txt"}
+    info = run_cli("info", "--json", "--collection", "cli-test", env_store=tmp_path)
+    details = json.loads(info.stdout)
+    assert details["documents"] == 5 and details["embedding_model"] == "all-MiniLM-L6-v2" and str(tmp_path) in details["store"]
