@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+INDEX_LAYOUT = 2
 
 # Short, documented aliases for the settings people change most often.
 ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -69,9 +70,9 @@ class RetrievalSettings(_Section):
     # Sentence-reranker weights, tuned on a seeded SQuAD dev split (evals/bench_retrieval.py --tune):
     # passage cosine, max-normalised passage BM25, best-sentence cosine, max-normalised best-sentence
     # BM25, and best single sentence by cosine + normalised BM25 together.
-    weight_dense: float = Field(1.0, ge=0, description="Question-passage cosine (passage = mean of its sentence vectors).")
-    weight_bm25: float = Field(1.0, ge=0, description="Passage BM25 / best candidate's.")
-    weight_sentence_dense: float = Field(1.5, ge=0, description="Cosine of the passage's best-matching sentence.")
+    weight_dense: float = Field(0.5, ge=0, description="Question-passage cosine (passage = mean of its sentence vectors).")
+    weight_bm25: float = Field(1.0, ge=0, description="Passage BM25 (title + text) / best candidate's.")
+    weight_sentence_dense: float = Field(2.0, ge=0, description="Cosine of the passage's best-matching sentence.")
     weight_sentence_bm25: float = Field(0.0, ge=0, description="Best sentence BM25 / best candidate sentence's.")
     weight_sentence_joint: float = Field(0.5, ge=0, description="Best sentence by cosine + normalised sentence BM25.")
 
@@ -160,6 +161,8 @@ class Settings(BaseSettings):
             "embedding_model": self.embedding.model,
             "chunk_size": self.chunking.chunk_size,
             "chunk_overlap": self.chunking.chunk_overlap,
+            # Bumped when what the index stores changes shape (2: passage vectors are sentence means).
+            "index_layout": INDEX_LAYOUT,
         }
 
     def config_hash(self) -> str:

@@ -82,8 +82,10 @@ def embed_with_progress(embedder: Embedder, texts: Sequence[str], label: str, sh
 
 
 def build_passage_keyword_index(chunks: Sequence[Chunk]) -> KeywordIndex:
-    """Passage BM25 over each chunk's text."""
-    return KeywordIndex.build([c.chunk_id for c in chunks], [c.text for c in chunks])
+    """Passage BM25 over each chunk's text headed by its document's title: a chunk cut from the
+    middle of a document still matches the words of what the document is about (+1.4 points of
+    R@1 on SQuAD dev, see evals/results/tuning.json)."""
+    return KeywordIndex.build([c.chunk_id for c in chunks], [f"{c.title}\n{c.text}" if c.title else c.text for c in chunks])
 
 
 def build_index(settings: Settings, embedder: Embedder, store: ChromaStore, *, corpus: Path | None = None,

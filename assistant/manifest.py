@@ -39,7 +39,7 @@ def check_manifest(settings: Settings, manifest: dict[str, Any] | None) -> None:
     built_with = manifest.get("fingerprint", {})
     wanted = settings.index_fingerprint()
     differences = [f"{key}: index has {built_with.get(key)!r}, config has {value!r}"
-                   for key, value in wanted.items() if key in built_with and built_with[key] != value]
+                   for key, value in wanted.items() if built_with.get(key) != value]
     if differences:
         raise IndexMismatchError(
             f"index {settings.store.collection!r} was built with other settings ({'; '.join(differences)}); "

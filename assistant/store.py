@@ -42,6 +42,8 @@ class SearchFilter:
             clauses.append({"date_ord": {"$gte": date_ordinal(self.date_from)}})
         if self.date_to is not None:
             clauses.append({"date_ord": {"$lte": date_ordinal(self.date_to)}})
+            if self.date_from is None:
+                clauses.append({"date_ord": {"$gt": 0}})  # undated (0) documents match no date range
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -149,7 +151,7 @@ class ChromaStore:
         differences = [
             f"{key}: index has {stored.get(f'fp_{key}')!r}, config has {str(value)!r}"
             for key, value in self.fingerprint.items()
-            if f"fp_{key}" in stored and stored[f"fp_{key}"] != str(value)
+            if stored.get(f"fp_{key}") != str(value)
         ]
         if differences:
             raise IndexMismatchError(

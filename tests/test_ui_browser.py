@@ -121,8 +121,10 @@ def test_ask_cite_follow_up_and_upload(page, tmp_path: Path) -> None:
     expect(source.locator("mark.span").first).to_be_visible()
     marked = source.locator("mark.span").first.inner_text().strip()
     assert len(marked) > 20 and marked in first.locator(".ans-text").inner_text()
-    assert source.locator(".src-date").inner_text() == "2024-11-17"
-    assert source.locator(".src-file").inner_text().endswith(".txt")
+    # Either JATEC article may hold the best definition; the date shown must be that file's own.
+    dates = {"000_41cde8d9d66dd8ed.txt": "2024-11-17", "004_5fd673f8dd665ae0.txt": "undated"}
+    cited_file = source.locator(".src-file").inner_text().strip()
+    assert cited_file in dates and source.locator(".src-date").inner_text() == dates[cited_file]
     shot(page, "02-answer-with-source")
 
     follow_up = ask(page, "Where was its first meeting held?")

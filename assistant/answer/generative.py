@@ -17,16 +17,31 @@ from collections.abc import Iterator
 
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.extractive import ExtractiveAnswerer, ScoredSentence, find_newer_disagreement
-from assistant.answer.prompts import ANSWER_STOP, REWRITE_STOP, answer_messages, clean_rewrite, rewrite_messages
+from assistant.answer.prompts import (
+    ANSWER_STOP,
+    COMPLETION_ANSWER_PREFIX,
+    COMPLETION_ANSWER_STOP,
+    REWRITE_STOP,
+    answer_messages,
+    clean_rewrite,
+    completion_answer_prompt,
+    rewrite_messages,
+)
 from assistant.answer.validation import validate_answer
 from assistant.config import Settings
 from assistant.errors import BackendError
 from assistant.llm import LLMBackend, make_backend
+from assistant.llm.base import Prompt
 from assistant.rewrite import refers_back, rewrite_followup, salient_terms
 from assistant.sentences import content_terms
 from assistant.types import Passage, Turn
 
 _MAX_REWRITE_CHARS = 300
+# Completion prompts (base models) carry only the best sentences of the best passages: small models
+# answer better from a short prompt, and prompt reading dominates latency on a CPU.
+_COMPLETION_PASSAGES = 3
+_COMPLETION_SENTENCES = 4
+_COMPLETION_SENTENCES_PER_PASSAGE = 2
 
 
 class GenerativeAnswerer:
@@ -61,11 +76,26 @@ class GenerativeAnswerer:
         passages = request.passages
         rival = find_newer_disagreement(ranked, ranked[0])
         llm = self._settings.llm
-        messages = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens,
-                                   disagreement=_disagreement_hint(passages, ranked[0], rival))
+        prompt: Prompt
+        prefix = ""  # the start of the answer that the prompt already holds
+        if self._uses_completion():
+            # Base model: a short few-shot prompt with the best sentences only, best passage first;
+            # its [n] number the passages shown, so the answer is validated against those.
+            excerpts = _best_excerpts(ranked, rival)
+            passages = tuple(p for p, _ in excerpts)
+            prompt = completion_answer_prompt(request.question, excerpts,
+                                              disagreement=_disagreement_hint(passages, ranked[0], rival))
+            stop = COMPLETION_ANSWER_STOP
+            prefix = COMPLETION_ANSWER_PREFIX
+        else:
+            prompt = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens,
+                                     disagreement=_disagreement_hint(passages, ranked[0], rival))
+            stop = ANSWER_STOP
         pieces: list[str] = []
         try:
-            for piece in self._backend.stream(messages, max_tokens=llm.max_tokens, stop=ANSWER_STOP):
+            for piece in self._backend.stream(prompt, max_tokens=llm.max_tokens, stop=stop):
+                if not pieces and prefix:
+                    piece = prefix + piece.lstrip()
                 pieces.append(piece)
                 yield piece
             raw = "".join(pieces).strip()
@@ -77,10 +107,24 @@ class GenerativeAnswerer:
                 raise
             yield self._fall_back(request, f"The model failed ({exc}); this is the fallback answer.")
             return
-        yield self._validated(request, raw, ranked[0], rival)
+        yield self._validated(request, raw, ranked[0], rival, passages)
 
-    def _validated(self, request: AnswerRequest, raw: str, best: ScoredSentence, rival: ScoredSentence | None) -> AnswerDraft:
-        result = validate_answer(raw, request.passages, self._settings.answer.min_support)
+    def _uses_completion(self) -> bool:
+        """Whether the backend reads a plain completion prompt (a base model without a chat template).
+        Backends that cannot tell (no uses_chat) get chat messages. Errors while finding out (e.g. the
+        model file fails to load) surface later, from stream(), where they are handled."""
+        uses_chat = getattr(self._backend, "uses_chat", None)
+        if uses_chat is None:
+            return False
+        try:
+            return not uses_chat()
+        except BackendError:
+            return False
+
+    def _validated(self, request: AnswerRequest, raw: str, best: ScoredSentence, rival: ScoredSentence | None,
+                   passages: tuple[Passage, ...] | None = None) -> AnswerDraft:
+        """`passages`: the passages as numbered in the prompt (request.passages unless it showed others)."""
+        result = validate_answer(raw, request.passages if passages is None else passages, self._settings.answer.min_support)
         if not result.has_valid_citation:
             return self._fall_back(request, "The generated answer cited no passage that supports it; this is the fallback answer.")
         notes: list[str] = []
@@ -131,6 +175,27 @@ def plausible_rewrite(candidate: str, question: str, history: tuple[Turn, ...]) 
         for term in salient_terms(turn.standalone_question or turn.question) + salient_terms(turn.answer):
             earlier.update(content_terms(term))
     return bool((got - own) & earlier)
+
+
+def _best_excerpts(ranked: list[ScoredSentence], rival: ScoredSentence | None) -> list[tuple[Passage, str]]:
+    """(passage, excerpt) for a completion prompt: the best-scored sentences (the rival of a
+    disagreement included), at most _COMPLETION_SENTENCES of them from at most _COMPLETION_PASSAGES
+    passages, best passage first, each passage's sentences in document order."""
+    chosen: dict[str, list[ScoredSentence]] = {}
+    total = 0
+    for sentence in [ranked[0], *([rival] if rival is not None else []), *ranked]:
+        if total >= _COMPLETION_SENTENCES:
+            break
+        picked = chosen.get(sentence.passage.chunk_id)
+        if picked is None:
+            if len(chosen) >= _COMPLETION_PASSAGES:
+                continue
+            picked = chosen[sentence.passage.chunk_id] = []
+        if len(picked) < _COMPLETION_SENTENCES_PER_PASSAGE and all(s.position != sentence.position for s in picked):
+            picked.append(sentence)
+            total += 1
+    return [(picked[0].passage, " ".join(s.text.strip() for s in sorted(picked, key=lambda s: s.position)))
+            for picked in chosen.values()]
 
 
 def _disagreement_hint(passages: tuple[Passage, ...], best: ScoredSentence, rival: ScoredSentence | None) -> str | None:

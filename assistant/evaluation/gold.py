@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.evaluation.errors import EvalError, GoldFormatError
+from assistant.jsonl import iter_json_objects
 
 Category = Literal["single", "unanswerable", "followup", "conflict"]
 
@@ -122,15 +123,7 @@ def parse_gold_lines(lines: Iterable[str], *, path: str = "<gold>") -> tuple[Gol
     """Parse gold JSONL text; raise GoldFormatError naming the first bad line."""
     items: list[GoldItem] = []
     seen: dict[str, int] = {}
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise GoldFormatError(path, line_no, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise GoldFormatError(path, line_no, f"expected a JSON object, got {type(record).__name__}")
+    for line_no, record in iter_json_objects(lines, lambda n, problem: GoldFormatError(path, n, problem)):
         try:
             item = GoldItem.model_validate(record)
         except ValidationError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import platform
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IndexMismatchError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.errors import EvalError
 from assistant.evaluation.gold import GoldItem, GoldTurn
@@ -27,6 +28,8 @@ from assistant.types import Answer, Passage
 
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "evals" / "reports"
 RANK_DEPTH = 10  # documents scored for hit@k / MRR@10
+
+log = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
@@ -275,7 +278,12 @@ def run_suite(
 
         engine = Assistant(settings)
     index_started = time.perf_counter()
-    index_report = engine.index(rebuild=False, show_progress=progress)
+    try:
+        index_report = engine.index(rebuild=False, show_progress=progress)
+    except IndexMismatchError:
+        # The suite's collection is the harness's own derived data: rebuild it for the current settings.
+        log.warning("collection %r was built with other settings; rebuilding it", settings.store.collection)
+        index_report = engine.index(rebuild=True, show_progress=progress)
     index_s = time.perf_counter() - index_started
     warm_started = time.perf_counter()
     engine.retrieve("warm up", top_k=1)  # load the index view and models once, outside the per-question timings

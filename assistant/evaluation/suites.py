@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.evaluation.errors import EvalError, GoldFormatError
 from assistant.evaluation.gold import GoldItem, load_gold
+from assistant.jsonl import iter_json_objects
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 CORPUS_GOLD = EVALS_DIR / "gold" / "corpus.jsonl"
@@ -65,11 +66,9 @@ def load_squad_items(questions_path: Path, *, sample: int | None, seed: int = SQ
         lines = questions_path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise EvalError(f"SQuAD questions not found: {questions_path}") from None
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    bad_line = lambda n, problem: GoldFormatError(str(questions_path), n, problem)  # noqa: E731
+    for line_no, rec in iter_json_objects(lines, bad_line):
         try:
-            rec = json.loads(line)
             items.append(
                 GoldItem(
                     id=rec["id"],
@@ -80,8 +79,8 @@ def load_squad_items(questions_path: Path, *, sample: int | None, seed: int = SQ
                     category="single",
                 )
             )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise GoldFormatError(str(questions_path), line_no, f"bad SQuAD record: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad_line(line_no, f"bad SQuAD record: {exc}") from None
     items.sort(key=lambda it: it.id)
     if sample is not None and sample < len(items):
         # A seeded shuffle, then a prefix: a smaller sample is always part of a larger one,

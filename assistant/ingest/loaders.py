@@ -5,7 +5,6 @@ Unreadable files are skipped with a warning naming the file; the rest still load
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from assistant.config import CorpusSettings
 from assistant.errors import CorpusError, JsonlFormatError
 from assistant.ingest import cleaning
 from assistant.ingest.formats import FileUnreadable, read_html, read_pdf, read_text
+from assistant.jsonl import iter_json_objects
 from assistant.types import Document
 
 log = logging.getLogger(__name__)
@@ -118,15 +118,7 @@ def load_jsonl(path: Path) -> LoadReport:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path} is not UTF-8 text ({exc.reason}); JSONL corpora must be UTF-8") from exc
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise JsonlFormatError(str(path), line_no, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
-        if not isinstance(record, dict):
-            raise JsonlFormatError(str(path), line_no, 'expected an object like {"id": ..., "title": ..., "text": ...}')
+    for line_no, record in iter_json_objects(lines, lambda n, problem: JsonlFormatError(str(path), n, problem)):
         missing = [key for key in ("id", "text") if not isinstance(record.get(key), str) or not record[key].strip()]
         if missing:
             raise JsonlFormatError(str(path), line_no, f"missing or empty string field(s): {', '.join(missing)}")
