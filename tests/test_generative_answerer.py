@@ -105,6 +105,15 @@ def test_no_valid_citation_falls_back_to_extractive(bundled_engine: Assistant, o
 
 
 @pytest.mark.slow
+def test_supported_answer_without_the_asked_type_falls_back(bundled_engine: Assistant) -> None:
+    request = request_for(bundled_engine, QUESTION)
+    n = passage_number(request, "Wiesbaden")
+    # Copied from the passage (lexically supported) but names no place: not an answer to "where".
+    _, draft = run(make(bundled_engine, CannedBackend(f"The mission will be based at a military installation [{n}].")), request)
+    assert "Wiesbaden" in draft.text and any("does not give the place" in note for note in draft.notes)
+
+
+@pytest.mark.slow
 def test_no_valid_citation_can_fall_back_to_abstention(bundled_engine: Assistant) -> None:
     _, draft = run(make(bundled_engine, CannedBackend("No markers here."), fallback="abstain"),
                    request_for(bundled_engine, QUESTION))

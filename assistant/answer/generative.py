@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.extractive import ExtractiveAnswerer, ScoredSentence, find_newer_disagreement
 from assistant.answer.prompts import (
@@ -127,6 +128,13 @@ class GenerativeAnswerer:
         result = validate_answer(raw, request.passages if passages is None else passages, self._settings.answer.min_support)
         if not result.has_valid_citation:
             return self._fall_back(request, "The generated answer cited no passage that supports it; this is the fallback answer.")
+        kind = expected_type(request.question)
+        supported = [s.text for s in result.sentences if s.supported]
+        if kind is not None and not any(offers_type(text, kind, request.question) for text in supported):
+            # Lexical support alone passes a copied phrase that misses the point ("The U.S. military [1]"
+            # for "Who will the general report to?"); an answer must offer what the question asks for.
+            return self._fall_back(request, f"The generated answer does not give the {kind} the question asks for; "
+                                            "this is the fallback answer.")
         notes: list[str] = []
         if result.dropped:
             notes.append(f"Citation numbers that matched no passage were removed: {', '.join(f'[{n}]' for n in result.dropped)}.")
