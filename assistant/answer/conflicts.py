@@ -27,7 +27,10 @@ def asks_for_latest(question: str) -> bool:
     return bool(_RECENCY.search(question))
 
 
-def find_disagreement(ranked: Sequence[Scored], margin: float) -> tuple[Scored, Scored] | None:
+CONFLICT_MARGIN = 0.15  # how close to the best a disagreeing sentence must score to count
+
+
+def find_disagreement(ranked: Sequence[Scored], margin: float = CONFLICT_MARGIN) -> tuple[Scored, Scored] | None:
     """(newer, older): two strong sentences from differently dated sources whose figures differ."""
     if not ranked:
         return None

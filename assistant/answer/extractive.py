@@ -27,7 +27,6 @@ _ANSWER_TYPE_BONUS = 0.10       # added when the sentence offers the expected ty
 _EXPANSION_BONUS = 0.25         # "What does JATEC stand for?": the sentence that spells it out wins
 _RECENCY_BONUS = 0.08           # "latest status": newest source first
 _EXTRA_SENTENCE_MARGIN = 0.08   # a second sentence is quoted only when nearly as good as the first
-_CONFLICT_MARGIN = 0.15         # how close a disagreeing sentence must score to count as a rival
 _REQUIRED_TYPES = {"number", "date", "person", "place"}
 _REFERS_BACK = re.compile(r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|the latter|the former)\b", re.I)
 
@@ -113,7 +112,7 @@ class ExtractiveAnswerer:
             return abstention(ABSTAIN_TEXT)
         chosen = self._choose(ranked)
         notes: tuple[str, ...] = ()
-        pair = find_disagreement(ranked, _CONFLICT_MARGIN)
+        pair = find_disagreement(ranked)
         if pair is not None and any(s.text in (pair[0].text, pair[1].text) for s in chosen):
             newer, older = pair
             chosen = [newer, older]
@@ -167,10 +166,3 @@ class ExtractiveAnswerer:
         yield draft.text
         yield draft
 
-
-def find_newer_disagreement(ranked: list[ScoredSentence], best: ScoredSentence) -> ScoredSentence | None:
-    """The newer side of a disagreement that involves `best`, when `best` is the older side."""
-    pair = find_disagreement(ranked, _CONFLICT_MARGIN)
-    if pair is None or pair[1].text != best.text:
-        return None
-    return pair[0]

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
-from assistant.answer.extractive import ExtractiveAnswerer, ScoredSentence, find_newer_disagreement
+from assistant.answer.conflicts import disagreement_note, find_disagreement
+from assistant.answer.extractive import ExtractiveAnswerer, ScoredSentence
 from assistant.answer.prompts import (
     ANSWER_STOP,
     COMPLETION_ANSWER_PREFIX,
@@ -75,22 +76,22 @@ class GenerativeAnswerer:
             yield draft
             return
         passages = request.passages
-        rival = find_newer_disagreement(ranked, ranked[0])
+        disagreement = find_disagreement(ranked)  # (newer, older) or None, as in the extractive answer
         llm = self._settings.llm
         prompt: Prompt
         prefix = ""  # the start of the answer that the prompt already holds
         if self._uses_completion():
             # Base model: a short few-shot prompt with the best sentences only, best passage first;
             # its [n] number the passages shown, so the answer is validated against those.
-            excerpts = _best_excerpts(ranked, rival)
+            excerpts = _best_excerpts(ranked, disagreement)
             passages = tuple(p for p, _ in excerpts)
             prompt = completion_answer_prompt(request.question, excerpts,
-                                              disagreement=_disagreement_hint(passages, ranked[0], rival))
+                                              disagreement=_disagreement_hint(passages, disagreement))
             stop = COMPLETION_ANSWER_STOP
             prefix = COMPLETION_ANSWER_PREFIX
         else:
             prompt = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens,
-                                     disagreement=_disagreement_hint(passages, ranked[0], rival))
+                                     disagreement=_disagreement_hint(passages, disagreement))
             stop = ANSWER_STOP
         pieces: list[str] = []
         try:
@@ -108,7 +109,7 @@ class GenerativeAnswerer:
                 raise
             yield self._fall_back(request, f"The model failed ({exc}); this is the fallback answer.")
             return
-        yield self._validated(request, raw, ranked[0], rival, passages)
+        yield self._validated(request, raw, disagreement, passages)
 
     def _uses_completion(self) -> bool:
         """Whether the backend reads a plain completion prompt (a base model without a chat template).
@@ -122,7 +123,7 @@ class GenerativeAnswerer:
         except BackendError:
             return False
 
-    def _validated(self, request: AnswerRequest, raw: str, best: ScoredSentence, rival: ScoredSentence | None,
+    def _validated(self, request: AnswerRequest, raw: str, disagreement: tuple[ScoredSentence, ScoredSentence] | None,
                    passages: tuple[Passage, ...] | None = None) -> AnswerDraft:
         """`passages`: the passages as numbered in the prompt (request.passages unless it showed others)."""
         result = validate_answer(raw, request.passages if passages is None else passages, self._settings.answer.min_support)
@@ -140,9 +141,8 @@ class GenerativeAnswerer:
             notes.append(f"Citation numbers that matched no passage were removed: {', '.join(f'[{n}]' for n in result.dropped)}.")
         if result.unsupported:
             notes.append(f"{len(result.unsupported)} sentence(s) are not supported by the passage they cite.")
-        if rival is not None:
-            notes.append(f"The sources differ: {rival.passage.title!r} ({rival.passage.date}) is newer than "
-                         f"{best.passage.title!r} ({best.passage.date}); the newer one is preferred.")
+        if disagreement is not None:
+            notes.append(disagreement_note(*disagreement))
         return AnswerDraft(text=result.text, citations=result.citations, unsupported=result.unsupported, notes=tuple(notes))
 
     def _fall_back(self, request: AnswerRequest, note: str) -> AnswerDraft:
@@ -185,13 +185,14 @@ def plausible_rewrite(candidate: str, question: str, history: tuple[Turn, ...]) 
     return bool((got - own) & earlier)
 
 
-def _best_excerpts(ranked: list[ScoredSentence], rival: ScoredSentence | None) -> list[tuple[Passage, str]]:
-    """(passage, excerpt) for a completion prompt: the best-scored sentences (the rival of a
+def _best_excerpts(ranked: list[ScoredSentence], disagreement: tuple[ScoredSentence, ScoredSentence] | None
+                   ) -> list[tuple[Passage, str]]:
+    """(passage, excerpt) for a completion prompt: the best-scored sentences (both sides of a
     disagreement included), at most _COMPLETION_SENTENCES of them from at most _COMPLETION_PASSAGES
     passages, best passage first, each passage's sentences in document order."""
     chosen: dict[str, list[ScoredSentence]] = {}
     total = 0
-    for sentence in [ranked[0], *([rival] if rival is not None else []), *ranked]:
+    for sentence in [ranked[0], *(disagreement or ()), *ranked]:
         if total >= _COMPLETION_SENTENCES:
             break
         picked = chosen.get(sentence.passage.chunk_id)
@@ -206,12 +207,13 @@ def _best_excerpts(ranked: list[ScoredSentence], rival: ScoredSentence | None) -
             for picked in chosen.values()]
 
 
-def _disagreement_hint(passages: tuple[Passage, ...], best: ScoredSentence, rival: ScoredSentence | None) -> str | None:
-    if rival is None:
+def _disagreement_hint(passages: tuple[Passage, ...], disagreement: tuple[ScoredSentence, ScoredSentence] | None) -> str | None:
+    if disagreement is None:
         return None
+    newer, older = disagreement
     number = {p.chunk_id: i for i, p in enumerate(passages, start=1)}
-    return (f"sources [{number.get(rival.passage.chunk_id, '?')}] ({rival.passage.date}) and "
-            f"[{number.get(best.passage.chunk_id, '?')}] ({best.passage.date}) give different figures.")
+    return (f"sources [{number.get(newer.passage.chunk_id, '?')}] ({newer.passage.date}) and "
+            f"[{number.get(older.passage.chunk_id, '?')}] ({older.passage.date}) give different figures.")
 
 
 def make_generative_answerer(settings: Settings, fallback: ExtractiveAnswerer,
