@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from assistant.config import Settings
-from assistant.engine import Assistant
+from assistant.engine import Assistant, final_answer
 from assistant.store import SearchFilter
 from assistant.types import Answer, Turn
 
@@ -55,12 +55,7 @@ class ChatSession:
 
         `history=` is for callers that keep their own history: it is used instead of the session's
         for this call, and the session's own history is left unchanged."""
-        final: Answer | None = None
-        for item in self.stream(message, history=history):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return final_answer(self.stream(message, history=history))
 
     def stream(self, message: str, *, history: HistoryLike | None = None) -> Iterator[str | Answer]:
         """Yield answer text as it arrives, then the final Answer; the turn is recorded at the end."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,17 @@ def validate_question(question: Any, max_chars: int) -> str:
             "(or raise ASSISTANT_ANSWER__MAX_QUESTION_CHARS)"
         )
     return question
+
+
+def final_answer(stream: Iterable[str | Answer]) -> Answer:
+    """Drain an answer stream (text pieces, then the Answer) and return the Answer."""
+    final: Answer | None = None
+    for item in stream:
+        if isinstance(item, Answer):
+            final = item
+    if final is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    return final
 
 
 class _Stopwatch:
@@ -136,12 +147,7 @@ class Assistant:
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
             filters: SearchFilter | None = None) -> Answer:
-        final: Answer | None = None
-        for item in self.ask_stream(question, top_k=top_k, history=history, filters=filters):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return final_answer(self.ask_stream(question, top_k=top_k, history=history, filters=filters))
 
     def ask_stream(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
                    filters: SearchFilter | None = None) -> Iterator[str | Answer]:
