@@ -48,7 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="index a corpus folder or JSONL file (incremental)")
     _add_store_options(index)
-    index.add_argument("--rebuild", action="store_true", help="drop the collection and index from scratch")
+    mode = index.add_mutually_exclusive_group()
+    mode.add_argument("--rebuild", action="store_true",
+                      help="index from scratch into a new Chroma collection (the old one answers until it is done)")
+    mode.add_argument("--check", action="store_true",
+                      help="verify Chroma, manifest, BM25 and sentence index are in step (exit 1 if not)")
+    mode.add_argument("--repair", action="store_true", help="re-derive the manifest and sidecar indexes from Chroma, embedding nothing")
+    index.add_argument("--json", action="store_true", help="print --check/--repair results as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
 
     ask = commands.add_parser("ask", help="answer one question")
@@ -82,7 +88,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if getattr(args, "collection", None):
         overrides["store"] = {"collection": args.collection}
     if getattr(args, "corpus", None):
-        overrides["corpus"] = {"path": args.corpus.resolve()}
+        overrides["corpus"] = {"path": args.corpus.expanduser().resolve()}
     if getattr(args, "top_k", None):
         overrides["retrieval"] = {"top_k": args.top_k}
     if getattr(args, "answerer", None):
@@ -107,21 +113,46 @@ def print_answer(answer, out=sys.stdout) -> None:
         print(f"  (unsupported by the sources: {sentence})", file=out)
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from assistant.engine import Assistant
 
     engine = Assistant(settings_from_args(args))
-    report = engine.index(args.corpus, rebuild=args.rebuild, show_progress=not args.quiet)
+    if args.check or args.repair:
+        from assistant.index_check import check_index, repair_index
+
+        result = repair_index(engine.settings, engine.store, progress=_say) if args.repair else check_index(engine.settings, engine.store)
+        if args.json:
+            print(json.dumps(result.to_dict(), indent=2))
+        else:
+            counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+            print(f"{result.collection}: {'consistent' if result.ok else 'NOT consistent'}" + (f" ({counts})" if counts else ""))
+            for problem in result.problems:
+                print(f"  problem: {problem}")
+            for note in result.notes:
+                print(f"  note: {note}")
+        return 0 if result.ok else 1
+    report = engine.index(args.corpus, rebuild=args.rebuild, show_progress=not args.quiet,
+                          progress=_say)
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())
     return 0
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def _reader(args: argparse.Namespace):
+    """An engine for asking: a collection named without a corpus must already exist (never filled
+    from the default corpus by surprise)."""
     from assistant.engine import Assistant
 
-    answer = Assistant(settings_from_args(args)).ask(args.question, filters=_filters(args))
+    return Assistant(settings_from_args(args), auto_index=not (getattr(args, "collection", None) and not getattr(args, "corpus", None)))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _reader(args).ask(args.question, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_json_dict(), indent=2, ensure_ascii=False))
     else:
@@ -131,9 +162,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.chat import ChatSession
-    from assistant.engine import Assistant
 
-    engine = Assistant(settings_from_args(args))
+    engine = _reader(args)
     print("Loading the index...", file=sys.stderr)
     engine.view()
     session = ChatSession(engine=engine, filters=_filters(args))
@@ -200,7 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        print(f"error: invalid setting {where}: {first.get('msg')} (check your ASSISTANT_* environment variables)", file=sys.stderr)
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        print(f"error: invalid setting {where}: {message} (from the command line or an ASSISTANT_* environment variable)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

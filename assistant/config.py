@@ -9,11 +9,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.collection_names import check_collection_name
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-INDEX_LAYOUT = 2
+INDEX_LAYOUT = 3
 
 # Short, documented aliases for the settings people change most often.
 ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -36,12 +38,26 @@ class CorpusSettings(_Section):
     path: Path = Field(PROJECT_ROOT / "corpus", description="Folder of documents (or a JSONL file) to index.")
     extensions: tuple[str, ...] = Field((".txt", ".md", ".html", ".htm", ".pdf"), description="File types read from a folder.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a warning.")
+    follow_external_symlinks: bool = Field(
+        False, description="Follow symbolic links that lead outside the corpus folder (skipped with a warning by default).")
 
 
 class StoreSettings(_Section):
     path: Path = Field(PROJECT_ROOT / "index", description="Folder of the persistent Chroma store and its manifests.")
     chroma_url: str | None = Field(None, description="http(s)://host:port of a Chroma server; when set, `path` holds only manifests.")
-    collection: str = Field("corpus", min_length=3, max_length=63, description="Chroma collection name.")
+    collection: str = Field("corpus", description="Collection name: 3-50 letters, digits, '.', '_' or '-'.")
+    batch_chunks: int = Field(256, ge=1, le=5000, description="Chunks embedded and committed to Chroma per batch (a kill loses at most one batch).")
+    lock_timeout_s: float = Field(600.0, ge=0, description="How long a second writer waits for the collection's lock before giving up.")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _expand_user(cls, value: Any) -> Any:
+        return Path(value).expanduser() if isinstance(value, (str, Path)) else value
+
+    @field_validator("collection")
+    @classmethod
+    def _valid_collection(cls, value: str) -> str:
+        return check_collection_name(value)
 
 
 class EmbeddingSettings(_Section):
@@ -161,7 +177,8 @@ class Settings(BaseSettings):
             "embedding_model": self.embedding.model,
             "chunk_size": self.chunking.chunk_size,
             "chunk_overlap": self.chunking.chunk_overlap,
-            # Bumped when what the index stores changes shape (2: passage vectors are sentence means).
+            # Bumped when what the index stores changes shape (2: passage vectors are sentence means;
+            # 3: edition-scoped chunk ids, sentence vectors kept in Chroma, published snapshots).
             "index_layout": INDEX_LAYOUT,
         }
 

@@ -1,38 +1,41 @@
-"""The Assistant engine: owns the embedder, store and loaded index for one Settings, and runs
-question -> standalone query -> retrieve -> rerank -> answer -> Answer."""
+"""The Assistant engine: owns the embedder, the store and the loaded index for one Settings, and
+runs question -> standalone query -> retrieve -> rerank -> answer -> Answer.
+
+Readers never wait for writers: indexing (here or in another process) publishes a new snapshot,
+and the next question notices the manifest changed and switches to it; until then questions are
+answered from the snapshot already loaded."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.answer import AnswerDraft, AnswerRequest, make_answerer
+from assistant.answer.base import Answerer
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
-from assistant.errors import IndexMissingError, InvalidQuestionError
-from assistant.indexer import IndexReport, IndexView, add_documents, build_index, load_view
-from assistant.manifest import read_manifest
+from assistant.errors import IndexCorruptError, UploadError
+from assistant.index_view import IndexView, load_view
+from assistant.indexer import IndexReport, Progress, add_documents, build_index, ensure_built
+from assistant.locking import describe_holder, is_locked
+from assistant.manifest import Manifest, check_fingerprint, manifest_path, read_manifest
 from assistant.rerank import make_reranker
 from assistant.retrieval import HybridRetriever
 from assistant.rewrite import rewrite_followup
-from assistant.store import ChromaStore, SearchFilter, describe_location
+from assistant.store import ChromaStore, CollectionGoneError, SearchFilter, StoreCollection, describe_location
 from assistant.types import Answer, Passage, Turn
+from assistant.uploads import UPLOAD_SOURCE_PREFIX, load_uploads, remove_upload, safe_name, store_upload, upload_source
+from assistant.validation import validate_question, validate_top_k
 
+log = logging.getLogger(__name__)
 
-def validate_question(question: Any, max_chars: int) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise InvalidQuestionError("the question is empty: type a question about your documents")
-    question = question.strip()
-    if len(question) > max_chars:
-        raise InvalidQuestionError(
-            f"the question is {len(question)} characters long, over the {max_chars}-character limit; shorten it "
-            "(or raise ASSISTANT_ANSWER__MAX_QUESTION_CHARS)"
-        )
-    return question
+_RELOAD_ATTEMPTS = 3  # a snapshot pruned between reading the manifest and loading it: read again
 
 
 def final_answer(stream: Iterable[str | Answer]) -> Answer:
@@ -61,87 +64,164 @@ class _Stopwatch:
         return {k: round(v, 6) for k, v in self.timings.items()}
 
 
-class Assistant:
-    """Thread-safe for concurrent asks; indexing takes a lock and swaps the loaded view."""
+def _manifest_stamp(settings: Settings) -> tuple[int, int, int] | None:
+    """Cheap change detector for the manifest (atomic renames give it a new inode)."""
+    try:
+        stat = manifest_path(settings).stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One published snapshot, ready to answer from."""
+
+    view: IndexView
+    retriever: HybridRetriever
+    answerer: Answerer
+    stamp: tuple[int, int, int] | None
+
+
+class Assistant:
+    """Thread-safe for concurrent asks. `auto_index`: build the collection from the configured
+    corpus when it has never been built (off when a caller named a collection but no corpus)."""
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 auto_index: bool = True) -> None:
         self.settings = settings or load_settings()
+        self.auto_index = auto_index
         self._embedder = embedder
         self._store: ChromaStore | None = None
-        self._view: IndexView | None = None
-        self._lock = threading.RLock()
-        self._parts: tuple[HybridRetriever, Any] | None = None
+        self._loaded: _Loaded | None = None
+        self._components_lock = threading.RLock()   # guards lazy creation of embedder and store
+        self._reload_lock = threading.Lock()        # one thread loads a new snapshot; others keep answering
 
     # -- components -------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
+        with self._components_lock:
             if self._embedder is None:
                 self._embedder = make_embedder(self.settings.embedding)
             return self._embedder
 
     @property
     def store(self) -> ChromaStore:
-        with self._lock:
+        with self._components_lock:
             if self._store is None:
                 self._store = ChromaStore(self.settings.store, self.settings.index_fingerprint())
             return self._store
 
-    # -- indexing ---------------------------------------------------------------------------
-    def index(self, corpus: Path | str | None = None, *, rebuild: bool = False, show_progress: bool = False) -> IndexReport:
-        with self._lock:
-            report = build_index(self.settings, self.embedder, self.store,
-                                 corpus=Path(corpus) if corpus else None, rebuild=rebuild, show_progress=show_progress)
-            self._view = None
-            self._parts = None
-            return report
+    # -- indexing (never holds a lock that questions wait on) --------------------------------
+    def index(self, corpus: Path | str | None = None, *, rebuild: bool = False, show_progress: bool = False,
+              progress: Progress | None = None) -> IndexReport:
+        corpus_path = Path(corpus).expanduser() if corpus is not None else None
+        report = build_index(self.settings, self.embedder, self.store, corpus=corpus_path, rebuild=rebuild,
+                             show_progress=show_progress, progress=progress)
+        self._refresh()
+        return report
 
-    def add_files(self, paths: Sequence[Path | str], *, prefix: str = "uploads") -> IndexReport:
-        """Index some files (e.g. uploads) next to what is already there; unreadable ones are
-        skipped and reported, and nothing already indexed is lost."""
-        from assistant.ingest.loaders import load_files
+    def add_files(self, paths: Sequence[Path | str], *, names: Sequence[str] | None = None,
+                  progress: Progress | None = None) -> IndexReport:
+        """Index some files (uploads) next to what is already there. Each is first kept in the
+        collection's uploads folder under its name (default: the file's own), so a rebuild
+        re-reads it; unreadable ones are skipped and reported, and nothing indexed is lost."""
+        files = [Path(p).expanduser() for p in paths]
+        names = list(names) if names is not None else [p.name for p in files]
+        if len(names) != len(files):
+            raise ValueError(f"add_files got {len(files)} paths but {len(names)} names; pass one name per path")
+        kept: list[Path] = []
+        refused: list[tuple[str, str]] = []
+        for path, name in zip(files, names):
+            try:
+                kept.append(store_upload(self.settings, path, name))
+            except UploadError as err:
+                refused.append((upload_source(safe_name(name)), str(err)))
+        loaded = load_uploads(kept, self.settings)
+        for source, _ in loaded.skipped:
+            remove_upload(self.settings, source.removeprefix(UPLOAD_SOURCE_PREFIX))
+        report = add_documents(self.settings, self.embedder, self.store, loaded.documents,
+                               skipped=refused + list(loaded.skipped), progress=progress)
+        self._refresh()
+        return report
 
-        loaded = load_files([Path(p) for p in paths], self.settings.corpus, prefix=prefix)
-        with self._lock:
-            report = add_documents(self.settings, self.embedder, self.store, loaded.documents, skipped=loaded.skipped)
-            self._view = None
-            self._parts = None
-            return report
+    def _refresh(self) -> None:
+        """Drop the loaded snapshot's stamp so the next question re-reads the manifest."""
+        loaded = self._loaded
+        if loaded is not None:
+            self._loaded = _Loaded(loaded.view, loaded.retriever, loaded.answerer, stamp=None)
 
+    # -- the read side ------------------------------------------------------------------------
     def view(self) -> IndexView:
-        """The loaded index; builds it from the configured corpus on first use."""
-        with self._lock:
-            if self._view is None:
-                self._view = load_view(self.settings, self.store)
-                if self._view is None:
-                    if read_manifest(self.settings) is None and not Path(self.settings.corpus.path).exists():
-                        raise IndexMissingError(
-                            f"no index {self.settings.store.collection!r} in {describe_location(self.settings.store)} and no corpus at "
-                            f"{self.settings.corpus.path}; run: assistant index --corpus PATH"
-                        )
-                    self.index()
-                    self._view = load_view(self.settings, self.store)
-                    if self._view is None:
-                        raise IndexMissingError(f"index {self.settings.store.collection!r} could not be loaded after building it")
-            return self._view
+        """The published snapshot answering questions now (first use builds a never-built
+        collection when allowed, or finishes an interrupted first build)."""
+        return self._current().view
 
-    def _components(self) -> tuple[HybridRetriever, Any]:
-        with self._lock:
-            if self._parts is None:
-                view = self.view()
-                reranker = make_reranker(self.settings.retrieval, view.sentences)
-                retriever = HybridRetriever(self.settings.retrieval, self.store, view, reranker)
-                self._parts = (retriever, make_answerer(self.settings, view))
-            return self._parts
+    def _current(self) -> _Loaded:
+        loaded = self._loaded
+        stamp = _manifest_stamp(self.settings)
+        if loaded is not None and stamp == loaded.stamp:
+            return loaded
+        with self._reload_lock:
+            loaded = self._loaded
+            if loaded is not None and _manifest_stamp(self.settings) == loaded.stamp:
+                return loaded
+            self._loaded = self._load_latest(loaded)
+            return self._loaded
+
+    def _load_latest(self, loaded: _Loaded | None) -> _Loaded:
+        for _ in range(_RELOAD_ATTEMPTS):
+            stamp = _manifest_stamp(self.settings)
+            manifest = read_manifest(self.settings)
+            if manifest is None or manifest.snapshot is None:
+                if loaded is not None:
+                    return loaded  # keep answering from what we have; the manifest will come back
+                ensure_built(self.settings, self.embedder, self.store, allow_first_build=self.auto_index)
+                continue
+            check_fingerprint(self.settings, manifest)
+            if loaded is not None and loaded.view.manifest.snapshot == manifest.snapshot:
+                loaded.view.manifest = manifest  # same snapshot, newer run state
+                return _Loaded(loaded.view, loaded.retriever, loaded.answerer, stamp)
+            try:
+                view = load_view(self.settings, manifest)
+            except FileNotFoundError:
+                continue  # pruned by a writer after we read the manifest: read it again
+            if manifest.run is not None and not is_locked(self.settings):
+                log.warning("collection %r: an index run was interrupted; answering from the last complete "
+                            "snapshot. Run `assistant index --collection %s` to finish it.",
+                            self.settings.store.collection, self.settings.store.collection)
+            return self._assemble(view, stamp)
+        raise IndexCorruptError(
+            f"collection {self.settings.store.collection!r} kept changing while loading; try again, or run "
+            f"assistant index --check --collection {self.settings.store.collection}")
+
+    def _assemble(self, view: IndexView, stamp: tuple[int, int, int] | None) -> _Loaded:
+        self.store.refresh()  # the snapshot's chunks may have been written by another process
+        collection = self.store.open(view.physical, create=False)
+        reranker = make_reranker(self.settings.retrieval, view.sentences)
+        retriever = HybridRetriever(self.settings.retrieval, collection, view, reranker)
+        return _Loaded(view, retriever, make_answerer(self.settings, view), stamp)
+
+    def stored_collection(self) -> StoreCollection:
+        """The Chroma collection behind the snapshot answering now."""
+        return self._current().retriever.collection
+
+    def _retrieve(self, query: str, vector: Any, top_k: int, filters: SearchFilter | None) -> list[Passage]:
+        """Retrieve; if a rebuild elsewhere dropped our physical collection, switch snapshots once."""
+        try:
+            return self._current().retriever.retrieve(query, vector, top_k, filters)
+        except CollectionGoneError:
+            self._refresh()
+            return self._current().retriever.retrieve(query, vector, top_k, filters)
 
     # -- querying ---------------------------------------------------------------------------
     def retrieve(self, query: str, *, top_k: int = 10, filters: SearchFilter | None = None) -> list[Passage]:
         query = validate_question(query, self.settings.answer.max_question_chars)
-        retriever, _ = self._components()
-        return retriever.retrieve(query, self.embedder.embed_query(query), top_k, filters)
+        top_k = validate_top_k(top_k)
+        return self._retrieve(query, self.embedder.embed_query(query), top_k, filters)
 
     def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
-        _, answerer = self._components()
+        answerer = self._current().answerer
         rewrite = getattr(answerer, "rewrite", None)  # generative answerers let the model rewrite
         return rewrite(question, tuple(history)) if callable(rewrite) else rewrite_followup(question, history)
 
@@ -153,19 +233,21 @@ class Assistant:
                    filters: SearchFilter | None = None) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the final validated Answer."""
         question = validate_question(question, self.settings.answer.max_question_chars)
+        top_k = validate_top_k(top_k) if top_k is not None else self.settings.retrieval.top_k
         clock = _Stopwatch()
         t = time.perf_counter()
-        retriever, answerer = self._components()
+        loaded = self._current()
         t = clock.lap("load", t)
         standalone = self.standalone_question(question, history)
         t = clock.lap("rewrite", t)
         query_vector = self.embedder.embed_query(standalone)
         t = clock.lap("embed", t)
-        passages = retriever.retrieve(standalone, query_vector, top_k or self.settings.retrieval.top_k, filters)
+        passages = self._retrieve(standalone, query_vector, top_k, filters)
         t = clock.lap("retrieve", t)
+        loaded = self._loaded or loaded
         request = AnswerRequest(question=standalone, query_vector=query_vector, passages=tuple(passages), history=tuple(history))
         draft: AnswerDraft | None = None
-        for piece in answerer.stream(request):
+        for piece in loaded.answerer.stream(request):
             if isinstance(piece, AnswerDraft):
                 draft = piece
             else:
@@ -175,27 +257,50 @@ class Assistant:
         yield Answer(
             question=question, standalone_question=standalone, text=draft.text, citations=draft.citations,
             passages=tuple(passages), abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,
-            answerer=answerer.name, timings=clock.finish(), config_hash=self.answer_hash(),
+            answerer=loaded.answerer.name, timings=clock.finish(), config_hash=self._answer_hash(loaded.view),
         )
 
-    def answer_hash(self) -> str:
+    def _answer_hash(self, view: IndexView) -> str:
         """Hash of the config and the index contents that produced an answer."""
-        index_hash = self.view().index_hash
-        return hashlib.sha256(f"{self.settings.config_hash()}:{index_hash}".encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{self.settings.config_hash()}:{view.index_hash}".encode()).hexdigest()[:16]
+
+    def answer_hash(self) -> str:
+        return self._answer_hash(self.view())
 
     def info(self) -> dict[str, Any]:
-        manifest = read_manifest(self.settings) or {}
+        """What is indexed, read from the manifest and checked against the store (a Chroma server's
+        own count, or its connection error)."""
+        manifest = read_manifest(self.settings)
+        store_chunks = None
+        if manifest is not None and manifest.physical:
+            store_chunks = self.store.open(manifest.physical, create=False).count()
         return {
             "collection": self.settings.store.collection,
+            "status": index_status(self.settings, manifest),
             "store": describe_location(self.settings.store),
-            "corpus": manifest.get("corpus", str(self.settings.corpus.path)),
-            "documents": len(manifest.get("documents", {})),
-            "chunks": manifest.get("chunks", 0),
-            "sentences": manifest.get("sentences", 0),
+            "corpus": manifest.corpus if manifest else str(self.settings.corpus.path),
+            "documents": len(manifest.documents) if manifest else 0,
+            "uploads": sum(1 for d in manifest.documents.values() if d.origin == "upload") if manifest else 0,
+            "chunks": manifest.chunks if manifest else 0,
+            "store_chunks": store_chunks,
+            "sentences": manifest.sentences if manifest else 0,
             "embedding_model": self.settings.embedding.model,
             "chunking": {"chunk_size": self.settings.chunking.chunk_size, "chunk_overlap": self.settings.chunking.chunk_overlap},
             "answerer": self.settings.answer.answerer,
-            "updated": manifest.get("updated"),
-            "index_hash": manifest.get("index_hash"),
+            "updated": manifest.updated if manifest else None,
+            "index_hash": manifest.index_hash if manifest else None,
             "config_hash": self.settings.config_hash(),
         }
+
+
+def index_status(settings: Settings, manifest: Manifest | None) -> str:
+    """One line: ready, never built, being indexed, or interrupted (and what to run)."""
+    name = settings.store.collection
+    if manifest is None:
+        return f"never built; run: assistant index --corpus PATH --collection {name}"
+    if manifest.run is None:
+        return "ready"
+    if is_locked(settings):
+        return f"being indexed by {describe_holder(settings)} (questions use the last complete snapshot)"
+    since = f"{manifest.run.kind} run started {manifest.run.started}"
+    return f"interrupted ({since}); run: assistant index --collection {name} to finish it"

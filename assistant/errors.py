@@ -11,6 +11,11 @@ class InvalidQuestionError(AssistantError, ValueError):
     """The question is empty, whitespace only, or over the length limit."""
 
 
+class InvalidArgumentError(AssistantError, ValueError):
+    """An argument passed to the library (top_k, sources, dates, history, a path) has the wrong type or value;
+    the message names the argument, the bad value and what to pass instead."""
+
+
 class CorpusError(AssistantError):
     """The corpus folder or file is missing, empty, or unusable."""
 
@@ -56,3 +61,19 @@ class BackendError(AssistantError):
 
 class UploadError(AssistantError):
     """An uploaded file was refused (type, size, or unreadable)."""
+
+
+class IndexCorruptError(AssistantError):
+    """The index's files are unreadable or out of step with Chroma; the message names the repair command."""
+
+
+class IndexIncompleteError(AssistantError):
+    """An index run was interrupted before it published anything; the message says how to finish it."""
+
+
+class IndexBusyError(AssistantError):
+    """Another process holds the collection's writer lock and did not release it in time."""
+
+
+class CorpusChangedError(AssistantError):
+    """An index run names a different corpus than the one the collection mirrors."""

@@ -1,12 +1,20 @@
-"""Incremental indexing: only new or changed documents are chunked and embedded; deleted ones
-are removed from the vector store, the keyword index and the sentence index alike."""
+"""Index runs: make a collection mirror its corpus (plus stored uploads), crash-safely.
+
+Order of a run, so that a kill -9 at any moment loses nothing and repeats no committed work:
+1. take the collection's writer lock and record the run in the manifest (with its corpus);
+2. write each new document edition into Chroma in committed batches; chunk ids carry the edition,
+   so new chunks never overwrite the old edition that readers are still using;
+3. publish a new snapshot (chunk texts, BM25, sentence index) and switch the manifest to it;
+4. delete from Chroma every record the new snapshot doesn't name (old editions, removed
+   documents, leftovers of killed runs) and mark the run finished.
+A re-run after a kill finds the new editions already in Chroma (with their sentence vectors) and
+embeds only what is missing."""
 
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,17 +23,23 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.embedding import Embedder
+from assistant.errors import CorpusChangedError, IndexMissingError
+from assistant.index_view import IndexView, load_view
 from assistant.ingest import chunk_documents, load_corpus
-from assistant.keyword import KeywordIndex
-from assistant.manifest import check_manifest, collection_dir, read_manifest, write_manifest
-from assistant.sentence_index import SentenceIndex, update_sentence_index
-from assistant.store import ChromaStore
+from assistant.locking import writer_lock
+from assistant.manifest import (DocumentEntry, Manifest, check_fingerprint, index_hash, new_run, read_manifest,
+                                write_manifest)
+from assistant.sentence_index import SentenceIndex
+from assistant.sentences import sentence_spans
+from assistant.snapshot_writer import prune_snapshots, write_snapshot
+from assistant.store import ChromaStore, StoreCollection, describe_location, new_physical_name
+from assistant.store_records import Origin, StoredChunk
 from assistant.types import Chunk, Document
+from assistant.uploads import load_stored_uploads
 
 log = logging.getLogger(__name__)
 
-_PASSAGE_BM25_DIR = "bm25"
-UPLOAD_PREFIX = "uploads"
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -39,7 +53,9 @@ class IndexReport:
     unchanged: int = 0
     chunks_embedded: int = 0
     sentences_embedded: int = 0
+    chunks_recovered: int = 0      # written by an interrupted run, found in Chroma, not embedded again
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    finished_interrupted_run: bool = False
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -47,27 +63,18 @@ class IndexReport:
                 f"(+{len(self.added)} new, ~{len(self.changed)} changed, -{len(self.removed)} removed, "
                 f"{self.unchanged} unchanged; embedded {self.chunks_embedded} chunks, "
                 f"{self.sentences_embedded} sentences) in {self.seconds:.1f}s"
+                + (f"; kept {self.chunks_recovered} chunks from the interrupted run" if self.chunks_recovered else "")
                 + (f"; skipped {len(self.skipped)} file(s)" if self.skipped else ""))
 
 
-@dataclass
-class IndexView:
-    """Everything retrieval reads, loaded once: chunk texts, passage BM25, sentence index."""
-
-    chunks: dict[str, Chunk]
-    keyword: KeywordIndex
-    sentences: SentenceIndex
-    manifest: dict
-
-    @property
-    def index_hash(self) -> str:
-        return str(self.manifest.get("index_hash", ""))
+@dataclass(frozen=True)
+class SourceDocument:
+    document: Document
+    origin: Origin
 
 
 def embed_with_progress(embedder: Embedder, texts: Sequence[str], label: str, show: bool) -> np.ndarray:
-    """Embed in batches under a progress bar that shows counts. Texts are embedded longest first
-    across the whole list (not just within a batch), so a batch pads little; rows come back in
-    input order."""
+    """Embed longest first across the whole list, so a batch pads little; rows come back in input order."""
     if not texts:
         return np.zeros((0, embedder.dimension), np.float32)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -81,99 +88,311 @@ def embed_with_progress(embedder: Embedder, texts: Sequence[str], label: str, sh
     return out
 
 
-def build_passage_keyword_index(chunks: Sequence[Chunk]) -> KeywordIndex:
-    """Passage BM25 over each chunk's text headed by its document's title: a chunk cut from the
-    middle of a document still matches the words of what the document is about (+1.4 points of
-    R@1 on SQuAD dev, see evals/results/tuning.json)."""
-    return KeywordIndex.build([c.chunk_id for c in chunks], [f"{c.title}\n{c.text}" if c.title else c.text for c in chunks])
+def chunk_spans(text: str) -> np.ndarray:
+    """Sentence offsets of a chunk; every chunk gets at least one row, so it has a passage vector."""
+    spans = sentence_spans(text) or [(0, len(text))]
+    return np.asarray(spans, dtype=np.int32).reshape(-1, 2)
+
+
+class SentenceVectors:
+    """Sentence vectors by text: reused from the previous snapshot, embedded only when new."""
+
+    def __init__(self, embedder: Embedder, previous: IndexView | None, show_progress: bool) -> None:
+        self._embedder = embedder
+        self._show = show_progress
+        self._known: dict[str, np.ndarray] = {}
+        self.embedded = 0
+        if previous is not None:
+            index = previous.sentences
+            for row, cid in enumerate(index.chunk_ids):
+                text = previous.chunks[cid].text[int(index.starts[row]):int(index.ends[row])]
+                self._known.setdefault(text, index.vectors[row].astype(np.float16))
+
+    def for_chunks(self, chunks: Sequence[Chunk]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(spans, float16 vectors) per chunk."""
+        spans = [chunk_spans(c.text) for c in chunks]
+        texts = [c.text[s:e] for c, rows in zip(chunks, spans) for s, e in rows]
+        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
+        if missing:
+            vectors = embed_with_progress(self._embedder, missing, "embedding sentences", self._show)
+            self._known.update(zip(missing, vectors.astype(np.float16)))
+            self.embedded += len(missing)
+        out, position = [], 0
+        for rows in spans:
+            block = texts[position:position + len(rows)]
+            position += len(rows)
+            out.append((rows, np.stack([self._known[t] for t in block])))
+        return out
+
+
+def resolve_corpus(settings: Settings, requested: Path | None, manifest: Manifest | None) -> Path:
+    """The corpus a run mirrors: the one asked for, else the one the manifest records, else the configured one."""
+    if requested is not None:
+        return Path(requested).expanduser().resolve()
+    return Path(manifest.corpus) if manifest is not None else Path(settings.corpus.path).expanduser()
+
+
+def check_same_corpus(settings: Settings, corpus: Path, manifest: Manifest | None, *, rebuild: bool) -> None:
+    """A different corpus than the recorded one needs --rebuild: a collection is never replaced silently."""
+    recorded = Path(manifest.corpus) if manifest is not None else None
+    if recorded is not None and not rebuild and corpus.resolve() != recorded.resolve():
+        requested = corpus
+        name = settings.store.collection
+        raise CorpusChangedError(
+            f"collection {name!r} mirrors {recorded}, not {requested}; to replace its contents run "
+            f"`assistant index --corpus {requested} --collection {name} --rebuild`, or choose another --collection")
+
+
+def load_sources(settings: Settings, corpus: Path) -> tuple[list[SourceDocument], list[tuple[str, str]]]:
+    """The corpus's documents plus the collection's stored uploads (raises before anything is touched)."""
+    loaded = load_corpus(corpus, settings.corpus)
+    uploads = load_stored_uploads(settings)
+    documents = [SourceDocument(d, "corpus") for d in loaded.documents]
+    documents += [SourceDocument(d, "upload") for d in uploads.documents]
+    return documents, list(loaded.skipped) + list(uploads.skipped)
 
 
 def build_index(settings: Settings, embedder: Embedder, store: ChromaStore, *, corpus: Path | None = None,
-                rebuild: bool = False, show_progress: bool = True) -> IndexReport:
-    """Make the collection mirror the corpus: add new, re-embed changed, remove deleted documents."""
-    corpus = Path(corpus or settings.corpus.path)
-    loaded = load_corpus(corpus, settings.corpus)       # raises before anything is touched
-    return apply_documents(settings, embedder, store, loaded.documents, skipped=loaded.skipped, corpus=corpus,
-                           rebuild=rebuild, prune=True, show_progress=show_progress)
+                rebuild: bool = False, show_progress: bool = True, progress: Progress | None = None) -> IndexReport:
+    """Make the collection mirror its corpus (and stored uploads): add new, re-embed changed, remove deleted."""
+    say = progress or log.info
+    with writer_lock(settings, on_wait=say):
+        manifest = _manifest_for_run(settings, rebuild)
+        corpus_path = resolve_corpus(settings, corpus, manifest)
+        documents, skipped = load_sources(settings, corpus_path)
+        check_same_corpus(settings, corpus_path, manifest, rebuild=rebuild)
+        resume_rebuild = manifest is not None and manifest.run is not None and manifest.run.kind == "rebuild"
+        run = _Run(settings, embedder, store, manifest, show_progress=show_progress, say=say)
+        return run.execute(documents, skipped=skipped, corpus=corpus_path, rebuild=rebuild or resume_rebuild,
+                           scope=None)
+
+
+def ensure_built(settings: Settings, embedder: Embedder, store: ChromaStore, *, allow_first_build: bool,
+                 progress: Progress | None = None) -> IndexReport | None:
+    """Build a never-built collection (when allowed) or finish one whose first build was
+    interrupted, from the corpus its manifest records. Nothing happens when another process
+    published a snapshot while we waited for the lock."""
+    say = progress or log.info
+    with writer_lock(settings, on_wait=say):
+        manifest = read_manifest(settings)
+        if manifest is not None and manifest.snapshot is not None:
+            return None
+        if manifest is None:
+            name = settings.store.collection
+            corpus = Path(settings.corpus.path).expanduser()
+            if not allow_first_build:
+                raise IndexMissingError(
+                    f"collection {name!r} has never been built in {describe_location(settings.store)}; "
+                    f"run: assistant index --corpus PATH --collection {name}")
+            if not corpus.exists():
+                raise IndexMissingError(
+                    f"no index {name!r} in {describe_location(settings.store)} and no corpus at {corpus}; "
+                    f"run: assistant index --corpus PATH --collection {name}")
+        corpus_path = resolve_corpus(settings, None, manifest)
+        documents, skipped = load_sources(settings, corpus_path)
+        run = _Run(settings, embedder, store, manifest, show_progress=False, say=say)
+        rebuild = manifest is not None and manifest.run is not None and manifest.run.kind == "rebuild"
+        return run.execute(documents, skipped=skipped, corpus=corpus_path, rebuild=rebuild, scope=None)
 
 
 def add_documents(settings: Settings, embedder: Embedder, store: ChromaStore, documents: Sequence[Document], *,
-                  skipped: Sequence[tuple[str, str]] = (), show_progress: bool = False) -> IndexReport:
-    """Add or update some documents (uploads) and keep everything else already indexed."""
-    manifest = read_manifest(settings) or {}
-    return apply_documents(settings, embedder, store, documents, skipped=skipped,
-                           corpus=Path(manifest.get("corpus", settings.corpus.path)),
-                           rebuild=False, prune=False, show_progress=show_progress)
+                  skipped: Sequence[tuple[str, str]] = (), show_progress: bool = False,
+                  progress: Progress | None = None) -> IndexReport:
+    """Add or update some uploaded documents and keep everything else already indexed."""
+    say = progress or log.info
+    with writer_lock(settings, on_wait=say):
+        manifest = read_manifest(settings)
+        if manifest is None or manifest.snapshot is None:
+            name = settings.store.collection
+            raise IndexMissingError(f"collection {name!r} has not been built yet; run: assistant index --corpus PATH --collection {name}")
+        check_fingerprint(settings, manifest)
+        run = _Run(settings, embedder, store, manifest, show_progress=show_progress, say=say)
+        sources = [SourceDocument(d, "upload") for d in documents]
+        return run.execute(sources, skipped=skipped, corpus=Path(manifest.corpus), rebuild=False,
+                           scope={d.source for d in documents})
 
 
-def apply_documents(settings: Settings, embedder: Embedder, store: ChromaStore, documents_in: Sequence[Document], *,
-                    skipped: Sequence[tuple[str, str]], corpus: Path, rebuild: bool, prune: bool,
-                    show_progress: bool) -> IndexReport:
-    started = time.perf_counter()
-    report = IndexReport(collection=settings.store.collection, skipped=list(skipped))
-    sidecar = collection_dir(settings)
+def _manifest_for_run(settings: Settings, rebuild: bool) -> Manifest | None:
+    """The current manifest; a rebuild tolerates one written with other settings (it replaces it)."""
     if rebuild:
-        store.drop()
-        shutil.rmtree(sidecar, ignore_errors=True)
-    else:
-        check_manifest(settings, read_manifest(settings))
-    store.open(create=True)
+        from assistant.errors import IndexCorruptError, IndexMismatchError
 
-    documents = {doc.source: doc for doc in documents_in}
-    indexed = store.document_hashes()
-    report.added = sorted(s for s in documents if s not in indexed)
-    report.changed = sorted(s for s in documents if s in indexed and indexed[s] != documents[s].content_hash)
-    # Uploaded files live outside the corpus folder: a corpus re-index keeps them.
-    report.removed = sorted(s for s in indexed if s not in documents and not s.startswith(UPLOAD_PREFIX + "/")) if prune else []
-    report.unchanged = len(documents) - len(report.added) - len(report.changed)
-
-    store.delete_sources(report.changed + report.removed)
-    to_embed = [documents[s] for s in report.added + report.changed]
-    new_chunks = chunk_documents(to_embed, settings.chunking)
-    all_chunks = sorted(store.all_chunks() + new_chunks, key=lambda c: (c.source, c.index))
-
-    # Only sentences are embedded; a new chunk's vector in Chroma is the mean of its sentences'.
-    previous_sentences = None if rebuild else SentenceIndex.load(sidecar)
-    sentences, report.sentences_embedded = update_sentence_index(
-        previous_sentences, all_chunks,
-        lambda texts: embed_with_progress(embedder, texts, "embedding sentences", show_progress),
-        embedder.dimension,
-    )
-    store.add(new_chunks, sentences.passage_vectors([c.chunk_id for c in new_chunks]),
-              {d.source: d.content_hash for d in to_embed})
-    report.chunks_embedded = len(new_chunks)
-
-    keyword = build_passage_keyword_index(all_chunks)
-    keyword.save(sidecar / _PASSAGE_BM25_DIR)
-    sentences.save(sidecar)
-
-    chunk_counts: dict[str, int] = {}
-    for chunk in all_chunks:
-        chunk_counts[chunk.source] = chunk_counts.get(chunk.source, 0) + 1
-    previous_docs = {} if rebuild else dict((read_manifest(settings) or {}).get("documents", {}))
-    previous_docs.update({d.source: {"hash": d.content_hash, "title": d.title, "date": d.date.isoformat() if d.date else None}
-                          for d in documents.values()})
-    catalogue = {source: {**meta, "chunks": chunk_counts.get(source, 0)}
-                 for source, meta in previous_docs.items() if chunk_counts.get(source)}
-    write_manifest(settings, corpus=corpus, documents=catalogue, chunks=len(all_chunks), sentences=len(sentences))
-    report.documents = len(catalogue)
-    report.chunks = len(all_chunks)
-    report.seconds = time.perf_counter() - started
-    log.info(report.summary())
-    return report
-
-
-def load_view(settings: Settings, store: ChromaStore) -> IndexView | None:
-    """The persisted index, or None when the collection has never been built."""
+        try:
+            return read_manifest(settings)
+        except (IndexMismatchError, IndexCorruptError) as exc:
+            log.warning("replacing an unusable manifest: %s", exc)
+            return None
     manifest = read_manifest(settings)
-    if manifest is None or not store.exists():
-        return None
-    check_manifest(settings, manifest)
-    store.open(create=False)
-    sidecar = collection_dir(settings)
-    chunks = {c.chunk_id: c for c in store.all_chunks()}
-    keyword = KeywordIndex.load(sidecar / _PASSAGE_BM25_DIR)
-    sentences = SentenceIndex.load(sidecar)
-    if keyword is None or sentences is None or set(keyword.ids) != set(chunks):
-        return None  # sidecars missing or out of step with the store: caller re-indexes
-    return IndexView(chunks=chunks, keyword=keyword, sentences=sentences, manifest=manifest)
+    check_fingerprint(settings, manifest)
+    return manifest
+
+
+class _Run:
+    """One index run under the writer lock."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChromaStore, manifest: Manifest | None, *,
+                 show_progress: bool, say: Progress) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.manifest = manifest
+        self.show_progress = show_progress
+        self.say = say
+
+    def execute(self, documents: Sequence[SourceDocument], *, skipped: Sequence[tuple[str, str]], corpus: Path,
+                rebuild: bool, scope: set[str] | None) -> IndexReport:
+        started = time.perf_counter()
+        settings, manifest = self.settings, self.manifest
+        report = IndexReport(collection=settings.store.collection, skipped=list(skipped),
+                             finished_interrupted_run=manifest is not None and manifest.run is not None)
+        target = self._target(rebuild)
+        kind = "add" if scope is not None else ("rebuild" if rebuild else "index")
+        base = manifest or Manifest(collection=settings.store.collection, fingerprint=settings.index_fingerprint(),
+                                    corpus=str(corpus), store=describe_location(settings.store))
+        manifest = write_manifest(settings, base.with_(run=new_run(kind, corpus, target), corpus=str(corpus),
+                                                       fingerprint=settings.index_fingerprint()))
+        collection = self.store.open(target, create=True, corpus=str(corpus))
+        previous = None if rebuild or manifest.snapshot is None else load_view(settings, manifest)
+
+        final, fresh, catalogue = self._plan(documents, previous, scope, report)
+        present = collection.ids()
+        pieces = self._write(collection, [f for f in fresh if f.chunk.chunk_id not in present], previous, report)
+        recovered = [f.chunk.chunk_id for f in fresh if f.chunk.chunk_id in present]
+        pieces.update({r.chunk.chunk_id: (r.spans, r.vectors) for r in collection.records(recovered)})
+        report.chunks_recovered = len(recovered)
+
+        sentences = _sentence_index(final, previous, pieces, self.embedder.dimension)
+        self.say(f"publishing a snapshot of {len(final)} chunks")
+        snapshot = write_snapshot(settings, final, sentences)
+        old_physical = manifest.physical
+        manifest = write_manifest(settings, manifest.with_(
+            physical=target, snapshot=snapshot, documents=catalogue, chunks=len(final), sentences=len(sentences),
+            index_hash=index_hash(catalogue), run=manifest.run.model_copy(update={"phase": "cleanup"})))
+
+        stray = collection.ids() - {c.chunk_id for c in final}
+        if stray:
+            self.say(f"removing {len(stray)} superseded chunks")
+            collection.delete_ids(sorted(stray))
+        self._drop_other_physical(keep=target, also=old_physical)
+        manifest = write_manifest(settings, manifest.with_(run=None))
+        prune_snapshots(settings, snapshot)
+        report.documents, report.chunks = len(catalogue), len(final)
+        report.seconds = time.perf_counter() - started
+        log.info(report.summary())
+        return report
+
+    def _target(self, rebuild: bool) -> str:
+        """The physical collection to write: the published one, or a fresh one for a rebuild (the
+        one an interrupted run was writing, when there is one, so its work is kept)."""
+        manifest = self.manifest
+        if manifest is not None and manifest.run is not None and (rebuild == (manifest.run.kind == "rebuild")):
+            return manifest.run.target
+        if not rebuild and manifest is not None and manifest.physical:
+            return manifest.physical
+        return new_physical_name(self.settings.store.collection)
+
+    def _plan(self, documents: Sequence[SourceDocument], previous: IndexView | None, scope: set[str] | None,
+              report: IndexReport) -> tuple[list[Chunk], list[StoredChunk], dict[str, DocumentEntry]]:
+        """The new snapshot's chunks, the new editions' chunks to write, and the document catalogue."""
+        old_docs = dict(self.manifest.documents) if self.manifest is not None and previous is not None else {}
+        old_chunks: dict[str, list[Chunk]] = {}
+        for chunk in (previous.chunks.values() if previous is not None else ()):
+            old_chunks.setdefault(chunk.source, []).append(chunk)
+        incoming = {d.document.source: d for d in documents}
+        catalogue: dict[str, DocumentEntry] = {}
+        final: list[Chunk] = []
+        to_chunk: list[SourceDocument] = []
+        for source, entry in old_docs.items():
+            in_scope = scope is None or source in scope
+            if in_scope and source not in incoming:
+                report.removed.append(source)
+            elif not in_scope or entry.hash == incoming[source].document.content_hash:
+                catalogue[source] = entry
+                final.extend(old_chunks.get(source, ()))
+                report.unchanged += 1 if in_scope else 0
+        for source, item in incoming.items():
+            if source in catalogue:
+                continue
+            (report.changed if source in old_docs else report.added).append(source)
+            to_chunk.append(item)
+        fresh: list[StoredChunk] = []
+        origin_of = {d.document.source: d.origin for d in to_chunk}
+        hash_of = {d.document.source: d.document.content_hash for d in to_chunk}
+        new_chunks = chunk_documents([d.document for d in to_chunk], self.settings.chunking)
+        per_doc: dict[str, int] = {}
+        for chunk in new_chunks:
+            per_doc[chunk.source] = per_doc.get(chunk.source, 0) + 1
+        for chunk in new_chunks:
+            empty = np.zeros((0, 2), np.int32)
+            fresh.append(StoredChunk(chunk=chunk, doc_hash=hash_of[chunk.source], doc_chunks=per_doc[chunk.source],
+                                     origin=origin_of[chunk.source], spans=empty, vectors=np.zeros((0, 0), np.float16)))
+        final.extend(new_chunks)
+        for item in to_chunk:
+            doc = item.document
+            if per_doc.get(doc.source):
+                catalogue[doc.source] = DocumentEntry(hash=doc.content_hash, title=doc.title, chunks=per_doc[doc.source],
+                                                      date=doc.date.isoformat() if doc.date else None, origin=item.origin)
+            else:
+                report.skipped.append((doc.source, "no text to index after splitting"))
+        final.sort(key=lambda c: (c.source, c.index))
+        for names in (report.added, report.changed, report.removed):
+            names.sort()
+        return final, fresh, catalogue
+
+    def _write(self, collection: StoreCollection, todo: Sequence[StoredChunk], previous: IndexView | None,
+               report: IndexReport) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Embed and commit the missing chunks in batches; returns their sentence spans and vectors."""
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if not todo:
+            return out
+        vectors = SentenceVectors(self.embedder, previous, self.show_progress)
+        size = self.settings.store.batch_chunks
+        batches = (len(todo) + size - 1) // size
+        for number, start in enumerate(range(0, len(todo), size), start=1):
+            batch = todo[start:start + size]
+            records = [StoredChunk(chunk=r.chunk, doc_hash=r.doc_hash, doc_chunks=r.doc_chunks, origin=r.origin,
+                                   spans=spans, vectors=vecs)
+                       for r, (spans, vecs) in zip(batch, vectors.for_chunks([r.chunk for r in batch]))]
+            collection.upsert(records, np.stack([r.passage_vector() for r in records]))
+            out.update({r.chunk.chunk_id: (r.spans, r.vectors) for r in records})
+            report.chunks_embedded += len(records)
+            self.say(f"committed batch {number}/{batches} ({report.chunks_embedded}/{len(todo)} chunks)")
+        report.sentences_embedded = vectors.embedded
+        return out
+
+    def _drop_other_physical(self, *, keep: str, also: str | None) -> None:
+        """After a rebuild is published, drop the collection it replaced and leftovers of killed rebuilds."""
+        names = {name for name, _ in self.store.physical_collections()}
+        if also:
+            names.add(also)
+        for name in sorted(names - {keep}):
+            self.say(f"dropping the replaced Chroma collection {name}")
+            self.store.drop(name)
+
+
+def _sentence_index(final: Sequence[Chunk], previous: IndexView | None,
+                    pieces: dict[str, tuple[np.ndarray, np.ndarray]], dimension: int) -> SentenceIndex:
+    """The snapshot's sentence index: rows of kept chunks come from the previous snapshot, new ones
+    from this run (embedded or recovered from Chroma)."""
+    chunk_ids: list[str] = []
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    texts: list[str] = []
+    for chunk in final:
+        if chunk.chunk_id in pieces:
+            spans, vectors = pieces[chunk.chunk_id]
+        else:
+            assert previous is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
+            rows = previous.sentences.rows_for(chunk.chunk_id)
+            spans = np.stack([previous.sentences.starts[rows], previous.sentences.ends[rows]], axis=1)
+            vectors = previous.sentences.vectors[rows]
+        chunk_ids.extend([chunk.chunk_id] * len(spans))
+        starts.append(spans[:, 0])
+        ends.append(spans[:, 1])
+        blocks.append(np.asarray(vectors, np.float32))
+        texts.extend(chunk.text[int(s):int(e)] for s, e in spans)
+    if not chunk_ids:
+        return SentenceIndex.empty(dimension)
+    return SentenceIndex.build(chunk_ids, np.concatenate(starts).astype(np.int32), np.concatenate(ends).astype(np.int32),
+                               np.concatenate(blocks), texts)

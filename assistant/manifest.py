@@ -1,74 +1,144 @@
-"""The index manifest: what a collection was built with and from, kept beside its sidecar indexes."""
+"""The index manifest: which published snapshot readers should load, what it holds, what built it,
+and whether a run is in progress. Written atomically; a typed model, never a raw dict."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import os
+import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant import atomic
 from assistant.config import Settings
-from assistant.errors import IndexMismatchError
+from assistant.errors import IndexCorruptError, IndexMismatchError
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+Origin = Literal["corpus", "upload"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DocumentEntry(_Model):
+    hash: str
+    title: str = ""
+    date: str | None = None
+    chunks: int = 0
+    origin: Origin = "corpus"
+
+
+class RunState(_Model):
+    """An index run that started and has not finished (or was killed)."""
+
+    kind: Literal["index", "rebuild", "add"]
+    phase: Literal["embedding", "cleanup"] = "embedding"
+    corpus: str
+    target: str = Field(description="Physical Chroma collection the run writes into.")
+    started: str
+    pid: int
+    host: str
+
+
+class Manifest(_Model):
+    version: int = MANIFEST_VERSION
+    collection: str
+    fingerprint: dict[str, Any]
+    corpus: str = Field(description="The corpus folder or JSONL file this collection mirrors.")
+    store: str
+    physical: str | None = Field(None, description="Chroma collection of the published snapshot.")
+    snapshot: str | None = Field(None, description="Folder name of the published snapshot (None: never published).")
+    documents: dict[str, DocumentEntry] = Field(default_factory=dict)
+    chunks: int = 0
+    sentences: int = 0
+    index_hash: str = ""
+    updated: str = ""
+    run: RunState | None = None
+
+    def with_(self, **changes: Any) -> "Manifest":
+        return self.model_copy(update=changes)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.run is not None
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run(kind: Literal["index", "rebuild", "add"], corpus: Path | str, target: str) -> RunState:
+    return RunState(kind=kind, corpus=str(corpus), target=target, started=now_iso(), pid=os.getpid(),
+                    host=socket.gethostname())
+
+
+def collections_root(settings: Settings) -> Path:
+    return settings.store.path / "collections"
 
 
 def collection_dir(settings: Settings) -> Path:
-    """Where a collection's manifest, BM25 and sentence index live (also for a Chroma server)."""
-    return settings.store.path / "collections" / settings.store.collection
+    """Where a collection's manifest and snapshots live (also for a Chroma server). The name was
+    validated by Settings; the containment check makes a bad name fail before any file is touched."""
+    root = collections_root(settings)
+    folder = root / settings.store.collection
+    if folder.resolve().parent != root.resolve():
+        raise IndexCorruptError(f"collection name {settings.store.collection!r} points outside {root}; use a plain name")
+    return folder
 
 
 def manifest_path(settings: Settings) -> Path:
     return collection_dir(settings) / "manifest.json"
 
 
-def read_manifest(settings: Settings) -> dict[str, Any] | None:
+def read_manifest(settings: Settings) -> Manifest | None:
+    """The manifest, None when the collection has never been started, IndexMismatchError for an
+    index written by an older layout, IndexCorruptError when the file can't be parsed."""
     path = manifest_path(settings)
-    if not path.exists():
-        return None
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None  # a torn manifest is rebuilt from the store on the next index run
-
-
-def check_manifest(settings: Settings, manifest: dict[str, Any] | None) -> None:
-    if not manifest:
-        return
-    built_with = manifest.get("fingerprint", {})
-    wanted = settings.index_fingerprint()
-    differences = [f"{key}: index has {built_with.get(key)!r}, config has {value!r}"
-                   for key, value in wanted.items() if built_with.get(key) != value]
-    if differences:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexCorruptError(f"cannot read {path} ({exc.strerror or exc})") from exc
+    name = settings.store.collection
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise IndexCorruptError(f"{path} is not valid JSON ({exc.msg}); run: assistant index --repair --collection {name}") from exc
+    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
         raise IndexMismatchError(
-            f"index {settings.store.collection!r} was built with other settings ({'; '.join(differences)}); "
-            f"rebuild it with: assistant index --collection {settings.store.collection} --rebuild"
-        )
+            f"index {name!r} was written by an older version of the assistant; rebuild it with: "
+            f"assistant index --collection {name} --rebuild")
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise IndexCorruptError(f"{path} is malformed ({exc.errors()[0]['msg']}); run: assistant index --repair --collection {name}") from exc
 
 
-def index_hash(documents: dict[str, dict[str, Any]]) -> str:
-    blob = json.dumps(sorted((source, meta["hash"]) for source, meta in documents.items())).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def write_manifest(settings: Settings, *, corpus: Path, documents: dict[str, dict[str, Any]],
-                   chunks: int, sentences: int) -> dict[str, Any]:
-    manifest = {
-        "version": MANIFEST_VERSION,
-        "collection": settings.store.collection,
-        "fingerprint": settings.index_fingerprint(),
-        "corpus": str(corpus),
-        "store": settings.store.chroma_url or str(settings.store.path / "chroma"),
-        "documents": documents,
-        "chunks": chunks,
-        "sentences": sentences,
-        "index_hash": index_hash(documents),
-        "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    path = manifest_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    tmp.replace(path)  # atomic: a crash never leaves half a manifest
+def write_manifest(settings: Settings, manifest: Manifest) -> Manifest:
+    manifest = manifest.with_(updated=now_iso())
+    atomic.write_text(manifest_path(settings), manifest.model_dump_json(indent=1))
     return manifest
+
+
+def check_fingerprint(settings: Settings, manifest: Manifest | None) -> None:
+    if manifest is None:
+        return
+    wanted = settings.index_fingerprint()
+    differences = [f"{key}: index has {manifest.fingerprint.get(key)!r}, config has {value!r}"
+                   for key, value in wanted.items() if manifest.fingerprint.get(key) != value]
+    if differences:
+        name = settings.store.collection
+        raise IndexMismatchError(
+            f"index {name!r} was built with other settings ({'; '.join(differences)}); "
+            f"rebuild it with: assistant index --collection {name} --rebuild")
+
+
+def index_hash(documents: dict[str, DocumentEntry]) -> str:
+    blob = json.dumps(sorted((source, entry.hash) for source, entry in documents.items())).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

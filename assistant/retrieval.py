@@ -1,7 +1,7 @@
 """Candidate retrieval: dense (Chroma) and keyword (BM25) candidates, merged, then reranked.
 
 Every candidate carries both first-stage signals: a keyword-only candidate gets its dense cosine
-from the passage vector kept in memory by the sentence index (the same vector Chroma stores), and
+from the passage vector derived in memory from the sentence index (the same vector Chroma stores), and
 a dense-only candidate gets its BM25 score from the keyword index, so the reranker sees complete
 features without a second round-trip to the store."""
 
@@ -10,18 +10,22 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.config import RetrievalSettings
-from assistant.indexer import IndexView
+from assistant.index_view import IndexView
 from assistant.rerank import Reranker
-from assistant.store import ChromaStore, SearchFilter, fetch_vectors
+from assistant.store import SearchFilter, StoreCollection
 from assistant.types import Passage
 
 
 class HybridRetriever:
-    def __init__(self, settings: RetrievalSettings, store: ChromaStore, view: IndexView, reranker: Reranker) -> None:
+    def __init__(self, settings: RetrievalSettings, store: StoreCollection, view: IndexView, reranker: Reranker) -> None:
         self._settings = settings
         self._store = store
         self._view = view
         self._reranker = reranker
+
+    @property
+    def collection(self) -> StoreCollection:
+        return self._store
 
     def _allowed_ids(self, search_filter: SearchFilter | None) -> set[str] | None:
         if search_filter is None or search_filter.is_empty():
@@ -31,8 +35,6 @@ class HybridRetriever:
     def _dense_scores(self, chunk_ids: list[str], query_vector: np.ndarray) -> dict[str, float]:
         sentences = self._view.sentences
         vectors = {cid: v for cid in chunk_ids if (v := sentences.passage_vector(cid)) is not None}
-        missing = [cid for cid in chunk_ids if cid not in vectors]
-        vectors.update(fetch_vectors(self._store, missing))  # only when the sidecar lacks a chunk
         return {cid: float(v @ query_vector) for cid, v in vectors.items()}
 
     def candidates(self, query: str, query_vector: np.ndarray, search_filter: SearchFilter | None) -> list[Passage]:
@@ -43,9 +45,10 @@ class HybridRetriever:
         by_id: dict[str, Passage] = {}
         if mode in ("hybrid", "dense"):
             for passage in self._store.query(query_vector, n, search_filter):
-                # Chroma's where-clause lets undated chunks (date_ord 0) through a `date_to` bound;
-                # SearchFilter.accepts is the rule, so dense hits are checked against it too.
-                if allowed is None or passage.chunk_id in allowed:
+                # Chroma may hold chunks the loaded snapshot doesn't name (a run in progress, or one
+                # not yet switched to): only the snapshot's chunks are answered from. Chroma's
+                # where-clause also lets undated chunks through a `date_to` bound, so `allowed` is checked.
+                if passage.chunk_id in self._view.chunks and (allowed is None or passage.chunk_id in allowed):
                     by_id[passage.chunk_id] = passage
         if mode == "dense":
             return list(by_id.values())

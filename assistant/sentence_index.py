@@ -1,21 +1,19 @@
 """Sentence-level index: every chunk's sentences with offsets and MiniLM vectors, plus sentence BM25.
 
-Computed at index time, updated incrementally (only new chunks are embedded), and shared by the
-sentence reranker and the extractive answerer. Sentences are the only text the indexer embeds:
-a passage's vector is the normalised mean of its sentence vectors (`passage_vectors`), which
-halves the embedding work of indexing compared with embedding passages and sentences apart."""
+Computed at index time (only new sentences are embedded) and shared by the sentence reranker and
+the extractive answerer. Sentences are the only text the indexer embeds: a passage's vector is the
+normalised mean of its sentence vectors, which halves the embedding work of indexing compared with
+embedding passages and sentences apart."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from assistant.keyword import KeywordIndex
-from assistant.sentences import sentence_spans
-from assistant.types import Chunk
 
 _ARRAYS_FILE = "sentences.npz"
 _BM25_DIR = "sentence_bm25"
@@ -61,6 +59,13 @@ class SentenceIndex:
         return len(self.chunk_ids)
 
     @classmethod
+    def build(cls, chunk_ids: list[str], starts: np.ndarray, ends: np.ndarray, vectors: np.ndarray,
+              texts: Sequence[str]) -> "SentenceIndex":
+        """An index over given sentence rows, with its sentence BM25 (ids '<chunk id>@<start>')."""
+        keyword = KeywordIndex.build([f"{cid}@{s}" for cid, s in zip(chunk_ids, starts.tolist())], texts)
+        return cls(chunk_ids, starts, ends, vectors, keyword)
+
+    @classmethod
     def empty(cls, dimension: int) -> "SentenceIndex":
         return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float32))
 
@@ -79,43 +84,3 @@ class SentenceIndex:
         data = np.load(path, allow_pickle=False)
         return cls(list(data["chunk_ids"]), data["starts"], data["ends"], data["vectors"].astype(np.float32),
                    KeywordIndex.load(folder / _BM25_DIR))
-
-
-def update_sentence_index(
-    previous: SentenceIndex | None,
-    chunks: Sequence[Chunk],
-    embed: Callable[[list[str]], np.ndarray],
-    dimension: int,
-) -> tuple[SentenceIndex, int]:
-    """Index the sentences of `chunks` (the whole current corpus), reusing vectors of chunks seen
-    before. Returns the new index and how many sentences were embedded."""
-    previous = previous or SentenceIndex.empty(dimension)
-    chunk_ids: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    reuse_rows: list[int] = []          # row in `previous`, or -1 for a new sentence
-    new_texts: list[str] = []
-    texts: list[str] = []
-    for chunk in chunks:
-        # Every chunk gets at least one row, so every chunk has a (sentence-derived) passage vector.
-        spans = sentence_spans(chunk.text) or [(0, len(chunk.text))]
-        old_rows = previous.rows_for(chunk.chunk_id)
-        reuse = len(old_rows) == len(spans)
-        for i, (start, end) in enumerate(spans):
-            chunk_ids.append(chunk.chunk_id)
-            starts.append(start)
-            ends.append(end)
-            texts.append(chunk.text[start:end])
-            if reuse:
-                reuse_rows.append(old_rows[i])
-            else:
-                reuse_rows.append(-1)
-                new_texts.append(chunk.text[start:end])
-    new_vectors = embed(new_texts) if new_texts else np.zeros((0, dimension), np.float32)
-    vectors = np.zeros((len(chunk_ids), dimension), np.float32)
-    new_iter = iter(range(len(new_texts)))
-    for row, old in enumerate(reuse_rows):
-        vectors[row] = previous.vectors[old] if old >= 0 else new_vectors[next(new_iter)]
-    keyword = KeywordIndex.build([f"{cid}@{s}" for cid, s in zip(chunk_ids, starts)], texts)
-    index = SentenceIndex(chunk_ids, np.array(starts, np.int32), np.array(ends, np.int32), vectors, keyword)
-    return index, len(new_texts)

@@ -1,4 +1,10 @@
-"""The Chroma vector store: a local PersistentClient or a server over HTTP, one collection per corpus.
+"""The Chroma vector store: a local PersistentClient or a server over HTTP.
+
+Chroma is the source of truth of an index: each chunk record holds the passage vector, the text,
+the metadata and the chunk's sentence spans and vectors, so every sidecar can be re-derived from it
+without embedding anything again. A logical collection (what users name) lives in a physical Chroma
+collection `<name>-<8 hex>`; a rebuild writes a new physical collection beside the old one and the
+manifest switches between them, so readers never see a half-built collection.
 
 Chroma never embeds anything itself here: vectors always come from our Embedder."""
 
@@ -6,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -15,12 +22,14 @@ import numpy as np
 
 from assistant.config import StoreSettings
 from assistant.errors import IndexMismatchError, StoreUnavailableError
+from assistant.store_records import StoredChunk, chunk_from_metadata, date_ordinal, record_metadata
 from assistant.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 _GET_PAGE = 1000
+_WRITE_BATCH = 1000  # Chroma caps one call's batch; stay well under it
 
 
 @dataclass(frozen=True)
@@ -58,28 +67,6 @@ class SearchFilter:
         return True
 
 
-def date_ordinal(value: dt.date | None) -> int:
-    """YYYYMMDD as an int (0 when unknown): Chroma filters compare numbers, not dates."""
-    return value.year * 10000 + value.month * 100 + value.day if value else 0
-
-
-def _chunk_metadata(chunk: Chunk, doc_hash: str) -> dict[str, Any]:
-    return {
-        "source": chunk.source,
-        "title": chunk.title,
-        "date": chunk.date.isoformat() if chunk.date else "",
-        "date_ord": date_ordinal(chunk.date),
-        "chunk_index": chunk.index,
-        "doc_hash": doc_hash,
-    }
-
-
-def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    date = dt.date.fromisoformat(meta["date"]) if meta.get("date") else None
-    return Chunk(chunk_id=chunk_id, source=meta["source"], title=meta.get("title", ""), date=date,
-                 index=int(meta.get("chunk_index", 0)), text=text)
-
-
 def make_client(settings: StoreSettings):
     """A chromadb client for the configured location; StoreUnavailableError if it can't be reached."""
     import chromadb
@@ -111,41 +98,60 @@ def describe_location(settings: StoreSettings) -> str:
     return f"Chroma server {settings.chroma_url}" if settings.chroma_url else f"local folder {settings.path / 'chroma'}"
 
 
+def new_physical_name(logical: str) -> str:
+    return f"{logical}-{secrets.token_hex(4)}"
+
+
+def _not_found(exc: Exception) -> bool:
+    """chromadb reports a missing collection with several exception types across versions."""
+    return "does not exist" in str(exc) or type(exc).__name__ in ("NotFoundError", "InvalidCollectionException")
+
+
 class ChromaStore:
-    """One collection, opened for a given index fingerprint (embedding model + chunking)."""
+    """The Chroma client for one Settings: opens physical collections for a logical name."""
 
     def __init__(self, settings: StoreSettings, fingerprint: dict[str, Any], *, client: Any | None = None) -> None:
         self.settings = settings
         self.fingerprint = fingerprint
         self._client = client if client is not None else make_client(settings)
-        self._collection = None
 
     @property
     def name(self) -> str:
         return self.settings.collection
 
-    def exists(self) -> bool:
-        try:
-            self._client.get_collection(self.name)
-            return True
-        except Exception:
-            return False
+    def refresh(self) -> None:
+        """See what other processes wrote since this client opened the local store.
+
+        A local PersistentClient keeps each collection's vector index in memory and never re-reads
+        it, so after another process published a snapshot, queries would miss its new chunks (and
+        still return deleted ones). A new client built after clearing chromadb's per-path cache
+        loads the store from disk again. Handles opened earlier keep working on the old state, so
+        a writer in this process is not disturbed. A Chroma server needs none of this."""
+        if self.settings.chroma_url:
+            return
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        self._client = make_client(self.settings)
 
     def _wrap(self, action: str, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(f"Chroma failed to {action} in {describe_location(self.settings)}: {exc}")
 
-    def open(self, *, create: bool) -> None:
-        """Open (or create) the collection and check it was built with the same fingerprint."""
-        metadata = {"hnsw:space": "cosine", "schema_version": SCHEMA_VERSION,
+    def open(self, physical: str, *, create: bool, corpus: str = "") -> "StoreCollection":
+        """Open (or create) a physical collection and check it was built with the same fingerprint."""
+        metadata = {"hnsw:space": "cosine", "schema_version": SCHEMA_VERSION, "logical": self.name, "corpus": corpus,
                     **{f"fp_{k}": str(v) for k, v in self.fingerprint.items()}}
         try:
             if create:
-                self._collection = self._client.get_or_create_collection(self.name, metadata=metadata, embedding_function=None)
+                collection = self._client.get_or_create_collection(physical, metadata=metadata, embedding_function=None)
             else:
-                self._collection = self._client.get_collection(self.name, embedding_function=None)
-        except Exception as exc:
-            raise self._wrap(f"open collection {self.name!r}", exc) from exc
-        self.check_fingerprint(self._collection.metadata or {})
+                collection = self._client.get_collection(physical, embedding_function=None)
+        except Exception as exc:  # chromadb has no common base error; all become StoreUnavailableError
+            if _not_found(exc):
+                raise CollectionGoneError(f"Chroma collection {physical!r} no longer exists in {describe_location(self.settings)}") from exc
+            raise self._wrap(f"open collection {physical!r}", exc) from exc
+        self.check_fingerprint(collection.metadata or {})
+        return StoreCollection(self, collection)
 
     def check_fingerprint(self, stored: dict[str, Any]) -> None:
         differences = [
@@ -159,98 +165,117 @@ class ChromaStore:
                 f"rebuild it with: assistant index --collection {self.name} --rebuild"
             )
 
-    @property
-    def collection(self):
-        if self._collection is None:
-            self.open(create=False)
-        return self._collection
-
-    def drop(self) -> None:
+    def physical_collections(self) -> list[tuple[str, dict[str, Any]]]:
+        """(name, metadata) of every physical collection of this logical name."""
         try:
-            self._client.delete_collection(self.name)
-        except Exception:
-            pass  # nothing to drop
-        self._collection = None
+            collections = self._client.list_collections()
+        except Exception as exc:  # see open()
+            raise self._wrap("list collections", exc) from exc
+        found = []
+        for item in collections:
+            name = item if isinstance(item, str) else item.name
+            if name.startswith(self.name + "-") and len(name) == len(self.name) + 9:
+                metadata = (self._client.get_collection(name).metadata if isinstance(item, str) else item.metadata) or {}
+                if metadata.get("logical") == self.name:
+                    found.append((name, dict(metadata)))
+        return found
+
+    def drop(self, physical: str) -> None:
+        try:
+            self._client.delete_collection(physical)
+        except Exception as exc:  # see open()
+            if not _not_found(exc):
+                raise self._wrap(f"drop collection {physical!r}", exc) from exc
+
+
+class CollectionGoneError(StoreUnavailableError):
+    """The physical collection was dropped (by a rebuild in another process): reload the manifest."""
+
+
+class StoreCollection:
+    """One open physical collection: chunk records in, ids and records out, dense queries."""
+
+    def __init__(self, store: ChromaStore, collection: Any) -> None:
+        self._store = store
+        self._collection = collection
+        self.name: str = collection.name
+
+    def _call(self, action: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # chromadb has no common base error; all become StoreUnavailableError
+            if _not_found(exc):
+                raise CollectionGoneError(f"Chroma collection {self.name!r} no longer exists") from exc
+            raise self._store._wrap(action, exc) from exc
 
     def count(self) -> int:
-        return int(self.collection.count())
+        return int(self._call("count records", self._collection.count))
 
-    def document_hashes(self) -> dict[str, str]:
-        """source -> doc_hash of every indexed document (read from the store itself)."""
-        hashes: dict[str, str] = {}
-        for _, _, meta in self._iter_records(include_text=False):
-            hashes[meta["source"]] = meta.get("doc_hash", "")
-        return hashes
-
-    def all_chunks(self) -> list[Chunk]:
-        chunks = [_chunk_from_record(cid, text, meta) for cid, text, meta in self._iter_records(include_text=True)]
-        return sorted(chunks, key=lambda c: (c.source, c.index))
-
-    def _iter_records(self, *, include_text: bool):
-        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+    def ids(self) -> set[str]:
+        """Every record id, read in pages without texts or vectors."""
+        ids: set[str] = set()
         offset = 0
         while True:
-            try:
-                page = self.collection.get(include=include, limit=_GET_PAGE, offset=offset)
-            except Exception as exc:
-                raise self._wrap("read records", exc) from exc
-            ids = page["ids"]
-            if not ids:
+            page = self._call("read ids", self._collection.get, include=[], limit=_GET_PAGE, offset=offset)
+            if not page["ids"]:
+                return ids
+            ids.update(page["ids"])
+            offset += len(page["ids"])
+
+    def records(self, ids: Sequence[str] | None = None) -> Iterator[StoredChunk]:
+        """Full records (text, metadata, sentence spans and vectors), all of them or some ids."""
+        include = ["metadatas", "documents"]
+        if ids is not None:
+            wanted = list(ids)
+            for start in range(0, len(wanted), _GET_PAGE):
+                page = self._call("read records", self._collection.get, ids=wanted[start:start + _GET_PAGE], include=include)
+                yield from _stored_chunks(page)
+            return
+        offset = 0
+        while True:
+            page = self._call("read records", self._collection.get, include=include, limit=_GET_PAGE, offset=offset)
+            if not page["ids"]:
                 return
-            texts = page.get("documents") or [""] * len(ids)
-            for cid, text, meta in zip(ids, texts, page["metadatas"]):
-                yield cid, text or "", meta
-            offset += len(ids)
+            yield from _stored_chunks(page)
+            offset += len(page["ids"])
 
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, doc_hashes: dict[str, str]) -> None:
-        if not chunks:
-            return
-        try:
-            # Chroma caps one batch; stay well under it.
-            for start in range(0, len(chunks), 2000):
-                part = chunks[start:start + 2000]
-                self.collection.upsert(
-                    ids=[c.chunk_id for c in part],
-                    embeddings=vectors[start:start + 2000].tolist(),
-                    documents=[c.text for c in part],
-                    metadatas=[_chunk_metadata(c, doc_hashes[c.source]) for c in part],
-                )
-        except Exception as exc:
-            raise self._wrap("write chunks", exc) from exc
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The passage vectors Chroma searches, by id."""
+        got = self._call("read vectors", self._collection.get, ids=list(ids), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
 
-    def delete_sources(self, sources: Sequence[str]) -> None:
-        if not sources:
-            return
-        try:
-            for start in range(0, len(sources), 500):
-                self.collection.delete(where={"source": {"$in": list(sources[start:start + 500])}})
-        except Exception as exc:
-            raise self._wrap("delete chunks", exc) from exc
+    def upsert(self, records: Sequence[StoredChunk], passage_vectors: np.ndarray) -> None:
+        """Write chunk records; Chroma commits each call, so a kill keeps every finished call."""
+        for start in range(0, len(records), _WRITE_BATCH):
+            part = records[start:start + _WRITE_BATCH]
+            self._call("write chunks", self._collection.upsert,
+                       ids=[r.chunk.chunk_id for r in part],
+                       embeddings=passage_vectors[start:start + _WRITE_BATCH].tolist(),
+                       documents=[r.chunk.text for r in part],
+                       metadatas=[record_metadata(r) for r in part])
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        wanted = list(ids)
+        for start in range(0, len(wanted), _WRITE_BATCH):
+            self._call("delete chunks", self._collection.delete, ids=wanted[start:start + _WRITE_BATCH])
 
     def query(self, vector: np.ndarray, n: int, search_filter: SearchFilter | None = None) -> list[Passage]:
         where = search_filter.to_where() if search_filter else None
-        try:
-            result = self.collection.query(
-                query_embeddings=[vector.tolist()], n_results=max(1, min(n, self.count() or 1)),
-                where=where, include=["documents", "metadatas", "distances"],
-            )
-        except Exception as exc:
-            raise self._wrap("query", exc) from exc
+        result = self._call("query", self._collection.query, query_embeddings=[vector.tolist()],
+                            n_results=max(1, min(n, self.count() or 1)), where=where,
+                            include=["documents", "metadatas", "distances"])
         passages = []
         for cid, text, meta, distance in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]):
-            chunk = _chunk_from_record(cid, text or "", meta)
+            chunk = chunk_from_metadata(cid, text or "", meta)
             similarity = 1.0 - float(distance)  # cosine space: distance = 1 - cos
             passages.append(Passage(chunk_id=cid, source=chunk.source, title=chunk.title, date=chunk.date,
                                     text=chunk.text, score=similarity, scores={"dense": similarity}))
         return passages
 
 
-def fetch_vectors(store: ChromaStore, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-    """Stored passage vectors by id (for candidates that came from the keyword side)."""
-    if not chunk_ids:
-        return {}
-    try:
-        got = store.collection.get(ids=list(chunk_ids), include=["embeddings"])
-    except Exception as exc:
-        raise store._wrap("read vectors", exc) from exc
-    return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+def _stored_chunks(page: dict[str, Any]) -> Iterator[StoredChunk]:
+    from assistant.store_records import stored_from_record
+
+    texts = page.get("documents") or [""] * len(page["ids"])
+    for cid, text, meta in zip(page["ids"], texts, page["metadatas"]):
+        yield stored_from_record(cid, text or "", meta or {})

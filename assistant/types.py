@@ -25,7 +25,7 @@ class Document(_Frozen):
 class Chunk(_Frozen):
     """A piece of a document as stored in the index."""
 
-    chunk_id: str = Field(description="Stable id: '<source>#<index>:<content hash prefix>'.")
+    chunk_id: str = Field(description="Stable id: '<source>#<document content hash prefix>:<index>'.")
     source: str
     title: str
     date: dt.date | None = None

@@ -44,7 +44,7 @@ def test_bad_corpus_inputs_keep_existing_index(engine_factory, tmp_path: Path):
     bad_jsonl.write_text('{"id": "a", "text": "fine"}\nnot json at all\n')
     with pytest.raises(JsonlFormatError, match=r"bad\.jsonl:2"):
         engine.index(bad_jsonl)
-    assert engine.store.count() == before
+    assert engine.stored_collection().count() == before
     assert "Wiesbaden" in engine.ask("Where will the NSATU mission be based?").text
 
 

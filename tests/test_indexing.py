@@ -37,7 +37,7 @@ def test_incremental_reindex(corpus_copy: Path, engine_factory):
     (corpus_copy / "002_73f85231b0a38a8c.txt").unlink()
     removed = engine.index()
     assert removed.removed == ["002_73f85231b0a38a8c.txt"] and removed.chunks_embedded == 0
-    sources = {c.source for c in engine.store.all_chunks()}
+    sources = {r.chunk.source for r in engine.stored_collection().records()}
     assert "002_73f85231b0a38a8c.txt" not in sources and len(sources) == 4
     assert all(not cid.startswith("002_") for cid in engine.view().keyword.ids)          # BM25 in step
     assert all(not cid.startswith("002_") for cid in engine.view().sentences.chunk_ids)  # sentence index in step
@@ -56,7 +56,7 @@ def test_manifest_mismatch_names_rebuild_command(tmp_path: Path, embedder):
 
 def test_first_ask_builds_missing_index(engine_factory):
     engine = engine_factory()
-    assert not engine.store.exists()
+    assert engine.info()["status"].startswith("never built")
     answer = engine.ask("Who led the Ukrainian delegation at the JATEC meeting?")
     assert "Klochko" in answer.text
     assert engine.info()["documents"] == 5
@@ -70,7 +70,7 @@ def test_uploads_added_without_losing_anything(engine_factory, tmp_path: Path):
     bad = tmp_path / "image.txt"
     bad.write_bytes(b"\x00\x01\x02binary")
     report = engine.add_files([note, bad])
-    assert report.added == ["uploads/harbour.md"] and [s for s, _ in report.skipped] == ["uploads/image.txt"]
+    assert report.added == ["upload:harbour.md"] and [s for s, _ in report.skipped] == ["upload:image.txt"]
     assert report.documents == 6
     assert "90 tonnes" in engine.ask("How much can the Gdynia harbour crane lift?").text
     again = engine.index()  # a corpus re-index keeps uploads

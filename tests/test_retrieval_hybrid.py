@@ -10,8 +10,7 @@ import pytest
 import assistant.api as api
 from assistant import Passage, retrieve
 from assistant.indexer import embed_with_progress
-from assistant.manifest import collection_dir
-from assistant.store import fetch_vectors
+from assistant.index_view import snapshots_dir
 
 # A token that MiniLM has no sense of but BM25 matches exactly.
 RARE_CODE = "XQ-7734-ZULU"
@@ -54,13 +53,13 @@ def test_keyword_side_finds_what_dense_alone_misses(engine_factory, corpus_copy:
 def test_dense_and_keyword_candidates_both_carry_both_scores(engine_factory, bundled_engine) -> None:
     shared = bundled_engine.settings.store
     engine = engine_factory(store={"path": shared.path, "collection": shared.collection}, retrieval={"candidates": 4})
-    retriever, _ = engine._components()
+    retriever = engine._current().retriever
     query = "How many members does NATO have after Sweden joined?"
     vector = engine.embedder.embed_query(query)
     candidates = retriever.candidates(query, vector, None)
     assert 4 < len(candidates) <= 8  # the two sides contributed different passages
     assert all({"dense", "bm25"} <= set(p.scores) for p in candidates)
-    dense_ids = [p.chunk_id for p in engine.store.query(vector, 4)]
+    dense_ids = [p.chunk_id for p in engine.stored_collection().query(vector, 4)]
     keyword_ids = [cid for cid, _ in engine.view().keyword.top(query, 4)]
     assert {p.chunk_id for p in candidates} == set(dense_ids) | set(keyword_ids)
     for p in candidates:  # keyword-only candidates get their true cosine, dense-only ones their BM25
@@ -70,7 +69,7 @@ def test_dense_and_keyword_candidates_both_carry_both_scores(engine_factory, bun
 def test_chroma_holds_the_mean_of_each_chunks_sentence_vectors(bundled_engine) -> None:
     view = bundled_engine.view()
     ids = sorted(view.chunks)[:5]
-    stored = fetch_vectors(bundled_engine.store, ids)
+    stored = bundled_engine.stored_collection().embeddings(ids)
     for cid in ids:
         rows = view.sentences.rows_for(cid)
         assert rows, cid
@@ -115,8 +114,8 @@ def test_incremental_indexing_keeps_chroma_bm25_and_sentences_in_step(engine_fac
     assert all(c.source != "depot.txt" for c in view.chunks.values())
     assert set(view.keyword.ids) == set(view.chunks)
     assert set(view.sentences.chunk_ids) == set(view.chunks)
-    assert engine.store.count() == len(view.chunks)
-    assert (collection_dir(engine.settings) / "bm25").is_dir()
+    assert engine.stored_collection().count() == len(view.chunks)
+    assert (snapshots_dir(engine.settings) / view.manifest.snapshot / "bm25").is_dir()
 
     # nothing changed: nothing embedded
     again = engine.index()

@@ -14,7 +14,8 @@ from ui import render
 from ui.errors import UIConfigError
 from ui.filters import FilterError, make_filter
 from ui.server import check_bind, is_loopback
-from ui.uploads import accept_uploads, check_upload, discard, keep, safe_name, upload_dir
+from assistant.uploads import store_upload
+from ui.uploads import accept_uploads, check_upload, safe_name, upload_dir
 
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 PASSAGE = "NATO agreed on a plan. The mission will be based in Wiesbaden, Germany. It starts in 2024."
@@ -190,7 +191,7 @@ def test_safe_name_keeps_files_inside_the_uploads_folder() -> None:
     assert safe_name("") == "upload"
 
 
-def test_accepted_uploads_are_staged_then_kept_or_discarded(tmp_path: Path) -> None:
+def test_accepted_uploads_are_checked_then_stored_privately(tmp_path: Path) -> None:
     from conftest import make_settings
 
     settings = make_settings(tmp_path / "store")
@@ -198,13 +199,12 @@ def test_accepted_uploads_are_staged_then_kept_or_discarded(tmp_path: Path) -> N
     good.write_text("The zebra code is 42.")
     bad.write_text("nope")
     batch = accept_uploads([good, bad], settings)
-    assert [p.name for p in batch.accepted] == ["note.md"] and batch.refused[0][0] == "x.docx"
-    final = keep(batch.accepted[0])
+    assert batch.accepted == [(good, "note.md")] and batch.refused[0][0] == "x.docx"
+    final = store_upload(settings, good, "../../note.md")
     assert final == upload_dir(settings) / "note.md" and final.read_text() == "The zebra code is 42."
     assert upload_dir(settings) == tmp_path / "store" / "uploads" / settings.store.collection
-    again = accept_uploads([good], settings).accepted[0]
-    discard(again)
-    assert not again.exists() and final.exists()
+    assert final.stat().st_mode & 0o777 == 0o600  # uploads may be private: only the owner reads them
+    assert [p.name for p in upload_dir(settings).iterdir()] == ["note.md"]  # no staging leftovers
 
 
 # -- filters -------------------------------------------------------------------------------------------

@@ -16,17 +16,20 @@ import assistant  # noqa: F401  (offline environment before gradio loads)
 from assistant.chat import ChatSession
 from assistant.errors import AssistantError
 from assistant.types import Answer
+from assistant.uploads import UPLOAD_SOURCE_PREFIX, upload_source
 from ui import render
 from ui.engines import ANSWERERS, EnginePool
 from ui.filters import FilterError, make_filter
 from ui.theme import CSS, HEAD_JS, make_theme
-from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads, discard, keep
+from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads
 
 import gradio as gr  # noqa: E402  (after the offline environment)
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
+
+_PROGRESS_POLL_S = 0.5
 
 WELCOME = (
     '<div class="welcome"><div class="welcome-title">Ask a question about your documents</div>'
@@ -116,28 +119,28 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         batch = accept_uploads(paths, settings)
         refused = list(batch.refused)
         indexed: list[str] = []
-        total = len(batch.accepted)
         summary = ""
-        for i, staged in enumerate(batch.accepted):
-            yield (render.render_progress(f"Indexing {staged.name} ({i + 1} of {total})…", i, total),
-                   gr.skip(), gr.skip(), gr.skip())
+        if batch.accepted:
+            names = ", ".join(name for _, name in batch.accepted)
+            job = pool.add_files_in_background(batch.accepted)
+            steps = 0
+            # Others' questions are answered meanwhile; this only polls the job for its progress.
+            while not job.wait(_PROGRESS_POLL_S):
+                steps += 1
+                yield (render.render_progress(f"Indexing {names}: {job.latest}", min(steps, 95), 100),
+                       gr.skip(), gr.skip(), gr.skip())
             try:
-                report = pool.add_files([staged])
+                report = job.result()
             except AssistantError as err:
-                discard(staged)
-                refused.append((staged.name, str(err)))
-                continue
-            except Exception as err:
-                log.exception("indexing upload %s failed", staged)
-                discard(staged)
-                refused.append((staged.name, f"could not be indexed ({type(err).__name__}); the server log has the details"))
-                continue
-            if report.skipped:
-                discard(staged)
-                refused.extend((staged.name, reason) for _, reason in report.skipped)
+                refused.extend((name, str(err)) for _, name in batch.accepted)
+            except Exception as err:  # the page must stay usable; the details go to the server log
+                log.exception("indexing uploads %s failed", names)
+                refused.extend((name, f"could not be indexed ({type(err).__name__}); the server log has the details")
+                               for _, name in batch.accepted)
             else:
-                keep(staged)
-                indexed.append(staged.name)
+                failed = {source for source, _ in report.skipped}
+                refused.extend((source.removeprefix(UPLOAD_SOURCE_PREFIX), reason) for source, reason in report.skipped)
+                indexed = [name for _, name in batch.accepted if upload_source(name) not in failed]
                 summary = f"Now {report.documents} documents, {report.chunks} chunks (indexed in {report.seconds:.1f} s)."
         corpus_html, dropdown = corpus_view()
         yield render.render_upload_result(indexed, refused, summary), corpus_html, dropdown, None

@@ -1,8 +1,8 @@
 """The engines behind the page: one Assistant per answerer backend, sharing the embedder and the index.
 
-The primary engine (the configured answerer) owns indexing. Uploads go through it; the other
-backends' engines are dropped afterwards and rebuilt on next use, so every backend sees new
-documents at once. Sessions ask the pool for an engine at each question, never keep one."""
+The primary engine (the configured answerer) owns indexing. Uploads go through it in a background
+thread; every engine notices the new published snapshot on its next question. Sessions ask the
+pool for an engine at each question, never keep one."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.engine import Assistant
 from assistant.indexer import IndexReport
+from assistant.jobs import BackgroundJob
 
 ANSWERERS: tuple[tuple[str, str], ...] = (
     ("Extractive (quotes, no model)", "extractive"),
@@ -41,11 +42,13 @@ class EnginePool:
                 self._engines[name] = engine
             return engine
 
-    def add_files(self, paths: Sequence[Path]) -> IndexReport:
-        report = self.primary.add_files(list(paths))
-        with self._lock:
-            self._engines = {self.settings.answer.answerer: self.primary}
-        return report
+    def add_files_in_background(self, files: Sequence[tuple[Path, str]]) -> BackgroundJob[IndexReport]:
+        """Index uploads (path, name) in a background thread; questions keep being answered meanwhile
+        from the published snapshot, and every engine switches to the new one on its next question."""
+        paths = [path for path, _ in files]
+        names = [name for _, name in files]
+        return BackgroundJob(lambda progress: self.primary.add_files(paths, names=names, progress=progress),
+                             name="upload-index")
 
     def info(self) -> dict[str, Any]:
         return self.primary.info()

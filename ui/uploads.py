@@ -1,32 +1,21 @@
-"""Checking and keeping uploaded files before they are indexed. No gradio here.
+"""Checking uploaded files before they are handed to the library. No gradio here.
 
-Uploads are copied to `<store path>/uploads/<collection>/` so they outlive the browser's
-temporary copy; each refused file raises `UploadError` with a message meant for the page."""
+The library keeps accepted files in the collection's uploads folder (`assistant.uploads`); each
+refused file gets a message meant for the page."""
 
 from __future__ import annotations
 
-import re
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import UploadError
+from assistant.uploads import safe_name, upload_dir
 
 UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
 
-
-def upload_dir(settings: Settings) -> Path:
-    return Path(settings.store.path) / "uploads" / settings.store.collection
-
-
-def safe_name(name: str) -> str:
-    """A file name that stays inside the uploads folder (no separators, control characters or
-    leading dots). Other characters are kept: names are escaped when shown, never trusted."""
-    cleaned = _UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip().lstrip(".")
-    return cleaned[:200] or "upload"
+__all__ = ["UPLOAD_EXTENSIONS", "UploadBatch", "accept_uploads", "check_upload", "safe_name", "upload_dir"]
 
 
 def check_upload(path: Path, *, name: str | None = None, max_mb: float,
@@ -57,17 +46,15 @@ def _mb(size: int) -> str:
 
 @dataclass
 class UploadBatch:
-    """Files accepted (copied into the uploads' staging folder) and refused (name, reason)."""
+    """Files that passed the checks (path, safe name) and files refused (name, reason)."""
 
-    accepted: list[Path] = field(default_factory=list)
+    accepted: list[tuple[Path, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
 
 
 def accept_uploads(paths: Iterable[Path | str], settings: Settings) -> UploadBatch:
-    """Check each file and copy the good ones into the uploads' staging folder; `keep()` moves a
-    file into the uploads folder once it is indexed, `discard()` drops one the indexer refused."""
+    """Check each file; the good ones go to `Assistant.add_files` under their safe names."""
     batch = UploadBatch()
-    target = upload_dir(settings) / ".incoming"
     for raw in paths:
         path = Path(raw)
         name = safe_name(path.name)
@@ -76,27 +63,5 @@ def accept_uploads(paths: Iterable[Path | str], settings: Settings) -> UploadBat
         except UploadError as err:
             batch.refused.append((name, str(err)))
             continue
-        target.mkdir(parents=True, exist_ok=True)
-        destination = target / name
-        try:
-            shutil.copyfile(path, destination)
-        except OSError as exc:
-            batch.refused.append((name, f"the file could not be saved ({exc.strerror or exc})"))
-            continue
-        batch.accepted.append(destination)
+        batch.accepted.append((path, name))
     return batch
-
-
-def keep(staged: Path) -> Path:
-    """Move an indexed upload from staging into the uploads folder (replacing an older copy)."""
-    final = staged.parent.parent / staged.name
-    staged.replace(final)
-    return final
-
-
-def discard(path: Path) -> None:
-    """Remove a staged upload that the indexer refused; an older copy of it stays untouched."""
-    try:
-        path.unlink()
-    except OSError:
-        pass

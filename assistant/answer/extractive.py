@@ -15,7 +15,7 @@ from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abst
 from assistant.answer.conflicts import asks_for_latest, disagreement_note, find_disagreement
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
-from assistant.indexer import IndexView
+from assistant.index_view import IndexView
 from assistant.sentences import content_terms
 from assistant.types import Passage
 

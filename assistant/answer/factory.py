@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.answer.base import Answerer
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.config import Settings
-from assistant.indexer import IndexView
+from assistant.index_view import IndexView
 
 
 def make_answerer(settings: Settings, view: IndexView) -> Answerer:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import os
+import stat
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +23,48 @@ class ExtractedPage:
 
 
 _SNIFF_BYTES = 8192
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # no O_NONBLOCK (or FIFOs) on Windows
+
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def not_regular_reason(mode: int) -> str | None:
+    """Why a file of this st_mode is not read, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "not a regular file")
+    return f"is {kind}, not a regular file; only regular files are read"
 
 
 def _read_bytes(path: Path) -> bytes:
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait forever for a writer. The type is
+    # checked on the open descriptor, so a file swapped for a pipe after the folder walk is refused too.
     try:
-        return path.read_bytes()
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         raise FileUnreadable(f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        reason = not_regular_reason(os.fstat(fd).st_mode)
+        if reason:
+            raise FileUnreadable(reason)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise FileUnreadable(f"cannot be read ({exc.strerror or exc})") from exc
+    finally:
+        os.close(fd)
+
+
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception's message on one short line, for a skip reason."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def decode_text(data: bytes) -> str:
@@ -42,8 +82,15 @@ def read_text(path: Path) -> str:
 
 def read_html(path: Path) -> ExtractedPage:
     from bs4 import BeautifulSoup
+    from bs4.exceptions import ParserRejectedMarkup
 
-    soup = BeautifulSoup(decode_text(_read_bytes(path)), "html.parser")
+    markup = decode_text(_read_bytes(path))
+    try:
+        soup = BeautifulSoup(markup, "html.parser")
+    except ParserRejectedMarkup as exc:
+        raise FileUnreadable("is not parseable HTML (the parser rejected its markup); fix or re-save it") from exc
+    except RecursionError as exc:
+        raise FileUnreadable("is not parseable HTML (elements nested too deeply)") from exc
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "form", "aside", "template", "svg"]):
         tag.decompose()
     title = None
@@ -64,16 +111,26 @@ def read_html(path: Path) -> ExtractedPage:
     return ExtractedPage(text=body.get_text("\n"), title=title, date=date)
 
 
+# pypdf reports damaged files through many exception types besides its own (a bad xref table
+# raises KeyError or IndexError, a bad stream zlib.error or struct.error, a cyclic outline
+# RecursionError); any of them means this one file is unreadable, not that indexing must stop.
+_PDF_DAMAGE = (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
+               NotImplementedError, RecursionError, zlib.error, struct.error)
+
+
 def read_pdf(path: Path) -> ExtractedPage:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
 
+    data = _read_bytes(path)
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         meta = reader.metadata
-    except (PdfReadError, OSError, ValueError, KeyError) as exc:
-        raise FileUnreadable(f"is not a readable PDF ({exc})") from exc
-    title = str(meta.title).strip() if meta and meta.title else None
+        title = str(meta.title).strip() if meta and meta.title else None
+    except FileNotDecryptedError as exc:
+        raise FileUnreadable("is an encrypted PDF; save a copy without a password to index it") from exc
+    except (PyPdfError, *_PDF_DAMAGE) as exc:
+        raise FileUnreadable(f"is not a readable PDF ({type(exc).__name__}: {_one_line(exc)})") from exc
     # The file's creation date is not the document's date, so PDFs get one only from a text header.
     return ExtractedPage(text="\n\n".join(pages), title=title)

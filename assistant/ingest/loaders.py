@@ -1,6 +1,7 @@
 """Read a corpus folder (.txt .md .html .pdf, recursively) or a JSONL file into Documents.
 
-Unreadable files are skipped with a warning naming the file; the rest still load."""
+Unreadable files, links that leave the folder or loop, and pipes or devices are skipped with a
+warning naming the file and why; the rest still load."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 from assistant.config import CorpusSettings
 from assistant.errors import CorpusError, JsonlFormatError
 from assistant.ingest import cleaning
-from assistant.ingest.formats import FileUnreadable, read_html, read_pdf, read_text
+from assistant.ingest.formats import FileUnreadable, not_regular_reason, read_html, read_pdf, read_text
+from assistant.ingest.walk import CorpusWalk
 from assistant.jsonl import iter_json_objects
 from assistant.types import Document
+from assistant.validation import expand_path
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +70,16 @@ def _load_file(path: Path, source: str) -> Document:
 def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadReport) -> None:
     """Load one file into the report, or record why it was skipped."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         report.skip(source, f"cannot be read ({exc.strerror or exc})")
         return
-    if size > settings.max_file_mb * 1024 * 1024:
-        report.skip(source, f"file is {size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
+    special = not_regular_reason(info.st_mode)
+    if special:
+        report.skip(source, special)
+        return
+    if info.st_size > settings.max_file_mb * 1024 * 1024:
+        report.skip(source, f"file is {info.st_size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
         return
     try:
         document = _load_file(path, source)
@@ -86,23 +93,19 @@ def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadRep
 
 
 def load_folder(root: Path, settings: CorpusSettings) -> LoadReport:
+    """Every document under `root` (see CorpusWalk for how links and odd files are treated)."""
     report = LoadReport()
-    extensions = {ext.lower() for ext in settings.extensions}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # hidden files and folders (.git, .DS_Store) are never documents
-        if path.suffix.lower() in extensions:
-            _add_file(path, relative.as_posix(), settings, report)
+    for path, source in CorpusWalk(root, settings, report.skip).files():
+        _add_file(path, source, settings, report)
     return report
 
 
 def load_files(paths: list[Path], settings: CorpusSettings, *, prefix: str = "") -> LoadReport:
-    """Load individual files; each becomes source '<prefix>/<file name>'. Bad files are skipped."""
+    """Load individual files; each becomes source '<prefix><file name>'. Bad files are skipped."""
     report = LoadReport()
     extensions = {ext.lower() for ext in settings.extensions}
-    for path in paths:
-        source = f"{prefix}/{path.name}" if prefix else path.name
+    for path in (expand_path(p) for p in paths):
+        source = f"{prefix}{path.name}"
         if path.suffix.lower() not in extensions:
             report.skip(source, f"unsupported file type {path.suffix or '(none)'}; use one of {' '.join(sorted(extensions))}")
         else:
@@ -135,7 +138,7 @@ def load_jsonl(path: Path) -> LoadReport:
 
 def load_corpus(path: Path, settings: CorpusSettings) -> LoadReport:
     """Load a folder or a .jsonl file. Raises CorpusError when there is nothing to index."""
-    path = Path(path)
+    path = expand_path(path, name="corpus")
     if not path.exists():
         raise CorpusError(f"corpus not found: {path} does not exist; pass --corpus PATH (a folder or a .jsonl file)")
     if path.is_file():

@@ -1,0 +1,75 @@
+"""The read model of an index: the published snapshot that retrieval and answering read.
+
+A snapshot is an immutable folder `collections/<name>/snapshots/<id>/` (chunk texts, passage BM25,
+sentence index) named by the manifest. Writers publish a new folder and then switch the manifest,
+so a reader always loads one complete snapshot, never a mix of two runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import IndexCorruptError
+from assistant.keyword import KeywordIndex
+from assistant.manifest import Manifest, collection_dir
+from assistant.sentence_index import SentenceIndex
+from assistant.types import Chunk
+
+CHUNKS_FILE = "chunks.json"
+PASSAGE_BM25_DIR = "bm25"
+
+
+@dataclass
+class IndexView:
+    """Everything retrieval reads, loaded once: chunk texts, passage BM25, sentence index."""
+
+    chunks: dict[str, Chunk]
+    keyword: KeywordIndex
+    sentences: SentenceIndex
+    manifest: Manifest
+
+    @property
+    def index_hash(self) -> str:
+        return self.manifest.index_hash
+
+    @property
+    def physical(self) -> str:
+        return self.manifest.physical or ""
+
+
+def snapshots_dir(settings: Settings) -> Path:
+    return collection_dir(settings) / "snapshots"
+
+
+def chunk_rows(chunks: list[Chunk]) -> list[list]:
+    return [[c.chunk_id, c.source, c.title, c.date.isoformat() if c.date else None, c.index, c.text] for c in chunks]
+
+
+def _chunks_from_rows(rows: list[list]) -> dict[str, Chunk]:
+    return {row[0]: Chunk(chunk_id=row[0], source=row[1], title=row[2], date=dt.date.fromisoformat(row[3]) if row[3] else None,
+                          index=row[4], text=row[5]) for row in rows}
+
+
+def load_view(settings: Settings, manifest: Manifest) -> IndexView:
+    """Load the snapshot the manifest names. FileNotFoundError when it was pruned meanwhile (the
+    caller re-reads the manifest); IndexCorruptError when its files are damaged."""
+    if manifest.snapshot is None:
+        raise FileNotFoundError(f"collection {manifest.collection!r} has no published snapshot")
+    folder = snapshots_dir(settings) / manifest.snapshot
+    if not folder.is_dir():
+        raise FileNotFoundError(folder)
+    repair = f"run: assistant index --repair --collection {settings.store.collection}"
+    try:
+        chunks = _chunks_from_rows(json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")))
+        keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR)
+        sentences = SentenceIndex.load(folder)
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        if not folder.is_dir():
+            raise FileNotFoundError(folder) from exc
+        raise IndexCorruptError(f"snapshot {folder} is damaged ({type(exc).__name__}: {exc}); {repair}") from exc
+    if keyword is None or sentences is None or set(keyword.ids) != set(chunks) or set(sentences.chunk_ids) != set(chunks):
+        raise IndexCorruptError(f"snapshot {folder} is incomplete or out of step with itself; {repair}")
+    return IndexView(chunks=chunks, keyword=keyword, sentences=sentences, manifest=manifest)
