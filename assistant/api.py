@@ -46,12 +46,17 @@ def engine_for(settings: Settings) -> Assistant:
 
 
 _SCALARS = (str, int, float, bool, os.PathLike)
+_SHOWN_INPUT = 60
 
 
 def _describe(error: Mapping[str, Any]) -> str:
     """One bad setting, e.g. `invalid setting store.collection: String should have at least 3 characters (got 'ab')`."""
     where = ".".join(str(part) for part in error["loc"]) or "settings"
-    got = f" (got {error['input']!r})" if isinstance(error.get("input"), _SCALARS) else ""
+    if error["type"] == "value_error":  # our own validators' messages already name the value and the fix
+        return f"invalid setting {where}: {error['ctx']['error']}"
+    shown = repr(error.get("input"))
+    shown = shown if len(shown) <= _SHOWN_INPUT else shown[:_SHOWN_INPUT - 3] + "..."
+    got = f" (got {shown})" if isinstance(error.get("input"), _SCALARS) else ""
     return f"invalid setting {where}: {error['msg']}{got}"
 
 

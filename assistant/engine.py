@@ -270,10 +270,11 @@ class Assistant:
     def info(self) -> dict[str, Any]:
         """What is indexed, read from the manifest and checked against the store (a Chroma server's
         own count, or its connection error)."""
+        store = self.store  # connects first: against a server, info reports its state or why it can't
         manifest = read_manifest(self.settings)
         store_chunks = None
         if manifest is not None and manifest.physical:
-            store_chunks = self.store.open(manifest.physical, create=False).count()
+            store_chunks = store.open(manifest.physical, create=False).count()
         return {
             "collection": self.settings.store.collection,
             "status": index_status(self.settings, manifest),

@@ -121,7 +121,7 @@ def _turn_text(value: object, where: str, *, required: bool) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{where} {_show(value)} ({_type_name(value)}) is not text; {_HISTORY_HINT}")
     if required and not value.strip():
-        raise InvalidArgumentError(f"{where} is empty; every earlier turn needs its question")
+        raise InvalidArgumentError(f"{where} is empty; every earlier turn needs its question ({_HISTORY_HINT})")
     return value
 
 

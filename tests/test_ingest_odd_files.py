@@ -16,9 +16,10 @@ import pytest
 
 from assistant.config import ChunkingSettings, CorpusSettings
 from assistant.ingest import chunk_documents, load_corpus
-from assistant.ingest.chunking import BLOCK_CHARS, chunk_documents_safely, cut_long_runs, split_blocks
+from assistant.ingest.chunking import BLOCK_CHARS, chunk_documents_safely, chunk_id, cut_long_runs, split_blocks
 from assistant.ingest.formats import FileUnreadable, read_text
 from assistant.ingest.loaders import load_files, make_document
+from assistant.types import Chunk, Document
 
 SETTINGS = CorpusSettings()
 CHUNKING = ChunkingSettings()
@@ -110,7 +111,7 @@ def test_links_inside_the_corpus_read_each_file_once(corpus: Path) -> None:
     (corpus / "history.txt").symlink_to(".archive/1999.txt")  # hidden target: read under the link's name
     found, skipped = sources(corpus)
     assert found == ["good.txt", "history.txt", "notes/tides.md"]
-    assert "good.txt" in skipped["latest.txt"] and "notes" in skipped["notes-again"]
+    assert "'good.txt'" in skipped["latest.txt"] and "same folder as 'notes'" in skipped["notes-again"]
 
 
 # -- pipes, sockets, folders named like documents ---------------------------------------------
@@ -123,7 +124,7 @@ def test_fifo_is_skipped_without_being_opened(corpus: Path) -> None:
     assert found == ["good.txt", "notes/tides.md"]
     assert "FIFO" in skipped["feed.txt"] and "FIFO" in skipped["feed-link.md"]
     # Uploads and direct reads go through the same guard (opening a FIFO for reading would block).
-    report = load_files([corpus / "feed.txt", corpus / "good.txt"], SETTINGS, prefix="uploads")
+    report = load_files([corpus / "feed.txt", corpus / "good.txt"], SETTINGS, prefix="uploads/")
     assert [d.source for d in report.documents] == ["uploads/good.txt"]
     assert "FIFO" in dict(report.skipped)["uploads/feed.txt"]
     with pytest.raises(FileUnreadable, match="FIFO"):
@@ -198,21 +199,22 @@ def test_unbreakable_runs_are_cut_into_pieces_that_join_back() -> None:
     text = "See " + "Qm9hdA" * 100 + " for the picture, then 港口。"
     pieces = cut_long_runs(text, 200)
     assert "".join(pieces) == text
-    assert max(len(piece) for piece in pieces) <= len(" for the picture, then 港口。")
+    assert pieces == ["See ", "Qm9hdA" * 33 + "Qm", "9hdA" + "Qm9hdA" * 32 + "Qm9h", "dA" + "Qm9hdA" * 33,
+                      " for the picture, then 港口。"]
     assert cut_long_runs("Short sentence, nothing to cut.", 200) == ["Short sentence, nothing to cut."]
 
 
-def assert_well_formed(chunks, source: str) -> None:
+def assert_well_formed(chunks: list[Chunk], document: Document) -> None:
     assert [c.index for c in chunks] == list(range(len(chunks)))  # indices run on across blocks
     assert len({c.chunk_id for c in chunks}) == len(chunks)
-    assert all(c.chunk_id.startswith(f"{source}#{c.index}:") for c in chunks)
+    assert [c.chunk_id for c in chunks] == [chunk_id(document.source, document.content_hash, c.index) for c in chunks]
 
 
 def test_single_line_text_far_over_one_block_chunks_with_stable_ids() -> None:
     document = make_document("line.txt", words(120_000))  # ~0.8 MB, one line, no punctuation
     chunks = chunk_documents([document], CHUNKING)
     assert len(document.text) > 30 * BLOCK_CHARS and len(chunks) > 100
-    assert_well_formed(chunks, "line.txt")
+    assert_well_formed(chunks, document)
     assert all(c.text in document.text for c in chunks)
     assert [c.chunk_id for c in chunk_documents([document], CHUNKING)] == [c.chunk_id for c in chunks]
 
@@ -222,7 +224,7 @@ def test_base64_blob_chunks_into_bounded_pieces() -> None:
     blob = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") for _ in range(200_000))
     document = make_document("image.md", "An embedded picture: " + blob)
     chunks = chunk_documents([document], CHUNKING)
-    assert_well_formed(chunks, "image.md")
+    assert_well_formed(chunks, document)
     assert max(len(c.text) for c in chunks) <= CHUNKING.chunk_size + len("An embedded picture: ")
     assert "".join(c.text for c in chunks[1:]) in blob
 
@@ -265,5 +267,5 @@ def test_file_at_the_size_limit_loads_and_chunks(tmp_path: Path) -> None:
     print(f"\n{SETTINGS.max_file_mb:g} MB single-line file: load {loaded - started:.1f} s, "
           f"chunk {done - loaded:.1f} s, {len(chunks)} chunks")
     assert report.skipped == [] and skipped == []
-    assert_well_formed(chunks, "huge.txt")
+    assert_well_formed(chunks, report.documents[0])
     assert len(chunks) > 10_000

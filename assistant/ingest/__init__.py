@@ -1,6 +1,6 @@
 """Corpus ingestion: read files or JSONL records into cleaned `Document`s, then chunk them."""
 
-from assistant.ingest.chunking import chunk_documents
+from assistant.ingest.chunking import chunk_documents, chunk_documents_safely
 from assistant.ingest.loaders import LoadReport, load_corpus
 
-__all__ = ["LoadReport", "chunk_documents", "load_corpus"]
+__all__ = ["LoadReport", "chunk_documents", "chunk_documents_safely", "load_corpus"]
