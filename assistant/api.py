@@ -37,11 +37,13 @@ _engines: dict[str, Assistant] = {}
 _engines_lock = threading.Lock()
 
 
-def engine_for(settings: Settings) -> Assistant:
-    key = settings.model_dump_json()
+def engine_for(settings: Settings, *, auto_index: bool = True) -> Assistant:
+    """The shared engine for these settings. `auto_index=False`: a collection that was never built
+    raises IndexMissingError instead of being built from the configured corpus."""
+    key = f"{auto_index}:{settings.model_dump_json()}"
     with _engines_lock:
         if key not in _engines:
-            _engines[key] = Assistant(settings)
+            _engines[key] = Assistant(settings, auto_index=auto_index)
         return _engines[key]
 
 
@@ -113,7 +115,9 @@ def _prepare(question: object, *, top_k: object, collection: str | None, corpus:
     checked_top_k = None if top_k is None else validate_top_k(top_k)
     turns = validate_history(history)
     filters = make_filter(sources, date_from, date_to)
-    return _Call(engine_for(resolved), checked_question, checked_top_k, turns, filters)
+    # A collection named without a corpus must exist: it is never filled from the default corpus.
+    auto_index = not (collection is not None and corpus is None)
+    return _Call(engine_for(resolved, auto_index=auto_index), checked_question, checked_top_k, turns, filters)
 
 
 def ask(question: str, *, top_k: int | None = None, collection: str | None = None, corpus: str | os.PathLike[str] | None = None,

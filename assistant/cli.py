@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
+from assistant.validation import validate_top_k
 
 EXIT_USAGE = 2
 
@@ -89,8 +90,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides["store"] = {"collection": args.collection}
     if getattr(args, "corpus", None):
         overrides["corpus"] = {"path": args.corpus.expanduser().resolve()}
-    if getattr(args, "top_k", None):
-        overrides["retrieval"] = {"top_k": args.top_k}
+    if getattr(args, "top_k", None) is not None:
+        overrides["retrieval"] = {"top_k": validate_top_k(args.top_k)}
     if getattr(args, "answerer", None):
         overrides["answer"] = {"answerer": args.answerer}
     return load_settings(**overrides)

@@ -27,7 +27,6 @@ from assistant.locking import describe_holder, is_locked
 from assistant.manifest import Manifest, check_fingerprint, manifest_path, read_manifest
 from assistant.rerank import make_reranker
 from assistant.retrieval import HybridRetriever
-from assistant.rewrite import rewrite_followup
 from assistant.store import ChromaStore, CollectionGoneError, SearchFilter, StoreCollection, describe_location
 from assistant.types import Answer, Passage, Turn
 from assistant.uploads import UPLOAD_SOURCE_PREFIX, load_uploads, remove_upload, safe_name, store_upload, upload_source
@@ -221,9 +220,7 @@ class Assistant:
         return self._retrieve(query, self.embedder.embed_query(query), top_k, filters)
 
     def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
-        answerer = self._current().answerer
-        rewrite = getattr(answerer, "rewrite", None)  # generative answerers let the model rewrite
-        return rewrite(question, tuple(history)) if callable(rewrite) else rewrite_followup(question, history)
+        return self._current().answerer.rewrite(question, tuple(history))
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
             filters: SearchFilter | None = None) -> Answer:

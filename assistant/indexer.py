@@ -25,7 +25,7 @@ from assistant.config import Settings
 from assistant.embedding import Embedder
 from assistant.errors import CorpusChangedError, IndexMissingError
 from assistant.index_view import IndexView, load_view
-from assistant.ingest import chunk_documents, load_corpus
+from assistant.ingest import chunk_documents_safely, load_corpus
 from assistant.locking import writer_lock
 from assistant.manifest import (DocumentEntry, Manifest, check_fingerprint, index_hash, new_run, read_manifest,
                                 write_manifest)
@@ -293,7 +293,10 @@ class _Run:
 
     def _plan(self, documents: Sequence[SourceDocument], previous: IndexView | None, scope: set[str] | None,
               report: IndexReport) -> tuple[list[Chunk], list[StoredChunk], dict[str, DocumentEntry]]:
-        """The new snapshot's chunks, the new editions' chunks to write, and the document catalogue."""
+        """The new snapshot's chunks, the new editions' chunks to write, and the document catalogue.
+        A file that exists but could not be read this time keeps its indexed edition: a passing
+        read error must not delete what was there."""
+        unreadable = {source for source, _ in report.skipped}
         old_docs = dict(self.manifest.documents) if self.manifest is not None and previous is not None else {}
         old_chunks: dict[str, list[Chunk]] = {}
         for chunk in (previous.chunks.values() if previous is not None else ()):
@@ -304,9 +307,9 @@ class _Run:
         to_chunk: list[SourceDocument] = []
         for source, entry in old_docs.items():
             in_scope = scope is None or source in scope
-            if in_scope and source not in incoming:
+            if in_scope and source not in incoming and source not in unreadable:
                 report.removed.append(source)
-            elif not in_scope or entry.hash == incoming[source].document.content_hash:
+            elif not in_scope or source in unreadable or entry.hash == incoming[source].document.content_hash:
                 catalogue[source] = entry
                 final.extend(old_chunks.get(source, ()))
                 report.unchanged += 1 if in_scope else 0
@@ -318,7 +321,13 @@ class _Run:
         fresh: list[StoredChunk] = []
         origin_of = {d.document.source: d.origin for d in to_chunk}
         hash_of = {d.document.source: d.document.content_hash for d in to_chunk}
-        new_chunks = chunk_documents([d.document for d in to_chunk], self.settings.chunking)
+        new_chunks, failed = chunk_documents_safely([d.document for d in to_chunk], self.settings.chunking)
+        report.skipped.extend(failed)  # a document the splitter fails on is skipped, the rest indexed
+        for source, _ in failed:
+            if source in old_docs:  # its previous edition stays searchable
+                catalogue[source] = old_docs[source]
+                final.extend(old_chunks.get(source, ()))
+                report.changed.remove(source)
         per_doc: dict[str, int] = {}
         for chunk in new_chunks:
             per_doc[chunk.source] = per_doc.get(chunk.source, 0) + 1
@@ -332,7 +341,7 @@ class _Run:
             if per_doc.get(doc.source):
                 catalogue[doc.source] = DocumentEntry(hash=doc.content_hash, title=doc.title, chunks=per_doc[doc.source],
                                                       date=doc.date.isoformat() if doc.date else None, origin=item.origin)
-            else:
+            elif doc.source not in {source for source, _ in failed}:
                 report.skipped.append((doc.source, "no text to index after splitting"))
         final.sort(key=lambda c: (c.source, c.index))
         for names in (report.added, report.changed, report.removed):

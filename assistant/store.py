@@ -23,7 +23,7 @@ import numpy as np
 from assistant.config import StoreSettings
 from assistant.errors import IndexMismatchError, StoreUnavailableError
 from assistant.store_records import StoredChunk, chunk_from_metadata, date_ordinal, record_metadata
-from assistant.types import Chunk, Passage
+from assistant.types import Passage
 
 log = logging.getLogger(__name__)
 

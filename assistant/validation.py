@@ -68,7 +68,8 @@ def validate_sources(value: object) -> tuple[str, ...]:
     items = (value,) if isinstance(value, str) else value
     if isinstance(items, (bytes, bytearray, Mapping)) or not isinstance(items, Iterable):
         raise InvalidArgumentError(
-            f"sources {_show(value)} ({_type_name(value)}) is not a file name or a list of them; pass a file name or a list of file names, e.g. sources=['notes/a.txt']"
+            f"sources {_show(value)} ({_type_name(value)}) is not a file name or a list of them; "
+            "pass a file name or a list of file names, e.g. sources=['notes/a.txt']"
         )
     names: list[str] = []
     for i, item in enumerate(items):

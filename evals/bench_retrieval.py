@@ -258,7 +258,7 @@ def write_outputs(out: Path, results: Sequence[Result], meta: dict) -> None:
 # -- tuning ---------------------------------------------------------------------------------------------
 def collect_features(engine: Assistant, questions: Sequence[dict]) -> list[tuple[np.ndarray, list[str], set[str]]]:
     """(feature matrix, candidate sources, gold ids) per question, from the real retriever."""
-    retriever, _ = engine._components()
+    retriever = engine._current().retriever
     reranker = retriever._reranker
     vectors = engine.embedder.embed_texts([q["question"] for q in questions])
     rows = []

@@ -32,6 +32,13 @@ def words(count: int, seed: int = 0) -> str:
     return " ".join(rng.choice(_VOCAB) for _ in range(count))
 
 
+def sentences(count: int, seed: int = 0) -> str:
+    """Short sentences on one line: full stops but no line breaks (what made punkt hit NLTK's regex time limit)."""
+    rng = random.Random(seed)
+    return " ".join(" ".join(rng.choice(_VOCAB) for _ in range(rng.randint(4, 12))).capitalize() + "."
+                    for _ in range(count))
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     root = tmp_path / "corpus"
@@ -131,7 +138,6 @@ def test_fifo_is_skipped_without_being_opened(corpus: Path) -> None:
         read_text(corpus / "feed.txt")
 
 
-@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="needs Unix domain sockets")
 def test_socket_and_document_named_folder_are_skipped(corpus: Path) -> None:
     (corpus / "chapter.md").mkdir()  # a folder with a document's name is walked, not read
     (corpus / "chapter.md" / "one.txt").write_text("Chapter one begins at the quay.")
@@ -140,19 +146,6 @@ def test_socket_and_document_named_folder_are_skipped(corpus: Path) -> None:
         found, skipped = sources(corpus)
     assert found == ["chapter.md/one.txt", "good.txt", "notes/tides.md"]
     assert "socket" in skipped["live.txt"]
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders without read permission")
-def test_unreadable_folder_is_reported(corpus: Path) -> None:
-    locked = corpus / "locked"
-    locked.mkdir()
-    (locked / "secret.txt").write_text("Nobody can list this folder.")
-    locked.chmod(0)
-    try:
-        found, skipped = sources(corpus)
-    finally:
-        locked.chmod(0o755)
-    assert found == ["good.txt", "notes/tides.md"] and "cannot be read" in skipped["locked"]
 
 
 # -- ordinary things that must stay ordinary --------------------------------------------------
@@ -210,8 +203,9 @@ def assert_well_formed(chunks: list[Chunk], document: Document) -> None:
     assert [c.chunk_id for c in chunks] == [chunk_id(document.source, document.content_hash, c.index) for c in chunks]
 
 
-def test_single_line_text_far_over_one_block_chunks_with_stable_ids() -> None:
-    document = make_document("line.txt", words(120_000))  # ~0.8 MB, one line, no punctuation
+@pytest.mark.parametrize("text", [words(120_000), sentences(15_000)], ids=["words", "sentences"])
+def test_single_line_text_far_over_one_block_chunks_with_stable_ids(text: str) -> None:
+    document = make_document("line.txt", text)  # ~0.8 MB on one line
     chunks = chunk_documents([document], CHUNKING)
     assert len(document.text) > 30 * BLOCK_CHARS and len(chunks) > 100
     assert_well_formed(chunks, document)
@@ -256,8 +250,8 @@ def test_file_at_the_size_limit_loads_and_chunks(tmp_path: Path) -> None:
     root = tmp_path / "big"
     root.mkdir()
     limit = int(SETTINGS.max_file_mb * 1024 * 1024)
-    line = words(200_000) + " "
-    (root / "huge.txt").write_text((line * (limit // len(line) + 1))[:limit])  # one 50 MB line, no punctuation
+    line = sentences(30_000) + " "
+    (root / "huge.txt").write_text((line * (limit // len(line) + 1))[:limit])  # one 50 MB line of sentences
     assert (root / "huge.txt").stat().st_size == limit
     started = time.perf_counter()
     report = load_corpus(root, SETTINGS)
@@ -266,6 +260,6 @@ def test_file_at_the_size_limit_loads_and_chunks(tmp_path: Path) -> None:
     done = time.perf_counter()
     print(f"\n{SETTINGS.max_file_mb:g} MB single-line file: load {loaded - started:.1f} s, "
           f"chunk {done - loaded:.1f} s, {len(chunks)} chunks")
-    assert report.skipped == [] and skipped == []
+    assert report.skipped == [] and skipped == []  # before blocks, punkt raised TimeoutError here
     assert_well_formed(chunks, report.documents[0])
     assert len(chunks) > 10_000

@@ -144,7 +144,7 @@ def test_ask_cite_follow_up_and_upload(page, tmp_path: Path) -> None:
     about_upload = ask(page, "Who founded the Kestrel Orchard cooperative?")
     expect(about_upload).to_have_class("ans answered")
     assert "Mara Quillfeather" in about_upload.locator(".ans-text").inner_text()
-    assert about_upload.locator(".src-file").first.inner_text() == "uploads/orchard.md"
+    assert about_upload.locator(".src-file").first.inner_text() == "upload:orchard.md"
     shot(page, "04-upload-and-ask")
 
 

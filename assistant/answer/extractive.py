@@ -17,7 +17,8 @@ from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
 from assistant.index_view import IndexView
 from assistant.sentences import content_terms
-from assistant.types import Passage
+from assistant.rewrite import rewrite_followup
+from assistant.types import Passage, Turn
 
 # Weights of the sentence score: meaning, the question's terms in the sentence (terms only in its
 # passage count half: "the Center" refers back to JATEC), and the passage's coverage overall.
@@ -66,6 +67,10 @@ def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], co
 
 class ExtractiveAnswerer:
     name = "extractive"
+
+    def rewrite(self, question: str, history: tuple[Turn, ...]) -> str:
+        """Carry the salient terms of earlier turns into a follow-up (no model needed)."""
+        return rewrite_followup(question, history)
 
     def __init__(self, settings: AnswerSettings, view: IndexView) -> None:
         self._settings = settings
