@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexMissingError
 from assistant.manifest import read_manifest
@@ -116,6 +116,16 @@ def check(store: Path, collection: str) -> dict:
     return json.loads(run.stdout)
 
 
+def indexed(tmp_path: Path, store: Path, embedder, prefix: str, count: int = 12) -> tuple[Path, str, Settings, Assistant]:
+    """A made-up corpus indexed in-process into its own collection: (corpus, name, settings, engine)."""
+    corpus = write_corpus(tmp_path / "bulletins", count)
+    name = unique_collection(prefix)
+    settings = make_settings(store, corpus=corpus, store={"collection": name})
+    engine = Assistant(settings, embedder=embedder)
+    engine.index()
+    return corpus, name, settings, engine
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     return tmp_path / "index"
@@ -153,10 +163,7 @@ def test_ask_finishes_an_interrupted_first_build_from_the_recorded_corpus(tmp_pa
 
 @pytest.mark.parametrize("kill_on", ["committed batch 2/", "publishing a snapshot", "removing"])
 def test_kill_during_an_update_leaves_old_or_new_editions(tmp_path: Path, store: Path, embedder, kill_on: str) -> None:
-    corpus = write_corpus(tmp_path / "bulletins", 12)
-    name = unique_collection("update")
-    settings = make_settings(store, corpus=corpus, store={"collection": name})
-    Assistant(settings, embedder=embedder).index()
+    corpus, name, settings, _ = indexed(tmp_path, store, embedder, "update")
     write_corpus(corpus, 6, edition="second")           # six documents change
     (corpus / "bulletin_011.txt").unlink()              # one is deleted
     cli(store, "index", "--collection", name, kill_on=kill_on)
@@ -179,11 +186,7 @@ def test_kill_during_an_update_leaves_old_or_new_editions(tmp_path: Path, store:
 
 
 def test_kill_during_rebuild_keeps_the_old_index_answering(tmp_path: Path, store: Path, embedder) -> None:
-    corpus = write_corpus(tmp_path / "bulletins", 12)
-    name = unique_collection("rebuild")
-    settings = make_settings(store, corpus=corpus, store={"collection": name})
-    engine = Assistant(settings, embedder=embedder)
-    engine.index()
+    corpus, name, settings, engine = indexed(tmp_path, store, embedder, "rebuild")
     before = read_manifest(settings)
     assert cli(store, "index", "--rebuild", "--collection", name, kill_on="committed batch 3/").killed
 
@@ -229,11 +232,7 @@ def test_two_writers_take_turns_and_the_index_stays_consistent(tmp_path: Path, s
 
 
 def test_readers_keep_answering_while_another_process_indexes(tmp_path: Path, store: Path, embedder) -> None:
-    corpus = write_corpus(tmp_path / "bulletins", 12)
-    name = unique_collection("readers")
-    settings = make_settings(store, corpus=corpus, store={"collection": name})
-    reader = Assistant(settings, embedder=embedder)
-    reader.index()
+    corpus, name, settings, reader = indexed(tmp_path, store, embedder, "readers", count=40)
     failures: list[str] = []
     answers = 0
     stop = threading.Event()
@@ -250,12 +249,20 @@ def test_readers_keep_answering_while_another_process_indexes(tmp_path: Path, st
     thread = threading.Thread(target=ask_in_a_loop)
     thread.start()
     try:
-        write_corpus(corpus, 12, edition="second")
+        write_corpus(corpus, 40, edition="second")
         assert cli(store, "index", "--collection", name).code == 0
-        assert cli(store, "index", "--rebuild", "--collection", name).code == 0
+        rebuild = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--rebuild", "--quiet", "--collection", name],
+                                   cwd=PROJECT_ROOT, env={**os.environ, "ASSISTANT_INDEX_DIR": str(store),
+                                                          "ASSISTANT_STORE__BATCH_CHUNKS": "1"},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        second_process = cli(store, "ask", "--json", "--collection", name, ask_manager(9))  # while the rebuild runs
+        rebuild_still_running = rebuild.poll() is None
+        assert rebuild.wait(timeout=600) == 0
     finally:
         stop.set()
         thread.join()
+    assert second_process.code == 0 and manager(9, "second").split()[1] in json.loads(second_process.stdout)["text"]
+    assert rebuild_still_running  # the second process really asked while the rebuild was writing
     assert not failures and answers > 5
     assert manager(4, "second").split()[1] in reader.ask(ask_manager(4)).text  # switched to the new snapshot
 
@@ -326,10 +333,7 @@ def test_questions_are_answered_while_an_upload_is_indexed(tmp_path: Path, embed
 
 
 def test_repair_rederives_sidecars_from_chroma_without_embedding(tmp_path: Path, store: Path, embedder) -> None:
-    corpus = write_corpus(tmp_path / "bulletins", 6)
-    name = unique_collection("repair")
-    settings = make_settings(store, corpus=corpus, store={"collection": name})
-    Assistant(settings, embedder=embedder).index()
+    _, name, settings, _ = indexed(tmp_path, store, embedder, "repair", count=6)
     shutil.rmtree(store / "collections" / name / "snapshots")
     assert not check(store, name)["ok"]
     repaired = cli(store, "index", "--repair", "--json", "--collection", name)

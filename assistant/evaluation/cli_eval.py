@@ -24,11 +24,12 @@ def register(subparsers: Any) -> None:
         description="Run gold Q&A through the real ask()/ChatSession and write results.jsonl, summary.json, "
         "report.md and charts. Exit codes: 0 ok, 1 quality gate failed, 2 error.",
     )
-    p.add_argument("--suite", help="'corpus', 'squad', or a path to a gold .jsonl file (over the configured corpus)")
+    p.add_argument("--suite", help="'corpus', 'squad', 'squad2', or a path to a gold .jsonl file (over the configured corpus)")
     p.add_argument("--answerer", choices=("extractive", "llamacpp", "openai"), help="answerer to evaluate (default: the configured one)")
     p.add_argument("--limit", type=int, help="ask only the first N items (smoke run)")
-    p.add_argument("--sample", type=int, help="squad: size of the seeded question sample (default 200)")
-    p.add_argument("--seed", type=int, help="squad: sampling seed (default 1234)")
+    p.add_argument("--sample", type=int, help="squad: size of the seeded question sample (default 200); "
+                   "squad2: size of a seeded sample stratified by answerable/unanswerable (default: all report-split questions)")
+    p.add_argument("--seed", type=int, help="squad, squad2: sampling seed (default 1234; the article split has its own fixed seed)")
     p.add_argument("--out", type=Path, help="run directory to write (default evals/reports/<suite>-<UTC time>)")
     p.add_argument("--gate", action="store_true", help="exit 1 when a metric is below its threshold in --thresholds")
     p.add_argument("--thresholds", type=Path, help="thresholds file (default evals/thresholds.json)")
@@ -47,6 +48,11 @@ def _print_summary(summary: dict[str, Any], out_dir: Path | None, as_json: bool)
     from assistant.evaluation.report import fmt
 
     print(f"suite {summary.get('suite')}  config {summary.get('config_hash')}  questions {summary.get('n_questions')}")
+    if summary.get("split"):
+        print(f"  {summary['split']['description']} (every figure below)")
+    signal = (summary.get("abstention_tradeoff") or {}).get("signal")
+    if signal:
+        print(f"  abstention trade-off over: {signal}; short answers from: {summary.get('short_answer_source')}")
     for name, value in summary.get("metrics", {}).items():
         print(f"  {name:<28} {fmt(value)}")
     if out_dir is not None:
@@ -83,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         out_dir = None
     else:
         if not args.suite:
-            raise EvalError("give --suite NAME (corpus, squad or a gold .jsonl file), --compare RUN_A RUN_B, or --from-run RUN_DIR")
+            raise EvalError("give --suite NAME (corpus, squad, squad2 or a gold .jsonl file), --compare RUN_A RUN_B, or --from-run RUN_DIR")
         from assistant.config import load_settings
         from assistant.evaluation.harness import run_suite
         from assistant.evaluation.suites import SQUAD_SEED, build_suite

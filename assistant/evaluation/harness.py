@@ -23,7 +23,9 @@ from assistant.errors import AssistantError, IndexMismatchError
 from assistant.evaluation import metrics as m
 from assistant.evaluation.errors import EvalError
 from assistant.evaluation.gold import GoldItem, GoldTurn
+from assistant.evaluation.signals import answer_span, confidence_of, has_short_answer_field, short_answer_of
 from assistant.evaluation.suites import Suite
+from assistant.evaluation.tradeoff import summarize_tradeoff
 from assistant.types import Answer, Passage
 
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "evals" / "reports"
@@ -73,9 +75,11 @@ def score_turn(
     ranked_docs = m.document_ranking(p.source for p in ranking)
     if answer is None:  # the question raised a typed error: a failed item, not a crashed run
         abstained, text, citations, passages, timings = False, "", (), (), {}
+        span, short, (confidence, confidence_source) = "", None, (None, "none")
     else:
         abstained, text = answer.abstained, answer.text
         citations, passages, timings = answer.citations, answer.passages, dict(answer.timings)
+        span, short, (confidence, confidence_source) = answer_span(answer), short_answer_of(answer), confidence_of(answer)
     timings["wall"] = wall_s
     retrieved_ids = {p.chunk_id for p in passages}
     answered = answer is not None and not abstained
@@ -91,6 +95,8 @@ def score_turn(
         metrics["alias_match"] = bool(alias)
         metrics["f1"] = m.max_token_f1(text, turn.answers) if answered else 0.0
         metrics["em"] = bool(answered and m.exact_match(text, turn.answers))
+        metrics["short_f1"] = m.max_token_f1(span, turn.answers) if answered else 0.0
+        metrics["short_em"] = bool(answered and m.exact_match(span, turn.answers))
         passed = bool(alias)
     else:
         passed = bool(answer is not None and abstained)
@@ -107,7 +113,10 @@ def score_turn(
         "gold_answers": list(turn.answers),
         "gold_sources": list(turn.sources),
         "answer": text,
+        "short_answer": short,
         "abstained": abstained,
+        "confidence": confidence,
+        "confidence_source": confidence_source,
         "answerer": answer.answerer if answer is not None else None,
         "config_hash": answer.config_hash if answer is not None else None,
         "notes": list(answer.notes) if answer is not None else [],
@@ -197,6 +206,8 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "abstention_recall": abst["recall"],
         "abstention_f1": abst["f1"],
         "wrong_abstention_rate": m.mean(float(r["abstained"]) for r in answerable),
+        "short_answer_em": m.mean(float(r["metrics"]["short_em"]) for r in answerable),
+        "short_answer_f1": m.mean(r["metrics"]["short_f1"] for r in answerable),
         "followup_accuracy": m.mean(float(r["metrics"]["pass"]) for r in followups),
         "error_rate": m.mean(float(r["error"] is not None) for r in rows),
     }
@@ -209,12 +220,17 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "hit@5": m.mean(r["metrics"]["hit@5"] for r in sub),
         }
         metrics[f"accuracy_{cat}"] = categories[cat]["accuracy"]
+    tradeoff = summarize_tradeoff(rows)
+    metrics["tradeoff_abstention_at_fa10"] = tradeoff["at_max_false_abstention"]["abstained_unanswerable"] if tradeoff["at_max_false_abstention"] else None
+    metrics["abstention_auc"] = tradeoff["auc"]
     latency = m.latency_summary(r["timings"] for r in rows)
     for stage in ("total", "wall"):
         if stage in latency:
             metrics[f"latency_{stage}_p50_s"] = latency[stage]["p50"]
             metrics[f"latency_{stage}_p95_s"] = latency[stage]["p95"]
-    return {"metrics": metrics, "by_category": categories, "latency": latency, "abstention_counts": {k: abst[k] for k in ("tp", "fp", "fn")}}
+    return {"metrics": metrics, "by_category": categories, "latency": latency, "abstention_counts": {k: abst[k] for k in ("tp", "fp", "fn")},
+            "short_answer_source": "Answer.short_answer, else Answer.text" if has_short_answer_field() else "Answer.text (Answer has no short_answer)",
+            "abstention_tradeoff": tradeoff}
 
 
 def default_out_dir(suite_name: str, reports_dir: Path = DEFAULT_REPORTS_DIR) -> Path:
@@ -254,6 +270,14 @@ def write_run(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict[str, 
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_report(out_dir, rows, summary, charts=charts)
+
+
+def _split_summary(suite: Suite) -> dict[str, Any] | None:
+    """Which part of the article split the suite's questions come from (every SQuAD figure names it)."""
+    if suite.split is None:
+        return None
+    return {"part": "report", "description": suite.split.describe("report"), "seed": suite.split.seed,
+            "report_share": suite.split.report_share, "articles": list(suite.split.report)}
 
 
 def run_suite(
@@ -301,6 +325,7 @@ def run_suite(
         "limit": suite.limit,
         "n_items": len(suite.items),
         "n_questions": len(rows),
+        "split": _split_summary(suite),
         **summarize(rows),
         "index": {"seconds": round(index_s, 3), "warmup_seconds": round(warmup_s, 3), "report": _index_summary(index_report)},
         "wall_s": round(time.perf_counter() - started, 3),

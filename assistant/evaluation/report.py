@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.tradeoff import TradeoffPoint, tradeoff_curve, tradeoff_scores
+
 # Metrics in [0, 1] shown in the bar chart and the table, in this order.
 RATIO_METRICS = (
     "accuracy",
@@ -22,7 +24,12 @@ RATIO_METRICS = (
     "abstention_f1",
     "followup_accuracy",
     "wrong_abstention_rate",
+    "short_answer_em",
+    "short_answer_f1",
+    "tradeoff_abstention_at_fa10",
+    "abstention_auc",
 )
+TRADEOFF_CHART = "abstention_tradeoff.png"
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -87,6 +94,76 @@ def plot_latency(rows: Sequence[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def has_tradeoff(summary: dict[str, Any]) -> bool:
+    """True when the run has both answerable and unanswerable questions scored by one signal."""
+    tradeoff = summary.get("abstention_tradeoff") or {}
+    return bool(tradeoff.get("n_answerable") and tradeoff.get("n_unanswerable"))
+
+
+def plot_tradeoff(rows: Sequence[dict[str, Any]], summary: dict[str, Any], path: Path) -> None:
+    """Share of unanswerable questions abstained on vs share of answerable ones falsely abstained on,
+    for every threshold over the run's confidence signal; the run's own operating point marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    signal, answerable, unanswerable = tradeoff_scores(rows)
+    curve: list[TradeoffPoint] = tradeoff_curve(answerable, unanswerable)
+    tradeoff, metr = summary["abstention_tradeoff"], summary["metrics"]
+    bound = tradeoff["max_false_abstention"]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.plot([p.false_abstention for p in curve], [p.abstained_unanswerable for p in curve], color="#4C72B0",
+            label=f"threshold over {signal} (AUC {fmt(tradeoff['auc'])})")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="chance")
+    ax.axvline(bound, linestyle="--", color="#C44E52", linewidth=1, label=f"false abstention = {bound:.2f}")
+    best = tradeoff.get("at_max_false_abstention")
+    if best:
+        ax.scatter([best["false_abstention"]], [best["abstained_unanswerable"]], color="#C44E52", zorder=3,
+                   label=f"best within bound: {best['abstained_unanswerable']:.2f}")
+    if metr.get("wrong_abstention_rate") is not None and metr.get("abstention_recall") is not None:
+        ax.scatter([metr["wrong_abstention_rate"]], [metr["abstention_recall"]], marker="s", color="#55A868", zorder=3,
+                   label="the answerer's own abstentions")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(f"answerable questions falsely abstained on (of {tradeoff['n_answerable']})")
+    ax.set_ylabel(f"unanswerable questions abstained on (of {tradeoff['n_unanswerable']})")
+    ax.set_title(f"{summary.get('suite', '')}: abstention trade-off")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _split_lines(summary: dict[str, Any]) -> list[str]:
+    split = summary.get("split")
+    if not split:
+        return []
+    articles = ", ".join(split["articles"])
+    return [f"- every figure below: {split['description']} ({articles}); articles of the fit split are never asked here"]
+
+
+def _tradeoff_lines(summary: dict[str, Any], *, charts: bool) -> list[str]:
+    if not has_tradeoff(summary):
+        return []
+    t, metr = summary["abstention_tradeoff"], summary["metrics"]
+    best = t["at_max_false_abstention"]
+    intro = (f"Abstain when `{t['signal']}` is below a threshold: over {t['n_unanswerable']} unanswerable and "
+             f"{t['n_answerable']} answerable questions ({t['n_left_out']} without that signal left out).")
+    lines = ["", "## Abstention trade-off", "", intro, ""]
+    if best:
+        lines.append(f"- best within false abstention <= {t['max_false_abstention']:.2f}: {best['abstained_unanswerable']:.3f} of "
+                     f"unanswerable questions abstained at {best['false_abstention']:.3f} false abstention (threshold {best['threshold']:.4f})")
+    own = (f"- the answerer's own abstentions: {fmt(metr.get('abstention_recall'))} of unanswerable, "
+           f"{fmt(metr.get('wrong_abstention_rate'))} of answerable")
+    caveat = ("The best point is read off these same questions: it shows what the signal can separate, not what a "
+              "threshold chosen on the fit split achieves here.")
+    lines += [f"- AUC (unanswerable scored below answerable): {fmt(t['auc'])}", own, "", caveat]
+    if charts:
+        lines += ["", f"![abstention trade-off](charts/{TRADEOFF_CHART})"]
+    return lines
+
+
 def render_markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, charts: bool = True, max_failures: int = 40) -> str:
     metr = summary["metrics"]
     lines = [
@@ -98,6 +175,8 @@ def render_markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, 
         f"- config hash: `{summary.get('config_hash')}`  answerer: `{summary.get('answerer')}`",
         f"- items: {summary.get('n_items')}  questions asked: {summary.get('n_questions')}  wall: {fmt(summary.get('wall_s'), 1)} s"
         f" (indexing {fmt(summary.get('index', {}).get('seconds'), 1)} s)",
+        *_split_lines(summary),
+        f"- short answers scored from: {summary.get('short_answer_source', 'Answer.text')}",
         "",
         "## Metrics",
         "",
@@ -107,6 +186,7 @@ def render_markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, 
     lines += [f"| {name} | {fmt(value)} |" for name, value in metr.items()]
     if charts:
         lines += ["", "![metrics](charts/metrics.png)"]
+    lines += _tradeoff_lines(summary, charts=charts)
     lines += ["", "## By category", "", "| category | questions | accuracy | hit@5 |", "|---|---|---|---|"]
     for cat, values in summary.get("by_category", {}).items():
         lines.append(f"| {cat} | {values['n']} | {fmt(values['accuracy'])} | {fmt(values['hit@5'])} |")
@@ -137,6 +217,8 @@ def write_report(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict[st
         chart_dir.mkdir(parents=True, exist_ok=True)
         plot_metrics(summary, chart_dir / "metrics.png")
         plot_latency(rows, chart_dir / "latency.png")
+        if has_tradeoff(summary):
+            plot_tradeoff(rows, summary, chart_dir / TRADEOFF_CHART)
     path = out_dir / "report.md"
     path.write_text(render_markdown(rows, summary, charts=charts), encoding="utf-8")
     return path

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.evaluation.errors import EvalError, GoldFormatError
 from assistant.evaluation.gold import GoldItem, load_gold
-from assistant.evaluation.splits import ArticleSplit, select_articles, squad_article_split
+from assistant.evaluation.splits import ArticleSplit, article_of, select_articles, squad_article_split
 from assistant.jsonl import iter_json_objects
 
 EVALS_DIR = PROJECT_ROOT / "evals"
@@ -41,7 +41,7 @@ class Suite:
     items: tuple[GoldItem, ...]
     settings: Settings
     description: str
-    sample: int | None = None  # squad: the sample size; the gate looks for "squad@<sample>" thresholds first
+    sample: int | None = None  # squad/squad2: the sample size; the gate looks for "<suite>@<sample>" thresholds first
     limit: int | None = None  # set when only the first N items are asked (a partial run the gate refuses)
     split: ArticleSplit | None = None  # SQuAD suites: the article split; their items come from its report part
 
@@ -148,7 +148,7 @@ def _squad_suite(settings: Settings, sample: int | None, seed: int) -> Suite:
     _check_sample(n)
     split = squad_article_split()
     items = load_squad_items(SQUAD_DIR / "questions.dev.jsonl", sample=n, seed=seed, articles=split.report)
-    description = (f"SQuAD v1.1 dev, {split.describe('report')} (article-level, seed {split.seed}): a seeded sample of "
+    description = (f"SQuAD v1.1 dev, {split.describe('report')} (article-level): a seeded sample of "
                    f"{len(items)} of their questions (sample seed {seed}) over all 2,067 passages. Nothing fit, calibrated "
                    f"or thresholded on SQuAD may use these articles; the reranker weights predate the split "
                    f"(tuned on a question-level split, evals/results/tuning.json).")
@@ -160,11 +160,11 @@ def _squad2_suite(settings: Settings, sample: int | None, seed: int) -> Suite:
     split = squad_article_split()
     pool = load_squad_items(SQUAD2_DIR / "questions.dev.jsonl", sample=None, articles=split.report)
     items = tuple(stratified_sample(pool, sample, seed)) if sample is not None else pool
-    n_articles = len({src.rpartition("#")[0] for it in pool for src in it.sources})
+    n_articles = len({article_of(src) for it in pool for src in it.sources})
     n_unanswerable = sum(not it.answerable for it in items)
     chosen = f"a stratified seeded sample of {len(items)} (sample seed {seed})" if sample is not None and sample < len(pool) else f"all {len(items)}"
-    description = (f"SQuAD 2.0 dev, {split.describe('report')} ({n_articles} of them have SQuAD 2.0 questions; article-level, "
-                   f"seed {split.seed}): {chosen} of their {len(pool)} questions, {n_unanswerable} unanswerable, "
+    description = (f"SQuAD 2.0 dev, {split.describe('report')} (article-level; {n_articles} of them have SQuAD 2.0 "
+                   f"questions): {chosen} of their {len(pool)} questions, {n_unanswerable} unanswerable, "
                    f"over all 2,067 passages. Nothing fit, calibrated or thresholded on SQuAD may use these articles.")
     return Suite(name="squad2", items=items, settings=_squad_settings(settings), description=description,
                  sample=sample, split=split)
@@ -186,27 +186,22 @@ def build_suite(
     """
     if limit is not None and limit < 1:
         raise EvalError(f"--limit must be at least 1, got {limit}")
-    split: ArticleSplit | None = None
     if name == "corpus":
         known = corpus_doc_ids(BUNDLED_CORPUS, settings.corpus.extensions)
-        items = load_gold(CORPUS_GOLD, known_sources=known)
-        derived = settings.with_(corpus={"path": BUNDLED_CORPUS}, store={"collection": "eval-corpus"})
-        description = f"hand-written gold set for the bundled news corpus ({CORPUS_GOLD.relative_to(PROJECT_ROOT)})"
-        sample = None
-    elif name in ("squad", "squad2"):
-        suite = (_squad_suite if name == "squad" else _squad2_suite)(settings, sample, seed)
-        items, derived, description, sample = suite.items, suite.settings, suite.description, suite.sample
-        split = suite.split
+        suite = Suite(name="corpus", items=load_gold(CORPUS_GOLD, known_sources=known),
+                      settings=settings.with_(corpus={"path": BUNDLED_CORPUS}, store={"collection": "eval-corpus"}),
+                      description=f"hand-written gold set for the bundled news corpus ({CORPUS_GOLD.relative_to(PROJECT_ROOT)})")
+    elif name == "squad":
+        suite = _squad_suite(settings, sample, seed)
+    elif name == "squad2":
+        suite = _squad2_suite(settings, sample, seed)
     elif name.endswith(".jsonl"):
         path = Path(name)
         known = corpus_doc_ids(settings.corpus.path, settings.corpus.extensions)
-        items = load_gold(path, known_sources=known)
-        derived = settings
-        description = f"gold file {path} over corpus {settings.corpus.path}"
-        name = path.stem
-        sample = None
+        suite = Suite(name=path.stem, items=load_gold(path, known_sources=known), settings=settings,
+                      description=f"gold file {path} over corpus {settings.corpus.path}")
     else:
         raise EvalError(f"unknown suite {name!r}: use one of {', '.join(SUITE_NAMES)} or a path to a gold .jsonl file")
     if limit is not None:
-        items = items[:limit]
-    return Suite(name=name, items=tuple(items), settings=derived, description=description, sample=sample, limit=limit, split=split)
+        suite = replace(suite, items=suite.items[:limit], limit=limit)
+    return suite

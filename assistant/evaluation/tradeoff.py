@@ -1,4 +1,4 @@
-"""The abstention trade-off of a confidence signal. Pure functions, no I/O.
+"""The abstention trade-off of a confidence signal. Pure functions over numbers and result rows, no I/O.
 
 Abstaining whenever the signal is below a threshold t catches a share of the unanswerable questions
 (abstained, higher is better) at the cost of a share of the answerable ones (false abstention,
@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_MAX_FALSE_ABSTENTION = 0.10
 
@@ -63,3 +64,43 @@ def separation_auc(answerable: Sequence[float], unanswerable: Sequence[float]) -
     wins = sum(len(ans) - bisect.bisect_right(ans, u) + 0.5 * (bisect.bisect_right(ans, u) - bisect.bisect_left(ans, u))
                for u in unanswerable)
     return wins / (len(ans) * len(unanswerable))
+
+
+# The order in which a run's confidence signal is chosen when its answers carry several.
+_SIGNAL_PREFERENCE = ("confidence", "best_sentence_cosine", "top_passage_score")
+
+
+def tradeoff_signal(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The one signal the run's trade-off curve is drawn over: the most preferred one any row carries."""
+    present = {r.get("confidence_source") for r in rows}
+    return next((name for name in _SIGNAL_PREFERENCE if name in present), None)
+
+
+def tradeoff_scores(rows: Sequence[dict[str, Any]]) -> tuple[str | None, list[float], list[float]]:
+    """(signal, answerable scores, unanswerable scores) over the rows that carry the run's signal.
+
+    Rows with another signal (e.g. no confidence on an errored answer) are left out, never mixed in:
+    two signals' scales are not comparable."""
+    signal = tradeoff_signal(rows)
+    kept = [r for r in rows if signal is not None and r.get("confidence_source") == signal]
+    return (signal, [r["confidence"] for r in kept if r["answerable"]], [r["confidence"] for r in kept if not r["answerable"]])
+
+
+def summarize_tradeoff(rows: Sequence[dict[str, Any]], max_false_abstention: float = DEFAULT_MAX_FALSE_ABSTENTION) -> dict[str, Any]:
+    """The abstention trade-off of the run's confidence signal: its best point within the false-abstention
+    bound and how well it separates unanswerable from answerable questions (AUC).
+
+    The best point is read off this run's own questions: it says what the signal can do, not what a
+    threshold chosen elsewhere achieves (that must be picked on a fit split)."""
+    signal, answerable, unanswerable = tradeoff_scores(rows)
+    best = best_within(tradeoff_curve(answerable, unanswerable), max_false_abstention)
+    return {
+        "signal": signal,
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "n_left_out": len(rows) - len(answerable) - len(unanswerable),
+        "max_false_abstention": max_false_abstention,
+        "at_max_false_abstention": None if best is None else {
+            "threshold": best.threshold, "abstained_unanswerable": best.abstained_unanswerable, "false_abstention": best.false_abstention},
+        "auc": separation_auc(answerable, unanswerable),
+    }

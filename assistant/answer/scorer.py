@@ -1,0 +1,107 @@
+"""The learned answer scorer: how well does a sentence answer a question?
+
+A cross-encoder fine-tuned from the packaged all-MiniLM-L6-v2 on (question, sentence) pairs of the
+SQuAD v1.1/2.0 dev *fit* articles by `evals/train_answer_scorer.py`. It reads the question and the
+sentence together, so unlike bi-encoder cosine it can notice that a sentence on the right topic
+misses the question's key constraint (another entity, another number, a negation).
+
+The weights ship in `assistant/models/answer_scorer/` (fp16 safetensors + tokenizer files, see the
+model card there) and load from that folder only: no hub, no network, no training on a fresh clone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answer_scorer"
+# Question + sentence in word pieces. SQuAD pairs have a median of ~45 and a 99th percentile under
+# 128; longer pairs lose the tail of the sentence (or of a very long question) rather than fail.
+MAX_LENGTH = 128
+# Pairs per forward pass: 32 pairs of ~50 tokens keep both cores busy without padding waste.
+DEFAULT_BATCH_SIZE = 32
+_REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+
+
+class AnswerScorer(Protocol):
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        """One float32 *logit* per sentence (higher = more likely to answer the question).
+
+        `sigmoid(logit)` is the model's probability under its training mix of positives and
+        negatives, not a calibrated probability of being right: calibrate it on a fit split
+        before using it as a confidence.
+        """
+
+
+class CrossEncoderAnswerScorer:
+    """A sequence-classification model with one logit, run on CPU with torch in inference mode.
+
+    Threads: torch's own setting (OMP_NUM_THREADS / torch.set_num_threads by the caller); a library
+    must not change a process-wide thread count behind its host's back.
+    """
+
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *,
+                 batch_size: int = DEFAULT_BATCH_SIZE, max_length: int = MAX_LENGTH) -> None:
+        if batch_size < 1:
+            raise InvalidArgumentError(f"batch_size must be at least 1, got {batch_size}")
+        self._model = model.eval()
+        self._tokenizer = tokenizer
+        self._batch_size = batch_size
+        self._max_length = max_length
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+        if isinstance(sentences, str):
+            raise InvalidArgumentError("sentences must be a sequence of strings, not one string")
+        scores = np.empty(len(sentences), dtype=np.float32)
+        # Length-sorted batches waste little on padding; results go back to the caller's order.
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start:start + self._batch_size]
+            scores[batch] = self._logits(question, [sentences[i] for i in batch])
+        return scores
+
+    def _logits(self, question: str, sentences: list[str]) -> np.ndarray:
+        import torch
+
+        encoded = self._tokenizer([question] * len(sentences), sentences, truncation="longest_first",
+                                  max_length=self._max_length, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            logits = self._model(**encoded).logits
+        return logits[:, 0].float().numpy()
+
+
+def load_cross_encoder(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The model (as float32: fp16 matmuls are slow on CPU) and tokenizer of a saved folder."""
+    missing = [name for name in _REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        raise ConfigError(f"answer scorer folder {str(path)!r} lacks {', '.join(missing)}; "
+                          "re-create it with  python evals/train_answer_scorer.py --out FOLDER")
+    try:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:
+        raise MissingExtraError("The answer scorer", "all", "transformers") from exc
+
+    hf_logging.disable_progress_bar()  # the weight-loading bar is noise in a CLI
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), local_files_only=True, dtype=torch.float32)
+    if model.config.num_labels != 1:
+        raise ConfigError(f"answer scorer at {str(path)!r} has {model.config.num_labels} labels; it must have 1")
+    return model, tokenizer
+
+
+def make_answer_scorer(path: Path | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE) -> AnswerScorer:
+    """The shipped answer scorer, or one saved by the training script in `path`."""
+    model, tokenizer = load_cross_encoder(Path(path) if path is not None else DEFAULT_MODEL_DIR)
+    return CrossEncoderAnswerScorer(model, tokenizer, batch_size=batch_size)
