@@ -103,7 +103,13 @@ def _filters(args: argparse.Namespace):
     return make_filter(args.source, args.date_from, args.date_to)
 
 
+def _bold(text: str, out) -> str:
+    return f"\033[1m{text}\033[0m" if out.isatty() else f"**{text}**"
+
+
 def print_answer(answer, out=sys.stdout) -> None:
+    if answer.short_answer and not answer.abstained:
+        print(_bold(answer.short_answer, out), file=out)  # the phrase first, the quoted evidence under it
     print(answer.text, file=out)
     if answer.citations:
         print("\nSources:", file=out)

@@ -96,7 +96,14 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     answerer: Literal["extractive", "llamacpp", "openai"] = "extractive"
     max_sentences: int = Field(2, ge=1, le=10, description="Sentences the extractive answerer quotes.")
-    abstain_threshold: float = Field(0.48, ge=0, le=1, description="Below this evidence score the assistant abstains.")
+    abstain_threshold: float = Field(0.48, ge=0, le=1, description="Lexical scorer only: below this evidence score the assistant abstains.")
+    scorer: Literal["learned", "lexical"] = Field(
+        "lexical", description="How quoted sentences are chosen and abstention decided: the learned, calibrated answer "
+        "scorer (assistant/models/answer_scorer) or the older hand-weighted lexical score.")
+    scorer_candidates: int = Field(12, ge=1, le=100, description="Best lexical candidates the learned scorer re-reads.")
+    confidence_threshold: float | None = Field(
+        None, ge=0, le=1, description="Abstain below this calibrated confidence; None = the operating point calibrated "
+        "on the fit split (at most 10% false abstention).")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     min_support: float = Field(0.5, ge=0, le=1, description="Lexical support a generated sentence needs from the passage it cites.")
     fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")

@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.answer import AnswerDraft, AnswerRequest, make_answerer
 from assistant.answer.base import Answerer
+from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
 from assistant.errors import IndexCorruptError, UploadError
@@ -87,10 +88,11 @@ class Assistant:
     corpus when it has never been built (off when a caller named a collection but no corpus)."""
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 auto_index: bool = True) -> None:
+                 answer_scorer: ScorerAndCalibration | None = None, auto_index: bool = True) -> None:
         self.settings = settings or load_settings()
         self.auto_index = auto_index
         self._embedder = embedder
+        self._answer_scorer = answer_scorer
         self._store: ChromaStore | None = None
         self._loaded: _Loaded | None = None
         self._components_lock = threading.RLock()   # guards lazy creation of embedder and store
@@ -103,6 +105,16 @@ class Assistant:
             if self._embedder is None:
                 self._embedder = make_embedder(self.settings.embedding)
             return self._embedder
+
+    @property
+    def answer_scorer(self) -> ScorerAndCalibration | None:
+        """The learned answer scorer and its calibration (None when settings choose the lexical score)."""
+        if self.settings.answer.scorer != "learned":
+            return None
+        with self._components_lock:
+            if self._answer_scorer is None:
+                self._answer_scorer = load_answer_scorer()
+            return self._answer_scorer
 
     @property
     def store(self) -> ChromaStore:
@@ -199,7 +211,7 @@ class Assistant:
         collection = self.store.open(view.physical, create=False)
         reranker = make_reranker(self.settings.retrieval, view.sentences)
         retriever = HybridRetriever(self.settings.retrieval, collection, view, reranker)
-        return _Loaded(view, retriever, make_answerer(self.settings, view), stamp)
+        return _Loaded(view, retriever, make_answerer(self.settings, view, scorer=self.answer_scorer), stamp)
 
     def stored_collection(self) -> StoreCollection:
         """The Chroma collection behind the snapshot answering now."""
@@ -254,7 +266,7 @@ class Assistant:
         yield Answer(
             question=question, standalone_question=standalone, text=draft.text, citations=draft.citations,
             passages=tuple(passages), abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,
-            answerer=loaded.answerer.name, timings=clock.finish(), config_hash=self._answer_hash(loaded.view),
+            short_answer=draft.short_answer, confidence=draft.confidence, answerer=loaded.answerer.name, timings=clock.finish(), config_hash=self._answer_hash(loaded.view),
         )
 
     def _answer_hash(self, view: IndexView) -> str:

@@ -79,6 +79,10 @@ class Answer(_Frozen):
     abstained: bool = False
     unsupported: tuple[str, ...] = Field((), description="Generated sentences that no cited passage supports (flagged).")
     notes: tuple[str, ...] = Field((), description="Caveats shown with the answer, e.g. that sources disagree.")
+    short_answer: str | None = Field(None, description="The phrase that answers the question (a substring of the first "
+                                     "cited quote), or None when the question wants an explanation.")
+    confidence: float | None = Field(None, description="Calibrated probability that the answer is supported, when the "
+                                     "answerer has a calibrated scorer; None otherwise.")
     answerer: str = "extractive"
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
     config_hash: str = ""

@@ -158,7 +158,8 @@ def render_answer(answer: Answer) -> str:
         )
     text, missing = _flag_unsupported(esc(answer.text), answer.unsupported)
     text = _markers(text, {c.n for c in answer.citations})
-    parts = [f'<div class="ans answered"><div class="ans-text">{text}</div>']
+    short = f'<div class="short-answer"><strong>{esc(answer.short_answer)}</strong></div>' if answer.short_answer else ""
+    parts = [f'<div class="ans answered">{short}<div class="ans-text">{text}</div>']
     flagged = len(answer.unsupported)
     if flagged:
         noun = "sentence is" if flagged == 1 else "sentences are"

@@ -84,12 +84,40 @@ def _names(candidates: list[str]) -> list[str]:
     return [c for c in cleaned if c and not _CALENDAR.match(c.split()[0])]
 
 
+_FULL_DATE = re.compile(rf"\b(?:{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|{_MONTHS}\s+\d{{4}}|(?:early|mid|late)[- ]\d{{4}}s?|\d{{4}}s)\b")
+_QUANTITY = re.compile(r"(?:[$€£¥]\s?)?(?<![\w-])\d[\d,.]*(?:\s?(?:%|percent|per cent))?(?:\s(?:thousand|million|billion|trillion))?(?![\w-])"
+                       r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|dozen)\b", re.I)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[\w’'-]+", text.lower()))
+
+
+def typed_candidates(sentence: str, kind: str, question: str) -> list[str]:
+    """Spans of the sentence of the expected kind that the question doesn't already say, in order."""
+    if kind == "expansion":
+        acronym = asked_acronym(question)
+        found = expansion_of(acronym, sentence) if acronym else None
+        return [found] if found else []
+    if kind == "date":
+        spans = _FULL_DATE.findall(sentence) or _DATE.findall(sentence)
+    elif kind == "number":
+        spans = [m.group(0) for m in _QUANTITY.finditer(sentence)]
+    elif kind == "place":
+        spans = _names(_PLACE.findall(sentence))
+    elif kind == "person":
+        spans = _names(_NAME.findall(sentence))
+    else:
+        return []
+    asked = _words(question)
+    return [c.strip() for c in spans if c.strip() and not (_words(c) <= asked)]
+
+
 def offers_type(sentence: str, kind: str, question: str) -> bool:
     """Does the sentence contain something of the expected type that the question doesn't already say?"""
     q = question.lower()
     if kind == "expansion":
-        acronym = asked_acronym(question)
-        return bool(acronym and expansion_of(acronym, sentence))
+        return bool(typed_candidates(sentence, kind, question))
     if kind == "date":
         return any(c.lower() not in q for c in _DATE.findall(sentence))
     if kind == "number":

@@ -28,6 +28,8 @@ class AnswerDraft:
     abstained: bool = False
     unsupported: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    short_answer: str | None = None
+    confidence: float | None = None
 
 
 class Answerer(Protocol):
@@ -43,5 +45,5 @@ class Answerer(Protocol):
         """The standalone form of a follow-up question (unchanged when it stands alone)."""
 
 
-def abstention(reason: str = ABSTAIN_TEXT) -> AnswerDraft:
-    return AnswerDraft(text=reason, abstained=True)
+def abstention(reason: str = ABSTAIN_TEXT, *, confidence: float | None = None) -> AnswerDraft:
+    return AnswerDraft(text=reason, abstained=True, confidence=confidence)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, replace
 
 from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
+from assistant.answer.confidence import UNSURE_BELOW, Calibration
+from assistant.answer.scorer import AnswerScorer
+from assistant.answer.short_answer import short_answer
 from assistant.answer.conflicts import asks_for_latest, disagreement_note, find_disagreement
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
@@ -72,10 +75,12 @@ class ExtractiveAnswerer:
         """Carry the salient terms of earlier turns into a follow-up (no model needed)."""
         return rewrite_followup(question, history)
 
-    def __init__(self, settings: AnswerSettings, view: IndexView) -> None:
+    def __init__(self, settings: AnswerSettings, view: IndexView, *,
+                 scorer: tuple[AnswerScorer, Calibration] | None = None) -> None:
         self._settings = settings
         self._view = view
         self._stats = TermStatistics(view)
+        self._scorer = scorer
 
     def _spans(self, passage: Passage) -> list[tuple[int, int, int]]:
         """(row, start, end) of each sentence of a passage in the sentence index."""
@@ -113,6 +118,8 @@ class ExtractiveAnswerer:
 
     def answer(self, request: AnswerRequest) -> AnswerDraft:
         ranked = self.score_sentences(request)
+        if self._scorer is not None:
+            return self._answer_learned(request, ranked, *self._scorer)
         if not ranked or ranked[0].score < self._settings.abstain_threshold:
             return abstention(ABSTAIN_TEXT)
         chosen = self._choose(ranked)
@@ -127,7 +134,49 @@ class ExtractiveAnswerer:
         if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
             # "How many Mirage jets?" answered by "an unspecified number of Mirage jets": on topic, but no answer.
             return abstention(ABSTAIN_TEXT)
-        return self._render(chosen, notes)
+        return self._render(request.question, chosen, notes, sources_differ=bool(notes))
+
+    def evidence(self, request: AnswerRequest, ranked: Sequence[ScoredSentence] | None = None,
+                 scorer: AnswerScorer | None = None) -> list[tuple[ScoredSentence, float]]:
+        """The best lexical candidates re-read by the learned scorer: (sentence, logit), best first."""
+        scorer = scorer or (self._scorer[0] if self._scorer is not None else None)
+        if scorer is None:
+            raise ValueError("evidence() needs the learned answer scorer")
+        top = list(ranked if ranked is not None else self.score_sentences(request))[:self._settings.scorer_candidates]
+        if not top:
+            return []
+        logits = scorer.score(request.question, [s.text for s in top])
+        order = sorted(range(len(top)), key=lambda i: (-float(logits[i]), i))
+        return [(top[i], float(logits[i])) for i in order]
+
+    def _answer_learned(self, request: AnswerRequest, ranked: Sequence[ScoredSentence], scorer: AnswerScorer,
+                        calibration: Calibration) -> AnswerDraft:
+        """Quote what the calibrated scorer finds supported; abstain below the operating point."""
+        scored = self.evidence(request, ranked, scorer)
+        if not scored:
+            return abstention(ABSTAIN_TEXT, confidence=0.0)
+        threshold = self._settings.confidence_threshold
+        threshold = calibration.threshold if threshold is None else threshold
+        confidence = calibration.probability(scored[0][1])
+        if confidence < threshold:
+            return abstention(ABSTAIN_TEXT, confidence=confidence)
+        chosen: list[ScoredSentence] = []
+        for sentence, logit in scored:
+            if len(chosen) >= self._settings.max_sentences or calibration.probability(logit) < threshold:
+                break
+            if all(sentence.text != c.text for c in chosen):
+                chosen.append(sentence)
+        notes: tuple[str, ...] = ()
+        pair = find_disagreement(ranked)
+        differ = pair is not None and any(s.text in (pair[0].text, pair[1].text) for s in chosen)
+        if pair is not None and differ:
+            chosen, notes = list(pair), (disagreement_note(*pair),)
+        kind = expected_type(request.question)
+        chosen = [self._with_context(s, kind, request.question) for s in chosen]
+        if confidence < UNSURE_BELOW:
+            notes += (f"Unsure: the best matching passage only probably answers this (confidence {confidence:.0%}).",)
+        draft = self._render(request.question, chosen, notes, sources_differ=differ)
+        return replace(draft, confidence=confidence)
 
     def _choose(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
         best = ranked[0]
@@ -154,7 +203,8 @@ class ExtractiveAnswerer:
             return sentence
         return replace(sentence, text=sentence.passage.text[start:end], start=start, end=end)
 
-    def _render(self, chosen: Sequence[ScoredSentence], notes: tuple[str, ...]) -> AnswerDraft:
+    def _render(self, question: str, chosen: Sequence[ScoredSentence], notes: tuple[str, ...], *,
+                sources_differ: bool = False) -> AnswerDraft:
         numbering = CitationNumbering()
         parts, citations = [], []
         for sentence in chosen:
@@ -162,9 +212,10 @@ class ExtractiveAnswerer:
             parts.append(f"{sentence.text} [{n}]")
             citations.append(make_citation(n, sentence.passage, sentence.text))
         text = " ".join(parts)
-        if notes:
+        if sources_differ:
             text += "\n\nNote: the sources differ on this; the newest source is quoted first."
-        return AnswerDraft(text=text, citations=tuple(citations), notes=notes)
+        return AnswerDraft(text=text, citations=tuple(citations), notes=notes,
+                           short_answer=short_answer(question, [s.text for s in chosen]))
 
     def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
         draft = self.answer(request)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from assistant.answer.base import Answerer
 from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.scorer import ScorerAndCalibration
 from assistant.config import Settings
 from assistant.index_view import IndexView
 
 
-def make_answerer(settings: Settings, view: IndexView) -> Answerer:
-    extractive = ExtractiveAnswerer(settings.answer, view)
+def make_answerer(settings: Settings, view: IndexView, *,
+                  scorer: ScorerAndCalibration | None = None) -> Answerer:
+    """`scorer`: the learned answer scorer and its calibration (None: the lexical score decides)."""
+    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer)
     kind = settings.answer.answerer
     if kind == "extractive":
         return extractive

@@ -20,6 +20,7 @@ import numpy as np
 from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
 
 if TYPE_CHECKING:
+    from assistant.answer.confidence import Calibration
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answer_scorer"
@@ -105,3 +106,14 @@ def make_answer_scorer(path: Path | None = None, *, batch_size: int = DEFAULT_BA
     """The shipped answer scorer, or one saved by the training script in `path`."""
     model, tokenizer = load_cross_encoder(Path(path) if path is not None else DEFAULT_MODEL_DIR)
     return CrossEncoderAnswerScorer(model, tokenizer, batch_size=batch_size)
+
+
+ScorerAndCalibration = tuple[AnswerScorer, "Calibration"]
+
+
+def load_answer_scorer(path: Path | None = None) -> ScorerAndCalibration:
+    """The shipped scorer with the calibration fitted for it (both from the same folder)."""
+    from assistant.answer.confidence import load_calibration
+
+    folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
+    return make_answer_scorer(folder), load_calibration(folder)
