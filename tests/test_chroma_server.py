@@ -64,10 +64,21 @@ def test_index_and_ask_through_chroma_server(chroma_server: str, tmp_path: Path,
     answer = engine.ask("Where will the NSATU mission be based?")
     assert "Wiesbaden" in answer.text and answer.citations
     assert Assistant(settings, embedder=embedder).index().chunks_embedded == 0  # incremental over HTTP too
-    assert engine.info()["store"] == f"Chroma server {chroma_server}"
+    info = engine.info()
+    assert info["store"] == f"Chroma server {chroma_server}" and info["status"] == "ready"
+    assert info["store_chunks"] == info["chunks"] == report.chunks  # counted by the server itself
 
 
 def test_server_down_gives_clear_error(tmp_path: Path, embedder):
     settings = make_settings(tmp_path, store={"chroma_url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(StoreUnavailableError, match=r"cannot reach the Chroma server at http://127\.0\.0\.1:\d+.*chroma run"):
         Assistant(settings, embedder=embedder).ask("What is JATEC?")
+
+
+def test_info_against_an_unreachable_server_reports_the_connection_error(tmp_path: Path) -> None:
+    """Even with a local manifest present, `info` never passes it off as the server's state."""
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path), "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{port}"}
+    run = subprocess.run([sys.executable, "-m", "assistant", "info"], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"error: cannot reach the Chroma server at http://127.0.0.1:{port}")

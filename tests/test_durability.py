@@ -342,3 +342,26 @@ def test_repair_rederives_sidecars_from_chroma_without_embedding(tmp_path: Path,
     (store / "collections" / name / "manifest.json").write_text("{ torn")
     assert cli(store, "index", "--repair", "--collection", name).code == 0
     assert check(store, name)["ok"]
+
+
+def test_a_file_that_fails_to_split_is_skipped_and_keeps_its_indexed_edition(tmp_path: Path, embedder,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("The ferry to Skerry Nine leaves at noon.\n")
+    (corpus / "long.txt").write_text(" ".join(["The lock keeper opens the gates at dawn."] * 60) + "\n")
+    engine = Assistant(make_settings(tmp_path / "index", corpus=corpus), embedder=embedder)
+    engine.index()
+    import nltk.redos
+    from llama_index.core.utils import globals_helper
+
+    assert globals_helper.punkt_tokenizer is not None  # loaded already: the limit hits splitting only
+    monkeypatch.setattr(nltk.redos, "DEFAULT_TIMEOUT", 1e-9)  # punkt now gives up on anything longer than a chunk
+    (corpus / "long.txt").write_text(" ".join(["The lock keeper opens the gates at sunrise."] * 60) + "\n")
+    (corpus / "tram.txt").write_text("The harbour tram runs every twelve minutes.\n")
+    report = engine.index()
+    assert report.added == ["tram.txt"] and report.changed == []
+    assert [source for source, _ in report.skipped] == ["long.txt"] and "TimeoutError" in report.skipped[0][1]
+    sources = {c.source for c in engine.view().chunks.values()}
+    assert sources == {"ferry.txt", "long.txt", "tram.txt"}  # the old edition of long.txt is still searchable
+    assert any("dawn" in c.text for c in engine.view().chunks.values() if c.source == "long.txt")

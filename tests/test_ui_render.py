@@ -239,3 +239,9 @@ def test_credentials_allow_any_host_and_half_credentials_are_refused_on_loopback
     assert check_bind("127.0.0.1", 7860, "alice", "s3cret") == ("alice", "s3cret")
     with pytest.raises(UIConfigError, match="ASSISTANT_UI_USER is not set"):
         check_bind("127.0.0.1", 7860, None, "s3cret")
+
+
+def test_short_answer_is_shown_first_in_bold_and_escaped() -> None:
+    out = render.render_answer(answer("The mission will be based in Wiesbaden, Germany. [1]", (cite(),), short_answer="Wiesbaden <b>"))
+    assert out.index('<div class="short-answer"><strong>Wiesbaden &lt;b&gt;</strong></div>') < out.index('class="ans-text"')
+    assert "short-answer" not in render.render_answer(answer("Because the bolts corroded. [1]", (cite(),)))

@@ -30,6 +30,7 @@ footer { display: none !important; }
 .welcome-title { font-size: 18px; font-weight: 600; color: var(--body-text-color); margin-bottom: 6px; }
 #chat .q { white-space: normal; }
 #chat .ans-text { line-height: 1.6; }
+#chat .short-answer { font-size: 1.1em; margin-bottom: 0.35em; }
 #chat .cite { color: var(--color-accent); font-weight: 650; cursor: pointer; font-size: .78em; margin-left: 1px; }
 #chat .cite:hover { text-decoration: underline; }
 #chat .caret { display: inline-block; width: 7px; height: 1em; margin-left: 2px; vertical-align: text-bottom;
