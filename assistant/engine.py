@@ -202,9 +202,10 @@ class Assistant:
                             "snapshot. Run `assistant index --collection %s` to finish it.",
                             self.settings.store.collection, self.settings.store.collection)
             return self._assemble(view, stamp)
+        name = self.settings.store.collection
         raise IndexCorruptError(
-            f"collection {self.settings.store.collection!r} kept changing while loading; try again, or run "
-            f"assistant index --check --collection {self.settings.store.collection}")
+            f"the snapshot that collection {name!r}'s manifest names can't be found; re-derive it from Chroma with: "
+            f"assistant index --repair --collection {name}")
 
     def _assemble(self, view: IndexView, stamp: tuple[int, int, int] | None) -> _Loaded:
         self.store.refresh()  # the snapshot's chunks may have been written by another process

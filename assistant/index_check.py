@@ -53,7 +53,7 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
     if manifest.run is not None:
         where = "in progress" if is_locked(settings) else "interrupted; run `assistant index` to finish it"
         (result.notes if is_locked(settings) else result.problems).append(
-            f"a {manifest.run.kind} run started {manifest.run.started} is {where}")
+            f"the {manifest.run.kind} run started {manifest.run.started} is {where}")
     if manifest.snapshot is None or manifest.physical is None:
         result.problems.append("no snapshot has been published yet")
         return result

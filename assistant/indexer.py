@@ -19,18 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.embedding import Embedder
-from assistant.errors import CorpusChangedError, IndexMissingError
+from assistant.errors import CorpusChangedError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from assistant.index_view import IndexView, load_view
 from assistant.ingest import chunk_documents_safely, load_corpus
 from assistant.locking import writer_lock
 from assistant.manifest import (DocumentEntry, Manifest, check_fingerprint, index_hash, new_run, read_manifest,
                                 write_manifest)
-from assistant.sentence_index import SentenceIndex
-from assistant.sentences import sentence_spans
+from assistant.sentence_vectors import SentenceVectors, snapshot_sentence_index
 from assistant.snapshot_writer import prune_snapshots, write_snapshot
 from assistant.store import ChromaStore, StoreCollection, describe_location, new_physical_name
 from assistant.store_records import Origin, StoredChunk
@@ -71,58 +69,6 @@ class IndexReport:
 class SourceDocument:
     document: Document
     origin: Origin
-
-
-def embed_with_progress(embedder: Embedder, texts: Sequence[str], label: str, show: bool) -> np.ndarray:
-    """Embed longest first across the whole list, so a batch pads little; rows come back in input order."""
-    if not texts:
-        return np.zeros((0, embedder.dimension), np.float32)
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    batch = 128
-    out = np.zeros((len(texts), embedder.dimension), np.float32)
-    with tqdm(total=len(texts), desc=label, unit=" items", disable=not show, leave=False) as bar:
-        for start in range(0, len(order), batch):
-            rows = order[start:start + batch]
-            out[rows] = embedder.embed_texts([texts[i] for i in rows])
-            bar.update(len(rows))
-    return out
-
-
-def chunk_spans(text: str) -> np.ndarray:
-    """Sentence offsets of a chunk; every chunk gets at least one row, so it has a passage vector."""
-    spans = sentence_spans(text) or [(0, len(text))]
-    return np.asarray(spans, dtype=np.int32).reshape(-1, 2)
-
-
-class SentenceVectors:
-    """Sentence vectors by text: reused from the previous snapshot, embedded only when new."""
-
-    def __init__(self, embedder: Embedder, previous: IndexView | None, show_progress: bool) -> None:
-        self._embedder = embedder
-        self._show = show_progress
-        self._known: dict[str, np.ndarray] = {}
-        self.embedded = 0
-        if previous is not None:
-            index = previous.sentences
-            for row, cid in enumerate(index.chunk_ids):
-                text = previous.chunks[cid].text[int(index.starts[row]):int(index.ends[row])]
-                self._known.setdefault(text, index.vectors[row].astype(np.float16))
-
-    def for_chunks(self, chunks: Sequence[Chunk]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(spans, float16 vectors) per chunk."""
-        spans = [chunk_spans(c.text) for c in chunks]
-        texts = [c.text[s:e] for c, rows in zip(chunks, spans) for s, e in rows]
-        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
-        if missing:
-            vectors = embed_with_progress(self._embedder, missing, "embedding sentences", self._show)
-            self._known.update(zip(missing, vectors.astype(np.float16)))
-            self.embedded += len(missing)
-        out, position = [], 0
-        for rows in spans:
-            block = texts[position:position + len(rows)]
-            position += len(rows)
-            out.append((rows, np.stack([self._known[t] for t in block])))
-        return out
 
 
 def resolve_corpus(settings: Settings, requested: Path | None, manifest: Manifest | None) -> Path:
@@ -212,11 +158,18 @@ def add_documents(settings: Settings, embedder: Embedder, store: ChromaStore, do
                            scope={d.source for d in documents})
 
 
+def _previous_view(settings: Settings, manifest: Manifest) -> IndexView:
+    try:
+        return load_view(settings, manifest)
+    except FileNotFoundError:
+        name = settings.store.collection
+        raise IndexCorruptError(f"the snapshot of collection {name!r} named by its manifest is missing; "
+                                f"re-derive it from Chroma with: assistant index --repair --collection {name}") from None
+
+
 def _manifest_for_run(settings: Settings, rebuild: bool) -> Manifest | None:
     """The current manifest; a rebuild tolerates one written with other settings (it replaces it)."""
     if rebuild:
-        from assistant.errors import IndexCorruptError, IndexMismatchError
-
         try:
             return read_manifest(settings)
         except (IndexMismatchError, IndexCorruptError) as exc:
@@ -249,10 +202,11 @@ class _Run:
         kind = "add" if scope is not None else ("rebuild" if rebuild else "index")
         base = manifest or Manifest(collection=settings.store.collection, fingerprint=settings.index_fingerprint(),
                                     corpus=str(corpus), store=describe_location(settings.store))
+        # Everything that can refuse the run does so before the run is recorded.
+        previous = None if rebuild or base.snapshot is None else _previous_view(settings, base)
+        collection = self.store.open(target, create=True, corpus=str(corpus))
         manifest = write_manifest(settings, base.with_(run=new_run(kind, corpus, target), corpus=str(corpus),
                                                        fingerprint=settings.index_fingerprint()))
-        collection = self.store.open(target, create=True, corpus=str(corpus))
-        previous = None if rebuild or manifest.snapshot is None else load_view(settings, manifest)
 
         final, fresh, catalogue = self._plan(documents, previous, scope, report)
         present = collection.ids()
@@ -261,7 +215,7 @@ class _Run:
         pieces.update({r.chunk.chunk_id: (r.spans, r.vectors) for r in collection.records(recovered)})
         report.chunks_recovered = len(recovered)
 
-        sentences = _sentence_index(final, previous, pieces, self.embedder.dimension)
+        sentences = snapshot_sentence_index(final, previous, pieces, self.embedder.dimension)
         self.say(f"publishing a snapshot of {len(final)} chunks")
         snapshot = write_snapshot(settings, final, sentences)
         old_physical = manifest.physical
@@ -377,31 +331,3 @@ class _Run:
         for name in sorted(names - {keep}):
             self.say(f"dropping the replaced Chroma collection {name}")
             self.store.drop(name)
-
-
-def _sentence_index(final: Sequence[Chunk], previous: IndexView | None,
-                    pieces: dict[str, tuple[np.ndarray, np.ndarray]], dimension: int) -> SentenceIndex:
-    """The snapshot's sentence index: rows of kept chunks come from the previous snapshot, new ones
-    from this run (embedded or recovered from Chroma)."""
-    chunk_ids: list[str] = []
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
-    blocks: list[np.ndarray] = []
-    texts: list[str] = []
-    for chunk in final:
-        if chunk.chunk_id in pieces:
-            spans, vectors = pieces[chunk.chunk_id]
-        else:
-            assert previous is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
-            rows = previous.sentences.rows_for(chunk.chunk_id)
-            spans = np.stack([previous.sentences.starts[rows], previous.sentences.ends[rows]], axis=1)
-            vectors = previous.sentences.vectors[rows]
-        chunk_ids.extend([chunk.chunk_id] * len(spans))
-        starts.append(spans[:, 0])
-        ends.append(spans[:, 1])
-        blocks.append(np.asarray(vectors, np.float32))
-        texts.extend(chunk.text[int(s):int(e)] for s, e in spans)
-    if not chunk_ids:
-        return SentenceIndex.empty(dimension)
-    return SentenceIndex.build(chunk_ids, np.concatenate(starts).astype(np.int32), np.concatenate(ends).astype(np.int32),
-                               np.concatenate(blocks), texts)

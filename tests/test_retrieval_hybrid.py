@@ -9,7 +9,7 @@ import pytest
 
 import assistant.api as api
 from assistant import Passage, retrieve
-from assistant.indexer import embed_with_progress
+from assistant.sentence_vectors import embed_with_progress
 from assistant.index_view import snapshots_dir
 
 # A token that MiniLM has no sense of but BM25 matches exactly.
