@@ -26,7 +26,7 @@ from assistant import Assistant, load_settings
 from assistant.answer.base import AnswerRequest
 from assistant.answer.confidence import CALIBRATION_FILE
 from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.answer.scorer import DEFAULT_MODEL_DIR
+from assistant.answer.scorer import DEFAULT_MODEL_DIR, make_answer_scorer
 from assistant.config import PROJECT_ROOT
 from assistant.evaluation.metrics import alias_match
 from assistant.evaluation.splits import squad_article_split
@@ -90,16 +90,16 @@ def collect(sample: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     split = squad_article_split()
     pool = load_squad_items(SQUAD2_DIR / "questions.dev.jsonl", sample=None, articles=split.fit)
     items = stratified_sample(pool, sample, SEED)
-    settings = _squad_settings(load_settings().with_(answer={"scorer": "learned"}))
+    settings = _squad_settings(load_settings())
     engine = Assistant(settings)
-    view = engine.view()
-    answerer = ExtractiveAnswerer(settings.answer, view, scorer=engine.answer_scorer)
+    answerer = ExtractiveAnswerer(settings.answer, engine.view())
+    scorer = make_answer_scorer()  # uncalibrated: this script is what calibrates it
     logits, labels, answerable = [], [], []
     for item in items:
         vector = engine.embedder.embed_query(item.question)
         passages = engine.retrieve(item.question, top_k=settings.retrieval.top_k)
         request = AnswerRequest(question=item.question, query_vector=vector, passages=tuple(passages), history=())
-        scored = answerer.evidence(request)
+        scored = answerer.evidence(request, scorer=scorer)
         best_text = scored[0][0].text if scored else ""
         logits.append(scored[0][1] if scored else -20.0)
         labels.append(1.0 if item.answerable and alias_match(best_text, item.answers) else 0.0)

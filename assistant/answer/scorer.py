@@ -20,15 +20,18 @@ import numpy as np
 from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
 
 if TYPE_CHECKING:
-    from assistant.answer.confidence import Calibration
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from assistant.answer.confidence import Calibration
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answer_scorer"
 # Question + sentence in word pieces. SQuAD pairs have a median of ~45 and a 99th percentile under
 # 128; longer pairs lose the tail of the sentence (or of a very long question) rather than fail.
 MAX_LENGTH = 128
-# Pairs per forward pass: 32 pairs of ~50 tokens keep both cores busy without padding waste.
-DEFAULT_BATCH_SIZE = 32
+# Pairs per forward pass, over length-sorted sentences. Measured on SQuAD sentences (CPU ms per call,
+# 1 thread): 30 sentences cost 389 ms in batches of 8, 430 in 16s, 612 in one batch of 32 (padding
+# to the longest); 10 sentences 132 ms in 8s, 170 in one batch; batches of 4 gain nothing more.
+DEFAULT_BATCH_SIZE = 8
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 
