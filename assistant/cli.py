@@ -155,7 +155,12 @@ def _reader(args: argparse.Namespace):
     from the default corpus by surprise)."""
     from assistant.engine import Assistant
 
-    return Assistant(settings_from_args(args), auto_index=not (getattr(args, "collection", None) and not getattr(args, "corpus", None)))
+    return Assistant(settings_from_args(args), auto_index=_may_build(args))
+
+
+def _may_build(args: argparse.Namespace) -> bool:
+    """A collection named without a corpus must already exist: never filled from the default corpus."""
+    return not (getattr(args, "collection", None) and not getattr(args, "corpus", None))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -214,7 +219,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ui.server import serve
     except ImportError as exc:
         raise ConfigError(f"the web UI needs gradio: install it with  pip install -e '.[ui]'  ({exc})") from exc
-    serve(settings_from_args(args), host=args.host, port=args.port)
+    serve(settings_from_args(args), host=args.host, port=args.port, auto_index=_may_build(args))
     return 0
 
 

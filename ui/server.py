@@ -72,7 +72,7 @@ class RunningUI:
 
 
 def start(settings: Settings, *, host: str | None = None, port: int | None = None,
-          engine: Assistant | None = None, log: Any = print) -> RunningUI:
+          engine: Assistant | None = None, auto_index: bool = True, log: Any = print) -> RunningUI:
     """Check the bind, load (or build) the index, and serve the page without blocking."""
     host = settings.ui.host if host is None else host
     port = settings.ui.port if port is None else port
@@ -80,7 +80,7 @@ def start(settings: Settings, *, host: str | None = None, port: int | None = Non
     # Importing gradio takes seconds; overlap it with loading the model and index (~6 s saved on 2 cores).
     preload = threading.Thread(target=_preload_page_modules, name="preload-gradio", daemon=True)
     preload.start()
-    engine = engine or Assistant(settings)
+    engine = engine or Assistant(settings, auto_index=auto_index)
     log(f"Loading the index {settings.store.collection!r} from {describe_location(settings.store)} "
         f"(built from {settings.corpus.path} on first start)…")
     engine.view()
@@ -110,9 +110,10 @@ def _preload_page_modules() -> None:
         pass
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Serve the page until Ctrl+C. Raises UIConfigError when the bind or credentials are unsafe."""
-    running = start(settings, host=host, port=port)
+def serve(settings: Settings, host: str | None = None, port: int | None = None, *, auto_index: bool = True) -> None:
+    """Serve the page until Ctrl+C. Raises UIConfigError when the bind or credentials are unsafe.
+    `auto_index=False`: a collection never built is an error, not built from the default corpus."""
+    running = start(settings, host=host, port=port, auto_index=auto_index)
     print(f"Assistant ready on {running.url}" + (" (sign-in required)" if running.auth else "") + "  (Ctrl+C to stop)",
           flush=True)
     try:
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.answerer:
             overrides["answer"] = {"answerer": args.answerer}
         settings = load_settings(**overrides)
-        serve(settings, host=args.host, port=args.port)
+        serve(settings, host=args.host, port=args.port, auto_index=not (args.collection and not args.corpus))
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
