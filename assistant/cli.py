@@ -143,11 +143,17 @@ def cmd_index(args: argparse.Namespace) -> int:
                 print(f"  note: {note}")
         return 0 if result.ok else 1
     report = engine.index(args.corpus, rebuild=args.rebuild, show_progress=not args.quiet,
-                          progress=_say)
+                          progress=_waits_only if args.quiet else _say)
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())
     return 0
+
+
+def _waits_only(message: str) -> None:
+    """--quiet: say only why the run is waiting (another writer), not its progress."""
+    if "waiting" in message:
+        _say(message)
 
 
 def _reader(args: argparse.Namespace):

@@ -287,7 +287,7 @@ class Assistant:
             store_chunks = store.open(manifest.physical, create=False).count()
         return {
             "collection": self.settings.store.collection,
-            "status": index_status(self.settings, manifest),
+            "status": index_status(self.settings, manifest, orphaned=manifest is None and bool(store.physical_collections())),
             "store": describe_location(self.settings.store),
             "corpus": manifest.corpus if manifest else str(self.settings.corpus.path),
             "documents": len(manifest.documents) if manifest else 0,
@@ -304,9 +304,11 @@ class Assistant:
         }
 
 
-def index_status(settings: Settings, manifest: Manifest | None) -> str:
-    """One line: ready, never built, being indexed, or interrupted (and what to run)."""
+def index_status(settings: Settings, manifest: Manifest | None, *, orphaned: bool = False) -> str:
+    """One line: ready, never built, manifest lost, being indexed, or interrupted (and what to run)."""
     name = settings.store.collection
+    if manifest is None and orphaned:
+        return f"manifest missing but Chroma has the data; run: assistant index --repair --collection {name}"
     if manifest is None:
         return f"never built; run: assistant index --corpus PATH --collection {name}"
     if manifest.run is None:

@@ -60,7 +60,8 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
     try:
         view = load_view(settings, manifest)
     except (FileNotFoundError, IndexCorruptError) as exc:
-        result.problems.append(f"the snapshot can't be loaded ({exc}); run: assistant index --repair --collection {name}")
+        remedy = "" if "--repair" in str(exc) else f"; run: assistant index --repair --collection {name}"
+        result.problems.append(f"the snapshot can't be loaded: {exc}{remedy}")
         return result
     stored = store.open(manifest.physical, create=False).ids()
     snapshot = set(view.chunks)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +68,7 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
         chunks = _chunks_from_rows(json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")))
         keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR)
         sentences = SentenceIndex.load(folder)
-    except (OSError, ValueError, KeyError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         if not folder.is_dir():
             raise FileNotFoundError(folder) from exc
         raise IndexCorruptError(f"snapshot {folder} is damaged ({type(exc).__name__}: {exc}); {repair}") from exc

@@ -104,6 +104,8 @@ def build_index(settings: Settings, embedder: Embedder, store: ChromaStore, *, c
     say = progress or log.info
     with writer_lock(settings, on_wait=say):
         manifest = _manifest_for_run(settings, rebuild)
+        if manifest is None and not rebuild:
+            refuse_orphaned_data(settings, store)
         corpus_path = resolve_corpus(settings, corpus, manifest)
         documents, skipped = load_sources(settings, corpus_path)
         check_same_corpus(settings, corpus_path, manifest, rebuild=rebuild)
@@ -124,6 +126,7 @@ def ensure_built(settings: Settings, embedder: Embedder, store: ChromaStore, *, 
         if manifest is not None and manifest.snapshot is not None:
             return None
         if manifest is None:
+            refuse_orphaned_data(settings, store)
             name = settings.store.collection
             corpus = Path(settings.corpus.path).expanduser()
             if not allow_first_build:
@@ -156,6 +159,15 @@ def add_documents(settings: Settings, embedder: Embedder, store: ChromaStore, do
         sources = [SourceDocument(d, "upload") for d in documents]
         return run.execute(sources, skipped=skipped, corpus=Path(manifest.corpus), rebuild=False,
                            scope={d.source for d in documents})
+
+
+def refuse_orphaned_data(settings: Settings, store: ChromaStore) -> None:
+    """Chroma holds this collection but its manifest is gone: building anew would drop that data."""
+    if store.physical_collections():
+        name = settings.store.collection
+        raise IndexCorruptError(
+            f"collection {name!r} has data in {describe_location(settings.store)} but its manifest is missing; "
+            f"restore it from Chroma with: assistant index --repair --collection {name} (or replace it with --rebuild)")
 
 
 def _previous_view(settings: Settings, manifest: Manifest) -> IndexView:

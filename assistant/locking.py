@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 
 from assistant import atomic
 from assistant.config import Settings
-from assistant.errors import IndexBusyError
+from assistant.errors import IndexBusyError, IndexCorruptError
 
 
 def lock_path(settings: Settings) -> Path:
@@ -57,13 +57,13 @@ def writer_lock(settings: Settings, *, on_wait: Callable[[str], None] | None = N
     """Hold the collection's writer lock; wait (telling `on_wait` once) up to the timeout, then
     raise IndexBusyError naming the holder."""
     path = lock_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
     timeout = settings.store.lock_timeout_s if timeout_s is None else timeout_s
     name = settings.store.collection
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
-    except Timeout:
+    except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
         holder = describe_holder(settings)
         if on_wait is not None:
             on_wait(f"collection {name!r} is being indexed by {holder}; waiting up to {timeout:g} s for it to finish")
@@ -73,6 +73,9 @@ def writer_lock(settings: Settings, *, on_wait: Callable[[str], None] | None = N
             raise IndexBusyError(
                 f"collection {name!r} is still being indexed by {holder} after {timeout:g} s; try again when it "
                 "finishes (or raise ASSISTANT_STORE__LOCK_TIMEOUT_S)") from None
+    except OSError as exc:
+        raise IndexCorruptError(f"cannot use the lock file {path} ({exc.strerror or exc}); remove whatever is at that "
+                                "path (the index folder's locks/ holds only lock files) and try again") from exc
     try:
         atomic.write_text(_holder_path(settings), json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
         yield

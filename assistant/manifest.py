@@ -109,8 +109,11 @@ def read_manifest(settings: Settings) -> Manifest | None:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise IndexCorruptError(f"{path} is not valid JSON ({exc.msg}); run: assistant index --repair --collection {name}") from exc
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+        raise IndexCorruptError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); run: assistant index --repair --collection {name}") from exc
+    if not isinstance(data, dict):
+        raise IndexCorruptError(f"{path} is damaged (a JSON {type(data).__name__}, not an object); "
+                                f"run: assistant index --repair --collection {name}")
+    if data.get("version") != MANIFEST_VERSION:
         raise IndexMismatchError(
             f"index {name!r} was written by an older version of the assistant; rebuild it with: "
             f"assistant index --collection {name} --rebuild")

@@ -27,7 +27,7 @@ _BATCH = re.compile(r"committed batch (\d+)/(\d+)")
 def index_run(store: Path, passages: Path, collection: str, *, kill_at: float | None = None) -> dict:
     """One `assistant index` subprocess; with kill_at, SIGKILL it once that share of batches is committed."""
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(store)}
-    command = [sys.executable, "-m", "assistant", "index", "--quiet", "--corpus", str(passages), "--collection", collection]
+    command = [sys.executable, "-m", "assistant", "index", "--corpus", str(passages), "--collection", collection]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)

@@ -365,3 +365,17 @@ def test_a_file_that_fails_to_split_is_skipped_and_keeps_its_indexed_edition(tmp
     sources = {c.source for c in engine.view().chunks.values()}
     assert sources == {"ferry.txt", "long.txt", "tram.txt"}  # the old edition of long.txt is still searchable
     assert any("dawn" in c.text for c in engine.view().chunks.values() if c.source == "long.txt")
+
+
+def test_lost_manifest_never_lets_a_build_drop_the_chroma_data(tmp_path: Path, store: Path, embedder) -> None:
+    from assistant.errors import IndexCorruptError
+
+    corpus, name, settings, engine = indexed(tmp_path, store, embedder, "orphan", count=3)
+    (store / "collections" / name / "manifest.json").unlink()
+    other = write_corpus(tmp_path / "other", 1, edition="second")
+    with pytest.raises(IndexCorruptError, match=f"manifest is missing.*assistant index --repair --collection {name}"):
+        engine.index(other)
+    assert "--repair" in engine.info()["status"]
+    (store / "collections" / name / "manifest.json").write_text("[]")  # valid JSON, wrong shape: damaged, not "older"
+    assert cli(store, "index", "--repair", "--collection", name).code == 0
+    assert manager(2, "first").split()[1] in Assistant(settings, embedder=embedder).ask(ask_manager(2)).text
