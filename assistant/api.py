@@ -37,6 +37,12 @@ _engines: dict[str, Assistant] = {}
 _engines_lock = threading.Lock()
 
 
+def may_build_on_first_use(collection: object, corpus: object) -> bool:
+    """A collection named without a corpus must already exist: it is never filled from the default
+    corpus. The one rule behind `ask()`, `assistant ask/chat/serve` and `python -m ui`."""
+    return not (collection and not corpus)
+
+
 def engine_for(settings: Settings, *, auto_index: bool = True) -> Assistant:
     """The shared engine for these settings. `auto_index=False`: a collection that was never built
     raises IndexMissingError instead of being built from the configured corpus."""
@@ -115,9 +121,7 @@ def _prepare(question: object, *, top_k: object, collection: str | None, corpus:
     checked_top_k = None if top_k is None else validate_top_k(top_k)
     turns = validate_history(history)
     filters = make_filter(sources, date_from, date_to)
-    # A collection named without a corpus must exist: it is never filled from the default corpus.
-    auto_index = not (collection is not None and corpus is None)
-    return _Call(engine_for(resolved, auto_index=auto_index), checked_question, checked_top_k, turns, filters)
+    return _Call(engine_for(resolved, auto_index=may_build_on_first_use(collection, corpus)), checked_question, checked_top_k, turns, filters)
 
 
 def ask(question: str, *, top_k: int | None = None, collection: str | None = None, corpus: str | os.PathLike[str] | None = None,

@@ -165,8 +165,9 @@ def _reader(args: argparse.Namespace):
 
 
 def _may_build(args: argparse.Namespace) -> bool:
-    """A collection named without a corpus must already exist: never filled from the default corpus."""
-    return not (getattr(args, "collection", None) and not getattr(args, "corpus", None))
+    from assistant.api import may_build_on_first_use
+
+    return may_build_on_first_use(getattr(args, "collection", None), getattr(args, "corpus", None))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -289,7 +289,8 @@ class _Run:
         hash_of = {d.document.source: d.document.content_hash for d in to_chunk}
         new_chunks, failed = chunk_documents_safely([d.document for d in to_chunk], self.settings.chunking)
         report.skipped.extend(failed)  # a document the splitter fails on is skipped, the rest indexed
-        for source, _ in failed:
+        failed_sources = {source for source, _ in failed}
+        for source in failed_sources:
             if source in old_docs:  # its previous edition stays searchable
                 catalogue[source] = old_docs[source]
                 final.extend(old_chunks.get(source, ()))
@@ -307,7 +308,7 @@ class _Run:
             if per_doc.get(doc.source):
                 catalogue[doc.source] = DocumentEntry(hash=doc.content_hash, title=doc.title, chunks=per_doc[doc.source],
                                                       date=doc.date.isoformat() if doc.date else None, origin=item.origin)
-            elif doc.source not in {source for source, _ in failed}:
+            elif doc.source not in failed_sources:
                 report.skipped.append((doc.source, "no text to index after splitting"))
         final.sort(key=lambda c: (c.source, c.index))
         for names in (report.added, report.changed, report.removed):

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from assistant.api import may_build_on_first_use
 from assistant.config import Settings, load_settings
 from assistant.engine import Assistant
 from assistant.errors import AssistantError
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.answerer:
             overrides["answer"] = {"answerer": args.answerer}
         settings = load_settings(**overrides)
-        serve(settings, host=args.host, port=args.port, auto_index=not (args.collection and not args.corpus))
+        serve(settings, host=args.host, port=args.port, auto_index=may_build_on_first_use(args.collection, args.corpus))
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
