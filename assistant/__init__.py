@@ -1,7 +1,7 @@
 """Conversational retrieval Q&A over your documents, with cited answers.
 
     from assistant import ask
-    answer = ask("Where will NSATU be based?")
+    answer = ask("Where is the new training centre based?")
 """
 
 from assistant._offline import apply_offline_env

@@ -1,8 +1,8 @@
 """Chat sessions: per-session history, follow-ups rewritten into standalone questions.
 
     session = ChatSession()
-    session.ask("Where will NSATU be based?")
-    session.ask("Who will head it?")          # answered as a standalone question about NSATU
+    session.ask("Where is the new training centre based?")
+    session.ask("Who will head it?")          # answered as a standalone question about the centre
     for piece in session.stream("And who does that general report to?"): ...
 
 Sessions built from the same Settings share the engine (embedding model, index, language model)

@@ -98,9 +98,12 @@ class AnswerSettings(_Section):
     max_sentences: int = Field(2, ge=1, le=10, description="Sentences the extractive answerer quotes.")
     abstain_threshold: float = Field(0.48, ge=0, le=1, description="Lexical scorer only: below this evidence score the assistant abstains.")
     scorer: Literal["learned", "lexical"] = Field(
-        "lexical", description="How quoted sentences are chosen and abstention decided: the learned, calibrated answer "
+        "learned", description="How quoted sentences are chosen and abstention decided: the learned, calibrated answer "
         "scorer (assistant/models/answer_scorer) or the older hand-weighted lexical score.")
     scorer_candidates: int = Field(12, ge=1, le=100, description="Best lexical candidates the learned scorer re-reads.")
+    short_answers: Literal["learned", "patterns"] = Field(
+        "learned", description="How Answer.short_answer is found: the learned reader (assistant/models/short_answer) "
+        "or typed patterns (dates, numbers, places, names only).")
     confidence_threshold: float | None = Field(
         None, ge=0, le=1, description="Abstain below this calibrated confidence; None = the operating point calibrated "
         "on the fit split (at most 10% false abstention).")

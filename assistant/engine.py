@@ -19,6 +19,7 @@ from typing import Any
 from assistant.answer import AnswerDraft, AnswerRequest, make_answerer
 from assistant.answer.base import Answerer
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
+from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
 from assistant.errors import IndexCorruptError, UploadError
@@ -93,6 +94,7 @@ class Assistant:
         self.auto_index = auto_index
         self._embedder = embedder
         self._answer_scorer = answer_scorer
+        self._reader: SpanReader | None = None
         self._store: ChromaStore | None = None
         self._loaded: _Loaded | None = None
         self._components_lock = threading.RLock()   # guards lazy creation of embedder and store
@@ -115,6 +117,16 @@ class Assistant:
             if self._answer_scorer is None:
                 self._answer_scorer = load_answer_scorer()
             return self._answer_scorer
+
+    @property
+    def short_answer_reader(self) -> SpanReader | None:
+        """The learned short-answer reader (None when settings choose typed patterns)."""
+        if self.settings.answer.short_answers != "learned":
+            return None
+        with self._components_lock:
+            if self._reader is None:
+                self._reader = make_span_reader()
+            return self._reader
 
     @property
     def store(self) -> ChromaStore:
@@ -212,7 +224,7 @@ class Assistant:
         collection = self.store.open(view.physical, create=False)
         reranker = make_reranker(self.settings.retrieval, view.sentences)
         retriever = HybridRetriever(self.settings.retrieval, collection, view, reranker)
-        return _Loaded(view, retriever, make_answerer(self.settings, view, scorer=self.answer_scorer), stamp)
+        return _Loaded(view, retriever, make_answerer(self.settings, view, scorer=self.answer_scorer, reader=self.short_answer_reader), stamp)
 
     def stored_collection(self) -> StoreCollection:
         """The Chroma collection behind the snapshot answering now."""

@@ -9,20 +9,36 @@ from collections.abc import Sequence
 from assistant.sentences import STOPWORDS, split_sentences, words
 from assistant.types import Turn
 
+# Words that point back to something said before, whatever else the message holds.
 _REFERRING = {
     "it", "its", "it's", "itself", "they", "them", "their", "theirs", "he", "him", "his", "she", "her", "hers",
-    "this", "that", "these", "those", "there", "then", "such", "former", "latter", "same", "one", "ones",
-    "else", "also", "too", "again", "other", "another",
+    "there", "such", "former", "latter", "same", "else", "also", "too", "again", "other", "another",
 }
+# Words that point back only in some positions: "that" after a noun opens a relative clause ("the
+# law that ..."), "one" before "of" counts ("one of the ..."); see `_refers_in_context`.
+_DEMONSTRATIVE_WORDS = {"this", "that", "these", "those"}
+_ONE_WORDS = {"one", "ones"}
+_ONE_SELECTORS = {"which", "the", "this", "that", "other", "same", "another", "first", "last", "next", "previous", "older", "newer"}
 _ELLIPSIS_OPENERS = ("and ", "what about", "how about", "and what", "and where", "and when", "and who", "and how", "why not", "what else")
 _SHORT_FOLLOWUP_WORDS = 4
 _MAX_CARRIED_TERMS = 8
+
+
+def _refers_in_context(tokens: Sequence[str], i: int) -> bool:
+    """Does the demonstrative or "one" at position i point back (not a relative clause or count)?"""
+    token, before = tokens[i], tokens[i - 1] if i > 0 else None
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    if token in _DEMONSTRATIVE_WORDS:
+        return before is None or before in STOPWORDS  # "that" after a content word opens a relative clause
+    return before in _ONE_SELECTORS and after != "of"  # "which one", "the other one"; not "one of the"
 
 
 def refers_back(message: str) -> bool:
     lowered = message.strip().lower()
     tokens = words(lowered)
     if any(t in _REFERRING for t in tokens):
+        return True
+    if any(t in _DEMONSTRATIVE_WORDS | _ONE_WORDS and _refers_in_context(tokens, i) for i, t in enumerate(tokens)):
         return True
     if lowered.startswith(_ELLIPSIS_OPENERS):
         return True
@@ -50,7 +66,7 @@ _MAX_ANSWER_NAMES = 2
 
 
 def answer_names(answer: str) -> list[str]:
-    """Multi-word names in an earlier answer ("Anatolii Klochko", "Gen. Christopher G. Cavoli"), the
+    """Multi-word names in an earlier answer ("Marie Curie", "Gen. John A. Smith"), the
     referents of "he", "she" and "there" more often than the question's own terms."""
     text = _MARKER.sub(" ", answer.split("\n\nNote:")[0])
     names: list[str] = []
@@ -65,7 +81,6 @@ def answer_names(answer: str) -> list[str]:
 
 
 _PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers"}
-_DEMONSTRATIVES = {"that", "this", "these", "those"}
 # Elliptical time references: "the one before" is "the previous one".
 _ELLIPSIS_SYNONYMS = {"before": "previous", "earlier": "previous", "last": "previous", "after": "next", "following": "next"}
 _MAX_ANSWER_WORDS = 3
@@ -102,7 +117,7 @@ def rewrite_followup(message: str, history: Sequence[Turn]) -> str:
         for name in answer_names(last_answer)[:_MAX_ANSWER_NAMES]:
             for term in salient_terms(name):
                 carry(term)
-    if present & _DEMONSTRATIVES:
+    if present & _DEMONSTRATIVE_WORDS:
         for term in answer_words(last_answer)[:_MAX_ANSWER_WORDS]:
             carry(term)
     for turn in reversed(history[:-1]):

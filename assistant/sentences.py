@@ -15,32 +15,36 @@ _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*\s+|\n+")
 _MIN_SENTENCE_CHARS = 3
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of each sentence in `text`, trimmed of surrounding space."""
+def sentence_spans(text: str, *, initials: bool = True, lowercase_continues: bool = True) -> list[tuple[int, int]]:
+    """(start, end) offsets of each sentence in `text`, trimmed of surrounding space.
+
+    The two general rules can be switched off to measure them (`evals/measure_sentence_rules.py`,
+    SQuAD v1.1 report articles: gold answers cut by a sentence boundary 8 of 2,627 with both,
+    23 without `initials`, 10 without `lowercase_continues`)."""
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if "\n" not in match.group(0) and _ends_with_abbreviation(text, match.start()):
+        if "\n" not in match.group(0) and _ends_with_abbreviation(text, match.start(), initials):
             continue
         nxt = text[end:end + 1]
-        if "\n" not in match.group(0) and nxt and nxt.islower():
-            continue  # "... kyiv’s eventual membership. at the summit" is one sentence in messy text
+        if lowercase_continues and "\n" not in match.group(0) and nxt and nxt.islower():
+            continue  # a lower-case word after a period continues the sentence ("approx. two", "vs. them")
         _append_span(text, start, end, spans)
         start = end
     _append_span(text, start, len(text), spans)
     return spans
 
 
-def _ends_with_abbreviation(text: str, dot_index: int) -> bool:
+def _ends_with_abbreviation(text: str, dot_index: int, initials: bool = True) -> bool:
     if text[dot_index] != ".":
         return False
     word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot_index - 12):dot_index])
     if not word:
         return False
     token = word.group(1).lower()
-    # Single capital initials ("Donald J. Trump", "Lloyd J. Austin") are not sentence ends.
-    return token in _ABBREVIATIONS or (len(token) == 1 and text[dot_index - 1].isupper())
+    # A single capital initial ("John F. Kennedy", "J. R. R. Tolkien") is not a sentence end.
+    return token in _ABBREVIATIONS or (initials and len(token) == 1 and text[dot_index - 1].isupper())
 
 
 def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

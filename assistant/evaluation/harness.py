@@ -25,6 +25,7 @@ from assistant.evaluation.errors import EvalError
 from assistant.evaluation.gold import GoldItem, GoldTurn
 from assistant.evaluation.signals import answer_span, confidence_of, has_short_answer_field, short_answer_of
 from assistant.evaluation.suites import Suite
+from assistant.evaluation.reliability import run_reliability
 from assistant.evaluation.tradeoff import summarize_tradeoff
 from assistant.types import Answer, Passage
 
@@ -223,6 +224,8 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     tradeoff = summarize_tradeoff(rows)
     metrics["tradeoff_abstention_at_fa10"] = tradeoff["at_max_false_abstention"]["abstained_unanswerable"] if tradeoff["at_max_false_abstention"] else None
     metrics["abstention_auc"] = tradeoff["auc"]
+    reliability = run_reliability(rows)
+    metrics["calibration_error"] = reliability["ece"] if reliability else None
     latency = m.latency_summary(r["timings"] for r in rows)
     for stage in ("total", "wall"):
         if stage in latency:
@@ -230,7 +233,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             metrics[f"latency_{stage}_p95_s"] = latency[stage]["p95"]
     return {"metrics": metrics, "by_category": categories, "latency": latency, "abstention_counts": {k: abst[k] for k in ("tp", "fp", "fn")},
             "short_answer_source": "Answer.short_answer, else Answer.text" if has_short_answer_field() else "Answer.text (Answer has no short_answer)",
-            "abstention_tradeoff": tradeoff}
+            "abstention_tradeoff": tradeoff, "reliability": reliability}
 
 
 def default_out_dir(suite_name: str, reports_dir: Path = DEFAULT_REPORTS_DIR) -> Path:

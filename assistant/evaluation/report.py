@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.reliability import plot_reliability
 from assistant.evaluation.tradeoff import TradeoffPoint, tradeoff_curve, tradeoff_scores
 
 # Metrics in [0, 1] shown in the bar chart and the table, in this order.
@@ -28,8 +29,10 @@ RATIO_METRICS = (
     "short_answer_f1",
     "tradeoff_abstention_at_fa10",
     "abstention_auc",
+    "calibration_error",
 )
 TRADEOFF_CHART = "abstention_tradeoff.png"
+RELIABILITY_CHART = "reliability.png"
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -164,6 +167,21 @@ def _tradeoff_lines(summary: dict[str, Any], *, charts: bool) -> list[str]:
     return lines
 
 
+def _reliability_lines(summary: dict[str, Any], *, charts: bool) -> list[str]:
+    reliability = summary.get("reliability")
+    if not reliability:
+        return []
+    lines = ["", "## Reliability of the confidence", "",
+             f"Of the {reliability['n_answered']} answered questions, grouped by the confidence they were given: the share "
+             f"answered right (an unanswerable question answered counts as wrong). Expected calibration error "
+             f"{fmt(reliability['ece'])} (0 = confidence matches the share right).", "",
+             "| confidence | answers | mean confidence | share right |", "|---|---|---|---|"]
+    lines += [f"| {b['bin']} | {b['n']} | {fmt(b['mean_confidence'])} | {fmt(b['share_correct'])} |" for b in reliability["bins"]]
+    if charts:
+        lines += ["", f"![reliability](charts/{RELIABILITY_CHART})"]
+    return lines
+
+
 def render_markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, charts: bool = True, max_failures: int = 40) -> str:
     metr = summary["metrics"]
     lines = [
@@ -187,6 +205,7 @@ def render_markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, 
     if charts:
         lines += ["", "![metrics](charts/metrics.png)"]
     lines += _tradeoff_lines(summary, charts=charts)
+    lines += _reliability_lines(summary, charts=charts)
     lines += ["", "## By category", "", "| category | questions | accuracy | hit@5 |", "|---|---|---|---|"]
     for cat, values in summary.get("by_category", {}).items():
         lines.append(f"| {cat} | {values['n']} | {fmt(values['accuracy'])} | {fmt(values['hit@5'])} |")
@@ -219,6 +238,9 @@ def write_report(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict[st
         plot_latency(rows, chart_dir / "latency.png")
         if has_tradeoff(summary):
             plot_tradeoff(rows, summary, chart_dir / TRADEOFF_CHART)
+        if summary.get("reliability"):
+            plot_reliability(summary["reliability"]["bins"], chart_dir / RELIABILITY_CHART,
+                             f"{summary.get('suite', '')}: reliability of the confidence")
     path = out_dir / "report.md"
     path.write_text(render_markdown(rows, summary, charts=charts), encoding="utf-8")
     return path

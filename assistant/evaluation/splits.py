@@ -141,3 +141,18 @@ def squad_article_split(*, seed: int = ARTICLE_SPLIT_SEED, report_share: float =
                         question_files: Sequence[Path] = SQUAD_QUESTION_FILES) -> ArticleSplit:
     """The project's split of the SQuAD dev articles that have questions in `evals/data/`."""
     return split_strata(group_by_files([read_question_articles(p) for p in question_files]), seed=seed, report_share=report_share)
+
+
+# A model trained on some fit articles is over-confident on exactly those articles, so the
+# confidence calibration and the abstention threshold are fitted on fit articles the answer scorer
+# never trained on: a seeded quarter of the fit articles that have SQuAD 2.0 (unanswerable)
+# questions. Fixed once, like ARTICLE_SPLIT_SEED; report articles are never involved.
+CALIBRATION_SEED = 20261129
+CALIBRATION_SHARE = 0.25
+
+
+def calibration_articles(split: ArticleSplit, *, seed: int = CALIBRATION_SEED, share: float = CALIBRATION_SHARE,
+                         v2_questions: Path = SQUAD_QUESTION_FILES[1]) -> tuple[str, ...]:
+    """The fit articles held out from training the answer scorer, to calibrate it on."""
+    candidates = set(split.fit) & read_question_articles(v2_questions)
+    return split_articles(candidates, seed=seed, report_share=share).report

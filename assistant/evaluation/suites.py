@@ -134,7 +134,7 @@ def load_squad_items(
     return tuple(items)
 
 
-def _squad_settings(settings: Settings) -> Settings:
+def squad_settings(settings: Settings) -> Settings:
     return settings.with_(corpus={"path": SQUAD_DIR / "passages.jsonl"}, store={"collection": SQUAD_COLLECTION})
 
 
@@ -152,7 +152,7 @@ def _squad_suite(settings: Settings, sample: int | None, seed: int) -> Suite:
                    f"{len(items)} of their questions (sample seed {seed}) over all 2,067 passages. Nothing fit, calibrated "
                    f"or thresholded on SQuAD may use these articles; the reranker weights predate the split "
                    f"(tuned on a question-level split, evals/results/tuning.json).")
-    return Suite(name="squad", items=items, settings=_squad_settings(settings), description=description, sample=n, split=split)
+    return Suite(name="squad", items=items, settings=squad_settings(settings), description=description, sample=n, split=split)
 
 
 def _squad2_suite(settings: Settings, sample: int | None, seed: int) -> Suite:
@@ -166,7 +166,7 @@ def _squad2_suite(settings: Settings, sample: int | None, seed: int) -> Suite:
     description = (f"SQuAD 2.0 dev, {split.describe('report')} (article-level; {n_articles} of them have SQuAD 2.0 "
                    f"questions): {chosen} of their {len(pool)} questions, {n_unanswerable} unanswerable, "
                    f"over all 2,067 passages. Nothing fit, calibrated or thresholded on SQuAD may use these articles.")
-    return Suite(name="squad2", items=items, settings=_squad_settings(settings), description=description,
+    return Suite(name="squad2", items=items, settings=squad_settings(settings), description=description,
                  sample=sample, split=split)
 
 

@@ -1,0 +1,97 @@
+"""The learned short-answer reader: which phrase of a quoted sentence answers the question?
+
+An extractive question-answering head (start/end logits per word piece) on the packaged
+all-MiniLM-L6-v2, trained by `evals/train_short_answer.py` on (question, answer sentence) pairs of
+the SQuAD dev *fit* articles. It reads one sentence, the one being quoted, so the phrase it returns
+is a substring of a cited quote by construction. Weights ship in `assistant/models/short_answer/`
+and load from that folder only (offline, like the embedder and the answer scorer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+DEFAULT_READER_DIR = Path(__file__).resolve().parent.parent / "models" / "short_answer"
+# Question + sentence in word pieces, as for the answer scorer: a longer sentence loses its tail.
+MAX_LENGTH = 160
+# SQuAD answers are short: 95% of the fit split's answers are at most 12 word pieces long.
+MAX_ANSWER_PIECES = 16
+_REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    start: int  # character offsets in the sentence
+    end: int
+    score: float  # start logit + end logit
+
+
+class SpanReader(Protocol):
+    def read(self, question: str, sentence: str) -> Span | None:
+        """The best answer span of `sentence` for `question` (None when the sentence is empty)."""
+
+
+class TransformerSpanReader:
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int = MAX_LENGTH,
+                 max_answer_pieces: int = MAX_ANSWER_PIECES) -> None:
+        self._model = model.eval()
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+        self._max_answer = max_answer_pieces
+
+    def read(self, question: str, sentence: str) -> Span | None:
+        import torch
+
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+        if not sentence.strip():
+            return None
+        encoded = self._tokenizer(question, sentence, truncation="only_second", max_length=self._max_length,
+                                  return_offsets_mapping=True, return_tensors="pt")
+        offsets = encoded.pop("offset_mapping")[0].tolist()
+        in_sentence = [i for i, s in enumerate(encoded.sequence_ids(0)) if s == 1]
+        if not in_sentence:
+            return None
+        with torch.inference_mode():
+            output = self._model(**encoded)
+        starts, ends = output.start_logits[0].tolist(), output.end_logits[0].tolist()
+        best: tuple[float, int, int] | None = None
+        for i in in_sentence:
+            for j in in_sentence:
+                if j < i or j - i >= self._max_answer:
+                    continue
+                score = starts[i] + ends[j]
+                if best is None or score > best[0]:
+                    best = (score, i, j)
+        if best is None:
+            return None
+        score, i, j = best
+        start, end = offsets[i][0], offsets[j][1]
+        return Span(sentence[start:end], start, end, score)
+
+
+def make_span_reader(path: Path | None = None) -> SpanReader:
+    """The shipped reader, or one saved by the training script in `path`."""
+    folder = Path(path) if path is not None else DEFAULT_READER_DIR
+    missing = [name for name in _REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(f"short-answer reader folder {str(folder)!r} lacks {', '.join(missing)}; "
+                          "re-create it with  python evals/train_short_answer.py --out FOLDER")
+    try:
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:
+        raise MissingExtraError("The short-answer reader", "all", "transformers") from exc
+    hf_logging.disable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModelForQuestionAnswering.from_pretrained(str(folder), local_files_only=True, dtype=torch.float32)
+    return TransformerSpanReader(model, tokenizer)
