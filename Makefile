@@ -23,6 +23,7 @@ test: install-test
 	$(PYTHON) -m pytest
 	$(PYTHON) -m assistant eval --suite corpus --gate
 	$(PYTHON) -m assistant eval --suite squad --sample 100 --gate
+	$(PYTHON) -m assistant eval --suite squad2 --sample 200 --gate
 
 test-fast:
 	$(PYTHON) -m pytest -m "not slow"
