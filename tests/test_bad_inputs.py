@@ -27,7 +27,7 @@ def test_bad_questions_leave_the_engine_working(bundled_engine: Assistant):
     for bad in ("", "?" * 5000):
         with pytest.raises(InvalidQuestionError):
             bundled_engine.ask(bad)
-    assert "Wiesbaden" in bundled_engine.ask("Where will the NSATU mission be based?").text
+    assert "Bydgoszcz" in bundled_engine.ask("In which city in Poland did the Ukrainian delegation meet NATO representatives?").text
 
 
 @pytest.mark.slow
@@ -45,7 +45,7 @@ def test_bad_corpus_inputs_keep_existing_index(engine_factory, tmp_path: Path):
     with pytest.raises(JsonlFormatError, match=r"bad\.jsonl:2"):
         engine.index(bad_jsonl)
     assert engine.stored_collection().count() == before
-    assert "Wiesbaden" in engine.ask("Where will the NSATU mission be based?").text
+    assert "Bydgoszcz" in engine.ask("In which city in Poland did the Ukrainian delegation meet NATO representatives?").text
 
 
 @pytest.mark.slow

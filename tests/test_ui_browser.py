@@ -185,12 +185,12 @@ def test_sessions_are_isolated_across_browser_contexts(browser, ui_url: str) -> 
 
 def test_settings_panel_filters_and_switches_the_answerer(page) -> None:
     page.locator("#date-from textarea, #date-from input").first.fill("2024-11-01")
-    filtered = ask(page, "Where will NSATU be based?")
+    filtered = ask(page, "In which city in Poland did the Ukrainian delegation meet NATO representatives?")
     dates = filtered.locator(".src-date").all_inner_texts()
     assert all(d >= "2024-11-01" for d in dates), dates
     page.locator("#date-from textarea, #date-from input").first.fill("")
-    unfiltered = ask(page, "Where will NSATU be based?")
-    assert "Wiesbaden" in unfiltered.locator(".ans-text").inner_text()
+    unfiltered = ask(page, "In which city in Poland did the Ukrainian delegation meet NATO representatives?")
+    assert "Bydgoszcz" in unfiltered.locator(".ans-text").inner_text()
 
     page.locator("#answerer input").click()
     page.get_by_role("option", name="OpenAI-compatible server").click()
@@ -203,7 +203,7 @@ def test_settings_panel_filters_and_switches_the_answerer(page) -> None:
     page.locator("#source-filter input").click()
     page.get_by_role("option", name="003_e49305c45f08ffdc.txt").click()
     page.locator("#question textarea").click()  # close the options list
-    excluded = ask(page, "Where will NSATU be based?")  # unfiltered, this cites 001_...
+    excluded = ask(page, "In which city in Poland did the Ukrainian delegation meet NATO representatives?")  # unfiltered, this cites 000_...
     assert set(excluded.locator(".src-file").all_inner_texts()) <= {"003_e49305c45f08ffdc.txt"}
     only_one = ask(page, "What did NATO foreign ministers agree?")
     expect(only_one).to_have_class("ans answered")

@@ -86,11 +86,18 @@ def load_calibration(folder: Path) -> Calibration:
     path = folder / CALIBRATION_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Calibration(selector=LogisticModel.from_json(data["selector"], FEATURES, path),
-                           confidence=LogisticModel.from_json(data["confidence"], CONFIDENCE_FEATURES, path),
-                           threshold=float(data["threshold"]), target_false_abstention=float(data["target_false_abstention"]),
-                           second_quote_ratio=float(data["second_quote_ratio"]))
+        selector, confidence = data["selector"], data["confidence"]
+        threshold, target = float(data["threshold"]), float(data["target_false_abstention"])
+        ratio = float(data["second_quote_ratio"])
     except FileNotFoundError:
         raise ConfigError(f"no calibration at {path}; create it with  python evals/calibrate_answer_scorer.py") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path} is not a valid calibration ({exc}); {_FIX}") from exc
+    try:
+        return Calibration(selector=LogisticModel.from_json(selector, FEATURES, path),
+                           confidence=LogisticModel.from_json(confidence, CONFIDENCE_FEATURES, path),
+                           threshold=threshold, target_false_abstention=target, second_quote_ratio=ratio)
+    except ConfigError:
+        raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{path} is not a valid calibration ({exc}); {_FIX}") from exc
