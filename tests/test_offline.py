@@ -55,7 +55,7 @@ GUARD_SCRIPT = textwrap.dedent('''
     settings = load_settings(store={"path": Path(sys.argv[1]), "collection": "offline-check"})
     engine = Assistant(settings)
     report = engine.index()
-    answer = engine.ask("Where will the NSATU mission be based?")
+    answer = engine.ask("In which city in Poland did the Ukrainian delegation meet NATO representatives?")
     print(json.dumps({"attempts": attempts, "documents": report.documents, "answer": answer.text,
                       "cited": [c.source for c in answer.citations],
                       "hf_offline": os.environ.get("HF_HUB_OFFLINE")}))
@@ -69,4 +69,4 @@ def test_index_and_ask_with_network_blocked(tmp_path: Path):
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["attempts"] == [], f"tried to reach the network: {outcome['attempts']}"
     assert outcome["hf_offline"] == "1"
-    assert outcome["documents"] == 5 and "Wiesbaden" in outcome["answer"] and outcome["cited"]
+    assert outcome["documents"] == 5 and "Bydgoszcz" in outcome["answer"] and outcome["cited"]
