@@ -421,18 +421,23 @@ def print_figures(name: str, figures: dict) -> None:
 
 
 # -- main ---------------------------------------------------------------------------------------
+def add_training_arguments(parser: argparse.ArgumentParser, out: Path, results: Path) -> None:
+    """The options both training scripts share."""
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=out)
+    parser.add_argument("--results", type=Path, default=results)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--max-pairs", type=int, default=MAX_PAIRS,
                         help="cap on training pairs (a seeded sample); 0, the default, = all")
     parser.add_argument("--hard-negatives", type=int, default=2, help="other sentences of the gold paragraph per answerable question")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    add_training_arguments(parser, DEFAULT_OUT, RESULTS)
     parser.add_argument("--evaluate-only", action="store_true",
                         help="only measure the saved model in --out on the report articles and update --results")
     parser.add_argument("--latency-only", action="store_true",

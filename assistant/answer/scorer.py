@@ -84,12 +84,17 @@ class CrossEncoderAnswerScorer:
         return logits[:, 0].float().numpy()
 
 
+def require_model_files(folder: Path, what: str, script: str) -> None:
+    """A saved model folder must hold the weights, config and tokenizer, or say how to make them."""
+    missing = [name for name in _REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(f"{what} folder {str(folder)!r} lacks {', '.join(missing)}; "
+                          f"re-create it with  python {script} --out FOLDER")
+
+
 def load_cross_encoder(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The model (as float32: fp16 matmuls are slow on CPU) and tokenizer of a saved folder."""
-    missing = [name for name in _REQUIRED_FILES if not (path / name).is_file()]
-    if missing:
-        raise ConfigError(f"answer scorer folder {str(path)!r} lacks {', '.join(missing)}; "
-                          "re-create it with  python evals/train_answer_scorer.py --out FOLDER")
+    require_model_files(path, "answer scorer", "evals/train_answer_scorer.py")
     try:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
+from assistant.answer.scorer import require_model_files
+from assistant.errors import InvalidArgumentError, MissingExtraError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -23,7 +24,6 @@ DEFAULT_READER_DIR = Path(__file__).resolve().parent.parent / "models" / "short_
 MAX_LENGTH = 160
 # SQuAD answers are short: 95% of the fit split's answers are at most 12 word pieces long.
 MAX_ANSWER_PIECES = 16
-_REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,7 @@ class TransformerSpanReader:
 def make_span_reader(path: Path | None = None) -> SpanReader:
     """The shipped reader, or one saved by the training script in `path`."""
     folder = Path(path) if path is not None else DEFAULT_READER_DIR
-    missing = [name for name in _REQUIRED_FILES if not (folder / name).is_file()]
-    if missing:
-        raise ConfigError(f"short-answer reader folder {str(folder)!r} lacks {', '.join(missing)}; "
-                          "re-create it with  python evals/train_short_answer.py --out FOLDER")
+    require_model_files(folder, "short-answer reader", "evals/train_short_answer.py")
     try:
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
