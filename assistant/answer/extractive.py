@@ -75,6 +75,16 @@ def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], co
     return covered / total
 
 
+def _prefer_newer_when_sources_differ(ranked: Sequence[ScoredSentence], chosen: list[ScoredSentence]
+                                      ) -> tuple[list[ScoredSentence], tuple[str, ...]]:
+    """When a chosen sentence is one of two strong, differently dated sentences that give different
+    figures for the same thing, quote both, newer first, with a note; else the choice unchanged."""
+    pair = find_disagreement(ranked)
+    if pair is None or not any(s.text in (pair[0].text, pair[1].text) for s in chosen):
+        return chosen, ()
+    return list(pair), (disagreement_note(*pair),)
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -130,13 +140,7 @@ class ExtractiveAnswerer:
             return self._answer_learned(request, ranked, *self._scorer)
         if not ranked or ranked[0].score < self._settings.abstain_threshold:
             return abstention(ABSTAIN_TEXT)
-        chosen = self._choose(ranked)
-        notes: tuple[str, ...] = ()
-        pair = find_disagreement(ranked)
-        if pair is not None and any(s.text in (pair[0].text, pair[1].text) for s in chosen):
-            newer, older = pair
-            chosen = [newer, older]
-            notes = (disagreement_note(newer, older),)
+        chosen, notes = _prefer_newer_when_sources_differ(ranked, self._choose(ranked))
         kind = expected_type(request.question)
         chosen = [self._with_context(s, kind, request.question) for s in chosen]
         if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
@@ -182,11 +186,8 @@ class ExtractiveAnswerer:
                 break
             if all(scored[i][0].text != c.text for c in chosen):
                 chosen.append(scored[i][0])
-        notes: tuple[str, ...] = ()
-        pair = find_disagreement(ranked)
-        differ = pair is not None and any(s.text in (pair[0].text, pair[1].text) for s in chosen)
-        if pair is not None and differ:
-            chosen, notes = list(pair), (disagreement_note(*pair),)
+        chosen, notes = _prefer_newer_when_sources_differ(ranked, chosen)
+        differ = bool(notes)
         kind = expected_type(request.question)
         chosen = [self._with_context(s, kind, request.question) for s in chosen]
         if confidence < UNSURE_BELOW:
