@@ -15,7 +15,8 @@ _REFERRING = {
     "there", "such", "former", "latter", "same", "else", "also", "too", "again", "other", "another",
 }
 # Words that point back only in some positions: "that" after a noun opens a relative clause ("the
-# law that ..."), "one" before "of" counts ("one of the ..."); see `_refers_in_context`.
+# law that ..."), and "one" counts only after a selector ("which one"), never in "one of the ...";
+# see `_refers_in_context`.
 _DEMONSTRATIVE_WORDS = {"this", "that", "these", "those"}
 _ONE_WORDS = {"one", "ones"}
 _ONE_SELECTORS = {"which", "the", "this", "that", "other", "same", "another", "first", "last", "next", "previous", "older", "newer"}

@@ -12,12 +12,12 @@ Every feature is general (no word list of any corpus); their weights are learned
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answer.answer_types import expected_type, offers_type
+from assistant.answer.conflicts import numbers_in
 from assistant.sentences import content_terms, stem, words
 
 FEATURES = (
@@ -36,7 +36,6 @@ FEATURES = (
 )
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|without|cannot)\b|n[’']t\b", re.I)
-_NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])")
 # A capitalised word not at the start of the question: a name the passage must mention.
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]+")
 
@@ -65,16 +64,18 @@ def candidate_features(question: str, candidates: Sequence[CandidateText], idf: 
     """One row of `FEATURES` per candidate, in the candidates' order."""
     weights = {t: idf(t) for t in set(content_terms(question))}
     names = {stem(w) for name in _NAME.findall(question.strip()) for w in words(name)} - {""}
-    numbers = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(question)}
+    numbers = numbers_in(question)
     negated = bool(_NEGATION.search(question))
     kind = expected_type(question)
     typed = kind is not None and kind != "expansion"
     logits = [c.logit for c in candidates]
+    passages: dict[str, tuple[set[str], set[str], set[str]]] = {}  # candidates share few passages: read each once
     rows: list[list[float]] = []
     for i, c in enumerate(candidates):
-        passage_terms, sentence_terms = set(content_terms(c.passage)), set(content_terms(c.sentence))
-        passage_words = {stem(w) for w in words(c.passage)}
-        passage_numbers = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(c.passage)}
+        if c.passage not in passages:
+            passages[c.passage] = (set(content_terms(c.passage)), {stem(w) for w in words(c.passage)}, numbers_in(c.passage))
+        passage_terms, passage_words, passage_numbers = passages[c.passage]
+        sentence_terms = set(content_terms(c.sentence))
         absent = [w for t, w in weights.items() if t not in passage_terms]
         others = logits[:i] + logits[i + 1:]
         offered = typed and offers_type(c.sentence, kind, question)
@@ -93,11 +94,6 @@ def candidate_features(question: str, candidates: Sequence[CandidateText], idf: 
             float(typed and not offered),
         ])
     return rows
-
-
-def largest_idf(n_chunks: int) -> float:
-    """The idf of a term found in no chunk (`TermStatistics.idf` of an unseen term)."""
-    return math.log(1.0 + max(1, n_chunks))
 
 
 # The question-level view the confidence model reads: the scorer's best logit over all candidates

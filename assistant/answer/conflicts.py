@@ -20,11 +20,16 @@ class Scored(Protocol):
     score: float
 
 
-_COUNTED = re.compile(r"(?<![\w-])(\d[\d,.]*)(?![\w-])\s+([A-Za-z][\w’'-]*)")
+_COUNTED = re.compile(rf"({_NUMBER.pattern})\s+([A-Za-z][\w’'-]*)")  # a figure and the word after it
+
+
+def _figure(raw: str) -> str:
+    """'1,200.' -> '1200': one spelling per figure, so the same number compares equal."""
+    return raw.rstrip(".,").replace(",", "")
 
 
 def numbers_in(text: str) -> set[str]:
-    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+    return {_figure(n) for n in _NUMBER.findall(text)}
 
 
 def quantities(text: str) -> dict[str, set[str]]:
@@ -34,7 +39,7 @@ def quantities(text: str) -> dict[str, set[str]]:
     for number, word in _COUNTED.findall(text):
         terms = content_terms(word)
         if terms:
-            found.setdefault(terms[0], set()).add(number.rstrip(".,").replace(",", ""))
+            found.setdefault(terms[0], set()).add(_figure(number))
     return found
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer.answer_types import expected_type, offers_type
-from assistant.answer.answerability import CandidateText, candidate_features, largest_idf
+from assistant.answer.answerability import CandidateText, candidate_features
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.confidence import UNSURE_BELOW, Calibration
 from assistant.answer.scorer import AnswerScorer
@@ -59,11 +59,15 @@ class TermStatistics:
         self._n = max(1, len(view.chunks))
 
     def idf(self, term: str) -> float:
-        return math.log(1.0 + self._n / (1.0 + self._df.get(term, 0)))
+        return self._idf(self._df.get(term, 0))
 
     @property
     def max_idf(self) -> float:
-        return largest_idf(self._n)
+        """The idf of a term no chunk holds: the largest any term can have."""
+        return self._idf(0)
+
+    def _idf(self, document_frequency: int) -> float:
+        return math.log(1.0 + self._n / (1.0 + document_frequency))
 
 
 def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], context_terms: set[str] = frozenset()) -> float:

