@@ -101,6 +101,7 @@ def main() -> None:
         (answerable_conf if answerable else unanswerable_conf).append(answer.confidence or 0.0)
     n_ans, n_un = len(answerable_conf), len(unanswerable_conf)
     best = best_within(tradeoff_curve(answerable_conf, unanswerable_conf), 0.10)
+    auc = separation_auc(answerable_conf, unanswerable_conf)
     figures = {
         "command": f"python evals/bench_mtrag_abstention.py --pool {args.pool} --part {args.part}",
         "data": "MTRAG Cloud, sub-pool (see the script's docstring)", "part": f"{args.part} half of the conversations (seed {SEED})",
@@ -108,7 +109,7 @@ def main() -> None:
         "unanswerable_abstained": round(abstained[False] / n_un, 3) if n_un else None,
         "false_abstention": round(abstained[True] / n_ans, 3) if n_ans else None,
         "tradeoff_at_fa10": None if best is None else round(best.abstained_unanswerable, 3),
-        "auc": None if separation_auc(answerable_conf, unanswerable_conf) is None else round(separation_auc(answerable_conf, unanswerable_conf), 3),
+        "auc": None if auc is None else round(auc, 3),
         "scorer": settings.answer.scorer,
     }
     print(json.dumps(figures, indent=2))

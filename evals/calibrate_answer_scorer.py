@@ -97,22 +97,22 @@ def logistic(x: np.ndarray, y: np.ndarray, c: float, names: tuple[str, ...]) -> 
     return LogisticModel(names, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), float(model.intercept_[0]))
 
 
-def probabilities(model: LogisticModel, rows: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(((rows - np.array(model.mean)) / np.array(model.scale)) @ np.array(model.weights) + model.bias)))
+def selector_order(selector: LogisticModel, question: Question) -> list[tuple[float, int]]:
+    """(probability, candidate), most likely first, computed by the product's own model code."""
+    return sorted(((selector.probability(row), i) for i, row in enumerate(question.rows.tolist())), key=lambda pair: (-pair[0], pair[1]))
 
 
-def choice(selector: LogisticModel, question: Question) -> tuple[int, np.ndarray]:
-    p = probabilities(selector, question.rows)
-    return int(np.argmax(p)), p
+def fit_selector(questions: list[Question], c_select: float) -> LogisticModel:
+    answered = [q for q in questions if len(q.rows)]
+    return logistic(np.vstack([q.rows for q in answered]), np.concatenate([q.labels for q in answered]), c_select, FEATURES)
 
 
 def fit(questions: list[Question], c_select: float, c_confidence: float) -> Fitted:
     """The selector over every candidate, then the confidence model over each question's chosen one."""
-    answered = [q for q in questions if len(q.rows)]
-    selector = logistic(np.vstack([q.rows for q in answered]), np.concatenate([q.labels for q in answered]), c_select, FEATURES)
+    selector = fit_selector(questions, c_select)
     rows, labels = [], []
-    for q in answered:
-        best, _ = choice(selector, q)
+    for q in (q for q in questions if len(q.rows)):
+        best = selector_order(selector, q)[0][1]
         rows.append(confidence_features(q.rows.tolist(), best))
         labels.append(q.labels[best])
     return Fitted(selector, logistic(np.array(rows), np.array(labels), c_confidence, CONFIDENCE_FEATURES))
@@ -122,7 +122,7 @@ def confidence(fitted: Fitted, question: Question) -> tuple[float, bool]:
     """(the product's confidence, whether the candidate it would quote holds a gold answer)."""
     if not len(question.rows):
         return 0.0, False
-    best, _ = choice(fitted.selector, question)
+    best = selector_order(fitted.selector, question)[0][1]
     return fitted.confidence.probability(confidence_features(question.rows.tolist(), best)), bool(question.labels[best])
 
 
@@ -144,21 +144,19 @@ def out_of_fold(questions: list[Question], c_select: float, c_confidence: float)
 
 def second_quote_table(questions: list[Question], c_select: float) -> list[dict]:
     """Out-of-fold: how often a second quote is added, and answers holding a gold answer, per ratio."""
+    ordered = []  # (labels, selector order) of each answerable question, by a selector fitted without its article
+    for others, held in by_article(questions):
+        selector = fit_selector(others, c_select)
+        ordered += [(questions[i].labels, selector_order(selector, questions[i])) for i in held
+                    if questions[i].answerable and len(questions[i].rows) >= 2]
     table = []
     for ratio in SECOND_QUOTE_RATIOS:
         one = with_rule = quoted = n = 0
-        for others, held in by_article(questions):
-            selector = fit(others, c_select, 1.0).selector
-            for i in held:
-                q = questions[i]
-                if not q.answerable or len(q.rows) < 2:
-                    continue
-                order = np.argsort(-probabilities(selector, q.rows), kind="stable")
-                p = probabilities(selector, q.rows)
-                second = bool(p[order[1]] >= ratio * p[order[0]])
-                n, quoted = n + 1, quoted + second
-                one += q.labels[order[0]] == 1
-                with_rule += q.labels[order[0]] == 1 or (second and q.labels[order[1]] == 1)
+        for labels, ((p_first, first), (p_second, second_index)) in ((lab, order[:2]) for lab, order in ordered):
+            second = p_second >= ratio * p_first
+            n, quoted = n + 1, quoted + second
+            one += labels[first] == 1
+            with_rule += labels[first] == 1 or (second and labels[second_index] == 1)
         table.append({"ratio": ratio, "second_quoted": round(quoted / n, 3), "right_one_quote": round(one / n, 3),
                       "right_with_rule": round(with_rule / n, 3)})
     return table
