@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.config import Settings, load_settings
+from assistant.config import Settings, load_settings, settings_error
 from assistant.engine import Assistant
-from assistant.errors import ConfigError
 from assistant.store import SearchFilter
 from assistant.types import Answer, Passage, Turn
 from assistant.validation import (
@@ -53,25 +52,6 @@ def engine_for(settings: Settings, *, auto_index: bool = True) -> Assistant:
         return _engines[key]
 
 
-_SCALARS = (str, int, float, bool, os.PathLike)
-_SHOWN_INPUT = 60
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    """One bad setting, e.g. `invalid setting store.collection: String should have at least 3 characters (got 'ab')`."""
-    where = ".".join(str(part) for part in error["loc"]) or "settings"
-    if error["type"] == "value_error":  # our own validators' messages already name the value and the fix
-        return f"invalid setting {where}: {error['ctx']['error']}"
-    shown = repr(error.get("input"))
-    shown = shown if len(shown) <= _SHOWN_INPUT else shown[:_SHOWN_INPUT - 3] + "..."
-    got = f" (got {shown})" if isinstance(error.get("input"), _SCALARS) else ""
-    return f"invalid setting {where}: {error['msg']}{got}"
-
-
-def _config_error(exc: ValidationError) -> ConfigError:
-    return ConfigError("; ".join(_describe(error) for error in exc.errors()))
-
-
 def resolve_settings(settings: Settings | None, *, collection: str | None = None,
                      corpus: str | os.PathLike[str] | None = None) -> Settings:
     """The settings an entry point runs with: `settings` (or the environment's) with `collection=` and
@@ -85,7 +65,7 @@ def resolve_settings(settings: Settings | None, *, collection: str | None = None
         settings = settings or load_settings()
         return settings.with_(**overrides) if overrides else settings
     except ValidationError as exc:
-        raise _config_error(exc) from None
+        raise settings_error(exc) from None
 
 
 def make_filter(sources: SourcesLike = None, date_from: DateLike = None, date_to: DateLike = None) -> SearchFilter | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant.config import Settings, load_settings
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, MissingExtraError
 from assistant.validation import validate_top_k
 
 EXIT_USAGE = 2
@@ -70,10 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_options(info)
     info.add_argument("--json", action="store_true")
 
-    serve = commands.add_parser("serve", help="start the web UI (default http://127.0.0.1:7860)")
+    serve = commands.add_parser("serve", help="start the web UI and the OpenAI-compatible API under /v1 (default http://127.0.0.1:7860)")
     _add_store_options(serve)
-    serve.add_argument("--host", help="interface to bind (beyond loopback needs ASSISTANT_UI_USER/PASSWORD)")
+    serve.add_argument("--host", help="interface to bind (beyond loopback needs ASSISTANT_UI_USER/PASSWORD and ASSISTANT_API_KEY)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
+    serve.add_argument("--api", action="store_true", help="serve only the HTTP API (no web UI, no gradio needed)")
 
     try:
         from assistant.evaluation.cli_eval import register
@@ -222,6 +223,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.api:
+        try:
+            from assistant.http_api import serve_api
+        except ImportError as exc:
+            raise MissingExtraError("The HTTP API", "api", "fastapi and uvicorn") from exc
+        serve_api(settings_from_args(args), host=args.host, port=args.port, auto_index=_may_build(args))
+        return 0
     try:
         from ui.server import serve
     except ImportError as exc:
@@ -250,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = str(first.get("msg", "")).removeprefix("Value error, ")
-        print(f"error: invalid setting {where}: {message} (from the command line or an ASSISTANT_* environment variable)", file=sys.stderr)
+        print(f"error: invalid setting {where}: {message} (from the command line, an ASSISTANT_* environment variable or the config file)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

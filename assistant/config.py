@@ -1,33 +1,58 @@
-"""One typed, frozen settings object. Read from `ASSISTANT_*` environment variables
-(nested sections with `__`, e.g. `ASSISTANT_RETRIEVAL__TOP_K=8`) and passed down explicitly."""
+"""One typed, frozen settings object, passed down explicitly. Read from `ASSISTANT_*` environment
+variables (nested sections with `__`, e.g. `ASSISTANT_RETRIEVAL__TOP_K=8`), then a config file
+(`assistant.toml`, or `[tool.assistant]` in pyproject.toml), then the defaults: see config_sources."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from assistant.collection_names import check_collection_name
+from assistant.config_sources import (
+    ENV_SHORTCUTS,
+    ConfigFileSource,
+    ShortcutEnvSource,
+    config_file_in_use,
+    user_data_dir,
+)
+from assistant.errors import ConfigError
 
+# The source checkout (evals data, reports, thresholds); never a default for user data, which may
+# be a read-only site-packages folder in a non-editable install.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-INDEX_LAYOUT = 3
+INDEX_LAYOUT = 4
 
-# Short, documented aliases for the settings people change most often.
-ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
-    "ASSISTANT_CORPUS_DIR": ("corpus", "path"),
-    "ASSISTANT_INDEX_DIR": ("store", "path"),
-    "ASSISTANT_CHROMA_URL": ("store", "chroma_url"),
-    "ASSISTANT_COLLECTION": ("store", "collection"),
-    "ASSISTANT_ANSWERER": ("answer", "answerer"),
-    "ASSISTANT_LLM_BASE_URL": ("llm", "base_url"),
-    "ASSISTANT_LLM_MODEL": ("llm", "model"),
-    "ASSISTANT_LLM_MODEL_PATH": ("llm", "model_path"),
-}
+__all__ = ["ENV_SHORTCUTS", "PROJECT_ROOT", "Settings", "load_settings"]
+
+
+def default_corpus_path() -> Path:
+    """`corpus/` in the working directory (a config file usually says where instead)."""
+    return Path.cwd() / "corpus"
+
+
+def default_index_path() -> Path:
+    """The index is derived data: by default it lives in the user's data folder, not the working directory."""
+    return user_data_dir() / "index"
 
 
 class _Section(BaseModel):
@@ -35,15 +60,15 @@ class _Section(BaseModel):
 
 
 class CorpusSettings(_Section):
-    path: Path = Field(PROJECT_ROOT / "corpus", description="Folder of documents (or a JSONL file) to index.")
-    extensions: tuple[str, ...] = Field((".txt", ".md", ".html", ".htm", ".pdf"), description="File types read from a folder.")
+    path: Path = Field(default_factory=default_corpus_path, description="Folder of documents (or a JSONL file) to index.")
+    extensions: tuple[str, ...] = Field((".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json", ".jsonl", ".ipynb", ".eml"), description="File types read from a folder.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a warning.")
     follow_external_symlinks: bool = Field(
         False, description="Follow symbolic links that lead outside the corpus folder (skipped with a warning by default).")
 
 
 class StoreSettings(_Section):
-    path: Path = Field(PROJECT_ROOT / "index", description="Folder of the persistent Chroma store and its manifests.")
+    path: Path = Field(default_factory=default_index_path, description="Folder of the persistent Chroma store and its manifests.")
     chroma_url: str | None = Field(None, description="http(s)://host:port of a Chroma server; when set, `path` holds only manifests.")
     collection: str = Field("corpus", description="Collection name: 3-50 letters, digits, '.', '_' or '-'.")
     batch_chunks: int = Field(256, ge=1, le=5000, description="Chunks embedded and committed to Chroma per batch (a kill loses at most one batch).")
@@ -71,7 +96,7 @@ class ChunkingSettings(_Section):
     chunk_overlap: int = Field(30, ge=0, le=512)
 
     @model_validator(mode="after")
-    def _overlap_smaller_than_chunk(self) -> "ChunkingSettings":
+    def _overlap_smaller_than_chunk(self) -> ChunkingSettings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
         return self
@@ -135,7 +160,9 @@ class UISettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     user: str | None = Field(None, description="Required (with password) when bound beyond loopback. Env: ASSISTANT_UI__USER or ASSISTANT_UI_USER.")
-    password: str | None = None
+    password: SecretStr | None = Field(None, description="Shown as ********** in dumps and eval reports.")
+    api_key: SecretStr | None = Field(None, description="Bearer token the HTTP API (/v1) requires; required when bound "
+                                      "beyond loopback. Env: ASSISTANT_API_KEY.")
     max_upload_mb: float = Field(20.0, gt=0)
 
 
@@ -146,33 +173,23 @@ class Settings(BaseSettings):
         env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    corpus: CorpusSettings = CorpusSettings()
-    store: StoreSettings = StoreSettings()
-    embedding: EmbeddingSettings = EmbeddingSettings()
-    chunking: ChunkingSettings = ChunkingSettings()
-    retrieval: RetrievalSettings = RetrievalSettings()
-    answer: AnswerSettings = AnswerSettings()
-    llm: LLMSettings = LLMSettings()
-    ui: UISettings = UISettings()
+    corpus: CorpusSettings = Field(default_factory=CorpusSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    ui: UISettings = Field(default_factory=UISettings)
 
-    @model_validator(mode="before")
     @classmethod
-    def _apply_env_shortcuts(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        shortcuts = dict(ENV_SHORTCUTS)
-        shortcuts.update({"ASSISTANT_UI_USER": ("ui", "user"), "ASSISTANT_UI_PASSWORD": ("ui", "password")})
-        for env_name, (section, field) in shortcuts.items():
-            value = os.environ.get(env_name)
-            if value is None:
-                continue
-            current = data.get(section)
-            section_data = dict(current) if isinstance(current, dict) else (current.model_dump() if isinstance(current, BaseModel) else {})
-            section_data.setdefault(field, value)
-            data[section] = section_data
-        return data
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest first: arguments, full env names, short env names, the config file, then defaults.
+        return (init_settings, env_settings, ShortcutEnvSource(settings_cls), ConfigFileSource(settings_cls))
 
-    def with_(self, **sections: dict[str, Any]) -> "Settings":
+    def with_(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced, validated again."""
         data = self.model_dump()
         for section, values in sections.items():
@@ -188,7 +205,8 @@ class Settings(BaseSettings):
             "chunk_size": self.chunking.chunk_size,
             "chunk_overlap": self.chunking.chunk_overlap,
             # Bumped when what the index stores changes shape (2: passage vectors are sentence means;
-            # 3: edition-scoped chunk ids, sentence vectors kept in Chroma, published snapshots).
+            # 3: edition-scoped chunk ids, sentence vectors kept in Chroma, published snapshots;
+            # 4: sentences split by Punkt).
             "index_layout": INDEX_LAYOUT,
         }
 
@@ -200,7 +218,40 @@ class Settings(BaseSettings):
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+_SCALARS = (str, int, float, bool, os.PathLike)
+_SHOWN_INPUT = 60
+
+
+def describe_setting_error(error: Mapping[str, Any]) -> str:
+    """One bad setting, e.g. `invalid setting store.collection: String should have at least 3 characters (got 'ab')`."""
+    where = ".".join(str(part) for part in error["loc"]) or "settings"
+    if error["type"] == "value_error":  # our own validators' messages already name the value and the fix
+        return f"invalid setting {where}: {error['ctx']['error']}"
+    shown = repr(error.get("input"))
+    shown = shown if len(shown) <= _SHOWN_INPUT else shown[:_SHOWN_INPUT - 3] + "..."
+    got = f" (got {shown})" if isinstance(error.get("input"), _SCALARS) else ""
+    return f"invalid setting {where}: {error['msg']}{got}"
+
+
+def settings_error(exc: ValidationError, *, origin: bool = False) -> ConfigError:
+    """A ValidationError of Settings as one line; `origin` adds where settings are read from."""
+    message = "; ".join(describe_setting_error(error) for error in exc.errors())
+    if origin:
+        file = config_file_in_use()
+        message += f" (from an ASSISTANT_* environment variable{f' or {file}' if file else ''})"
+    return ConfigError(message)
+
+
 def load_settings(**overrides: dict[str, Any]) -> Settings:
-    """Settings from the environment, with optional per-section overrides."""
-    settings = Settings()
-    return settings.with_(**overrides) if overrides else settings
+    """Settings from the environment and config file, with optional per-section overrides.
+    Raises ConfigError (one line naming the setting) for a value that cannot work."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise settings_error(exc, origin=True) from None
+    except SettingsError as exc:  # an environment variable holding a section that is not valid JSON
+        raise ConfigError(f"an ASSISTANT_* environment variable cannot be read: {exc}") from None
+    try:
+        return settings.with_(**overrides) if overrides else settings
+    except ValidationError as exc:
+        raise settings_error(exc) from None

@@ -22,15 +22,33 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.embedding import Embedder
-from assistant.errors import CorpusChangedError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.errors import (
+    CorpusChangedError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+)
 from assistant.index_view import IndexView, load_view
 from assistant.ingest import chunk_documents_safely, load_corpus
+from assistant.ingest.loaders import record_file
 from assistant.locking import writer_lock
-from assistant.manifest import (DocumentEntry, Manifest, check_fingerprint, index_hash, new_run, read_manifest,
-                                write_manifest)
+from assistant.manifest import (
+    DocumentEntry,
+    Manifest,
+    check_fingerprint,
+    index_hash,
+    new_run,
+    read_manifest,
+    write_manifest,
+)
 from assistant.sentence_vectors import SentenceVectors, snapshot_sentence_index
 from assistant.snapshot_writer import prune_snapshots, write_snapshot
-from assistant.store import ChromaStore, StoreCollection, describe_location, new_physical_name
+from assistant.store import (
+    ChromaStore,
+    StoreCollection,
+    describe_location,
+    new_physical_name,
+)
 from assistant.store_records import Origin, StoredChunk
 from assistant.types import Chunk, Document
 from assistant.uploads import load_stored_uploads
@@ -262,7 +280,10 @@ class _Run:
         """The new snapshot's chunks, the new editions' chunks to write, and the document catalogue.
         A file that exists but could not be read this time keeps its indexed edition: a passing
         read error must not delete what was there."""
-        unreadable = {source for source, _ in report.skipped}
+        skipped = {source for source, _ in report.skipped}
+        # A records file (.json/.jsonl) that could not be read this time keeps its records' editions too.
+        unreadable = {source for source in (self.manifest.documents if self.manifest else ())
+                      if source in skipped or record_file(source) in skipped}
         old_docs = dict(self.manifest.documents) if self.manifest is not None and previous is not None else {}
         old_chunks: dict[str, list[Chunk]] = {}
         for chunk in (previous.chunks.values() if previous is not None else ()):

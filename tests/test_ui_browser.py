@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import free_port, make_settings
 
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
-from conftest import free_port, make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -259,11 +259,11 @@ def test_each_error_gives_a_clear_message_and_loses_nothing(page, tmp_path: Path
     expect(page.locator("#notice")).to_contain_text("Type a question first: the message is empty.")
     expect(page.locator("#chat .q")).to_have_count(0)
 
-    wrong = tmp_path / "report.docx"
+    wrong = tmp_path / "report.xlsx"
     wrong.write_bytes(b"PK\x03\x04 not for us")
     upload(page, wrong)
     expect(page.locator("#upload-status")).to_contain_text(
-        "report.docx: .docx files are not supported; upload .txt, .md, .html, .pdf files", timeout=WAIT_MS)
+        "report.xlsx: .xlsx files are not supported; upload .txt, .md, .html, .pdf", timeout=WAIT_MS)
     expect(page.locator("#upload-status")).to_contain_text("already indexed are unchanged")
 
     big = tmp_path / "big.txt"

@@ -10,11 +10,11 @@ import pytest
 
 from assistant.errors import UploadError
 from assistant.types import Answer, Citation
+from assistant.uploads import store_upload
 from ui import render
 from ui.errors import UIConfigError
 from ui.filters import FilterError, make_filter
 from ui.server import check_bind, is_loopback
-from assistant.uploads import store_upload
 from ui.uploads import accept_uploads, check_upload, safe_name, upload_dir
 
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
@@ -195,11 +195,11 @@ def test_accepted_uploads_are_checked_then_stored_privately(tmp_path: Path) -> N
     from conftest import make_settings
 
     settings = make_settings(tmp_path / "store")
-    good, bad = tmp_path / "note.md", tmp_path / "x.docx"
+    good, bad = tmp_path / "note.md", tmp_path / "x.xlsx"
     good.write_text("The zebra code is 42.")
     bad.write_text("nope")
     batch = accept_uploads([good, bad], settings)
-    assert batch.accepted == [(good, "note.md")] and batch.refused[0][0] == "x.docx"
+    assert batch.accepted == [(good, "note.md")] and batch.refused[0][0] == "x.xlsx"
     final = store_upload(settings, good, "../../note.md")
     assert final == upload_dir(settings) / "note.md" and final.read_text() == "The zebra code is 42."
     assert upload_dir(settings) == tmp_path / "store" / "uploads" / settings.store.collection

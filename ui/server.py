@@ -1,12 +1,12 @@
 """Starting the page safely: loopback by default, credentials required beyond it.
 
-`serve(settings, host=..., port=...)` is what `assistant serve` and `python -m ui` call. The bind is
-checked before anything heavy loads, so a refused start is immediate."""
+`serve(settings, host=..., port=...)` is what `assistant serve` and `python -m ui` call. The page and
+the library's HTTP API (/v1, `assistant.http_api`) share one port: the page is mounted on the API's
+app. The bind is checked before anything heavy loads, so a refused start is immediate."""
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 import threading
 from collections.abc import Sequence
@@ -14,33 +14,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from assistant.api import may_build_on_first_use
 from assistant.config import Settings, load_settings
 from assistant.engine import Assistant
 from assistant.errors import AssistantError
+from assistant.http_api import (
+    CollectionEngines,
+    RunningServer,
+    check_api_bind,
+    create_app,
+    start_server,
+)
+from assistant.http_api.auth import is_loopback
 from assistant.store import describe_location
 from ui.errors import UIConfigError
 
 _UPLOAD_HARD_CAP_FACTOR = 4  # Gradio itself refuses files this many times over our limit
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    host = host.strip().strip("[]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name, empty (all interfaces) or junk: treat as reachable from outside
-
-
-def check_bind(host: str, port: int, user: str | None, password: str | None) -> tuple[str, str] | None:
+def check_bind(host: str, port: int, user: str | None, secret: SecretStr | str | None) -> tuple[str, str] | None:
     """The credentials to require, or UIConfigError when the page would be open to the network."""
     if not 0 <= port <= 65535:
         raise UIConfigError(f"port {port} is not a valid port number (0-65535)")
+    password = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
     user, password = (user or "").strip() or None, password or None
     if user and password:
         return (user, password)
@@ -59,25 +57,28 @@ def check_bind(host: str, port: int, user: str | None, password: str | None) -> 
 
 @dataclass
 class RunningUI:
-    """A page serving in background threads; `close()` stops it."""
+    """The page and the API serving in background threads; `close()` stops them."""
 
     demo: Any
     url: str
     auth: bool
+    server: RunningServer
 
     def block(self) -> None:
-        self.demo.block_thread()
+        self.server.block()
 
     def close(self) -> None:
-        self.demo.close()
+        self.demo.close(verbose=False)  # first: ends the page's open event streams, so the server stops promptly
+        self.server.close()
 
 
 def start(settings: Settings, *, host: str | None = None, port: int | None = None,
           engine: Assistant | None = None, auto_index: bool = True, log: Any = print) -> RunningUI:
-    """Check the bind, load (or build) the index, and serve the page without blocking."""
+    """Check the bind, load (or build) the index, and serve the page and the API without blocking."""
     host = settings.ui.host if host is None else host
     port = settings.ui.port if port is None else port
     auth = check_bind(host, port, settings.ui.user, settings.ui.password)
+    check_api_bind(host, port, settings.ui.api_key)
     # Importing gradio takes seconds; overlap it with loading the model and index (~6 s saved on 2 cores).
     preload = threading.Thread(target=_preload_page_modules, name="preload-gradio", daemon=True)
     preload.start()
@@ -87,34 +88,37 @@ def start(settings: Settings, *, host: str | None = None, port: int | None = Non
     engine.view()
     engine.retrieve("warm up", top_k=1)  # loads the embedder and retrievers now, not on the first question
     preload.join()
+    import gradio as gr
+
     from ui.app import build_app, launch_options
     from ui.engines import EnginePool
 
     demo = build_app(EnginePool(engine))
+    app = create_app(settings, CollectionEngines(engine))
     cap = int(settings.ui.max_upload_mb * _UPLOAD_HARD_CAP_FACTOR * 1024 * 1024)
-    try:
-        _, url, _ = demo.launch(
-            server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True, show_error=False,
-            max_file_size=cap, ssr_mode=False, footer_links=[], inbrowser=False, share=False,
-            auth_message="Sign in with the credentials set in ASSISTANT_UI_USER / ASSISTANT_UI_PASSWORD.",
-            **launch_options(),
-        )
-    except OSError as exc:
-        raise UIConfigError(f"cannot serve on {host}:{port} ({exc}); is another server using that port? Pass --port") from exc
-    return RunningUI(demo=demo, url=url, auth=auth is not None)
+    gr.mount_gradio_app(
+        app, demo, path="/", server_name=host, server_port=port, auth=auth, show_error=False, max_file_size=cap,
+        ssr_mode=False, footer_links=[],
+        auth_message="Sign in with the credentials set in ASSISTANT_UI_USER / ASSISTANT_UI_PASSWORD.",
+        **launch_options(),
+    )
+    server = start_server(app, host, port)
+    return RunningUI(demo=demo, url=server.url, auth=auth is not None, server=server)
 
 
 def _preload_page_modules() -> None:
     try:
         import ui.app  # noqa: F401
-    except Exception:  # noqa: BLE001  (the import below, in the caller's thread, reports it)
-        pass
+    except ImportError:  # the same import in the caller's thread raises it again, with its message
+        return
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, *, auto_index: bool = True) -> None:
-    """Serve the page until Ctrl+C. Raises UIConfigError when the bind or credentials are unsafe.
+    """Serve the page and the API until Ctrl+C. Raises UIConfigError or ConfigError when the bind is unsafe.
     `auto_index=False`: a collection never built is an error, not built from the default corpus."""
     running = start(settings, host=host, port=port, auto_index=auto_index)
+    keyed = " (bearer token required)" if settings.ui.api_key else ""
+    print(f"OpenAI-compatible API on {running.url}v1{keyed}", flush=True)
     print(f"Assistant ready on {running.url}" + (" (sign-in required)" if running.auth else "") + "  (Ctrl+C to stop)",
           flush=True)
     try:
@@ -127,7 +131,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ui", description="Serve the assistant's web page.")
-    parser.add_argument("--host", help="address to bind (default 127.0.0.1; others need ASSISTANT_UI_USER/PASSWORD)")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1; others need ASSISTANT_UI_USER/PASSWORD and ASSISTANT_API_KEY)")
     parser.add_argument("--port", type=int, help="port (default 7860)")
     parser.add_argument("--corpus", type=Path, help="folder of documents to index on first start (default: bundled corpus)")
     parser.add_argument("--collection", help="Chroma collection name")

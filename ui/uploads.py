@@ -13,7 +13,9 @@ from assistant.config import Settings
 from assistant.errors import UploadError
 from assistant.uploads import safe_name, upload_dir
 
-UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf")
+# What the library reads (assistant.ingest.formats); .json/.jsonl hold records, one document each.
+UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json",
+                                      ".jsonl", ".ipynb", ".eml")
 
 __all__ = ["UPLOAD_EXTENSIONS", "UploadBatch", "accept_uploads", "check_upload", "safe_name", "upload_dir"]
 

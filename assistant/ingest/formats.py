@@ -1,90 +1,35 @@
-"""Per-format text extraction. Each reader raises FileUnreadable with a short reason."""
+"""Per-format text extraction, chosen by file extension. Each reader raises FileUnreadable with a
+short reason. Plain text, HTML and PDF are read here; other families have their own module."""
 
 from __future__ import annotations
 
 import io
-import os
-import stat
 import struct
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-
-class FileUnreadable(Exception):
-    """This file cannot be read as a document; the message says why."""
-
-
-@dataclass(frozen=True)
-class ExtractedPage:
-    text: str
-    title: str | None = None
-    date: str | None = None
-
-
-_SNIFF_BYTES = 8192
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # no O_NONBLOCK (or FIFOs) on Windows
-
-_SPECIAL_KINDS = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISDIR, "a folder"),
+from assistant.ingest import mail, notebooks, office, records
+from assistant.ingest.extract import (
+    ExtractedPage,
+    ExtractedRecords,
+    FileUnreadable,
+    decode_text,
+    not_regular_reason,
+    one_line,
+    read_bytes,
+    read_text,
 )
 
-
-def not_regular_reason(mode: int) -> str | None:
-    """Why a file of this st_mode is not read, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "not a regular file")
-    return f"is {kind}, not a regular file; only regular files are read"
-
-
-def _read_bytes(path: Path) -> bytes:
-    # O_NONBLOCK: opening a FIFO for reading would otherwise wait forever for a writer. The type is
-    # checked on the open descriptor, so a file swapped for a pipe after the folder walk is refused too.
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        raise FileUnreadable(f"cannot be read ({exc.strerror or exc})") from exc
-    try:
-        reason = not_regular_reason(os.fstat(fd).st_mode)
-        if reason:
-            raise FileUnreadable(reason)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    except OSError as exc:
-        raise FileUnreadable(f"cannot be read ({exc.strerror or exc})") from exc
-    finally:
-        os.close(fd)
-
-
-def _one_line(exc: BaseException, limit: int = 160) -> str:
-    """An exception's message on one short line, for a skip reason."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def decode_text(data: bytes) -> str:
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise FileUnreadable("looks binary (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileUnreadable(f"is not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8") from exc
-
-
-def read_text(path: Path) -> str:
-    return decode_text(_read_bytes(path))
+__all__ = ["ExtractedPage", "ExtractedRecords", "FileUnreadable", "decode_text", "not_regular_reason",
+           "read_file", "read_html", "read_pdf", "read_text"]
 
 
 def read_html(path: Path) -> ExtractedPage:
     from bs4 import BeautifulSoup
     from bs4.exceptions import ParserRejectedMarkup
 
-    markup = decode_text(_read_bytes(path))
+    markup = decode_text(read_bytes(path))
     try:
         soup = BeautifulSoup(markup, "html.parser")
     except ParserRejectedMarkup as exc:
@@ -122,7 +67,7 @@ def read_pdf(path: Path) -> ExtractedPage:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
-    data = _read_bytes(path)
+    data = read_bytes(path)
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -131,6 +76,32 @@ def read_pdf(path: Path) -> ExtractedPage:
     except FileNotDecryptedError as exc:
         raise FileUnreadable("is an encrypted PDF; save a copy without a password to index it") from exc
     except (PyPdfError, *_PDF_DAMAGE) as exc:
-        raise FileUnreadable(f"is not a readable PDF ({type(exc).__name__}: {_one_line(exc)})") from exc
+        raise FileUnreadable(f"is not a readable PDF ({type(exc).__name__}: {one_line(exc)})") from exc
     # The file's creation date is not the document's date, so PDFs get one only from a text header.
     return ExtractedPage(text="\n\n".join(pages), title=title)
+
+
+def read_plain(path: Path) -> ExtractedPage:
+    return ExtractedPage(text=read_text(path))
+
+
+PageReader = Callable[[Path], ExtractedPage]
+RecordReader = Callable[[Path], ExtractedRecords]
+
+# Extensions not listed here (a user may add e.g. ".rst" to the settings) are read as plain text.
+PAGE_READERS: dict[str, PageReader] = {
+    ".html": read_html, ".htm": read_html, ".pdf": read_pdf,
+    ".docx": office.read_docx, ".pptx": office.read_pptx, ".epub": office.read_epub,
+    ".csv": records.read_csv, ".ipynb": notebooks.read_ipynb, ".eml": mail.read_eml,
+}
+# Files holding many documents: each record becomes its own document.
+RECORD_READERS: dict[str, RecordReader] = {".json": records.read_json, ".jsonl": records.read_jsonl}
+
+
+def read_file(path: Path) -> ExtractedPage | ExtractedRecords:
+    """The text of one file, by its extension: one page, or the records of a JSON file."""
+    suffix = path.suffix.lower()
+    record_reader = RECORD_READERS.get(suffix)
+    if record_reader is not None:
+        return record_reader(path)
+    return PAGE_READERS.get(suffix, read_plain)(path)

@@ -1,7 +1,8 @@
-"""Read a corpus folder (.txt .md .html .pdf, recursively) or a JSONL file into Documents.
+"""Read a corpus folder (recursively; the types in CorpusSettings.extensions) or a JSONL file into Documents.
 
 Unreadable files, links that leave the folder or loop, and pipes or devices are skipped with a
-warning naming the file and why; the rest still load."""
+warning naming the file and why; the rest still load. A .json/.jsonl file inside a folder holds
+records (see ingest.records): each becomes a document named `<file>#<id>`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from pathlib import Path
 from assistant.config import CorpusSettings
 from assistant.errors import CorpusError, JsonlFormatError
 from assistant.ingest import cleaning
-from assistant.ingest.formats import FileUnreadable, not_regular_reason, read_html, read_pdf, read_text
+from assistant.ingest.formats import (
+    RECORD_READERS,
+    ExtractedRecords,
+    FileUnreadable,
+    not_regular_reason,
+    read_file,
+)
 from assistant.ingest.walk import CorpusWalk
 from assistant.jsonl import iter_json_objects
 from assistant.types import Document
@@ -56,19 +63,29 @@ def make_document(source: str, raw_text: str, *, title: str | None = None, date_
     )
 
 
-def _load_file(path: Path, source: str) -> Document:
-    suffix = path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        page = read_html(path)
-        return make_document(source, page.text, title=page.title, date_value=page.date)
-    if suffix == ".pdf":
-        page = read_pdf(path)
-        return make_document(source, page.text, title=page.title, date_value=page.date)
-    return make_document(source, read_text(path))
+RECORD_SEPARATOR = "#"  # `<file>#<record id>`: no real file's name can end its extension with "#..."
+RECORDS_SUFFIXES = tuple(RECORD_READERS)
+
+
+def record_file(source: str) -> str | None:
+    """The records file (.json/.jsonl) a record's source came from; None for a whole-file document."""
+    head, separator, _ = source.partition(RECORD_SEPARATOR)
+    return head if separator and head.lower().endswith(RECORDS_SUFFIXES) else None
+
+
+def _load_file(path: Path, source: str, report: LoadReport) -> list[Document]:
+    """The file's documents: one, or one per readable record (the others are reported as skipped)."""
+    found = read_file(path)
+    if not isinstance(found, ExtractedRecords):
+        return [make_document(source, found.text, title=found.title, date_value=found.date)]
+    for key, reason in found.skipped:
+        report.skip(f"{source}{RECORD_SEPARATOR}{key}", reason)
+    return [make_document(f"{source}{RECORD_SEPARATOR}{key}", page.text, title=page.title, date_value=page.date)
+            for key, page in found.records]
 
 
 def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadReport) -> None:
-    """Load one file into the report, or record why it was skipped."""
+    """Load one file into the report, or record why it (or one of its records) was skipped."""
     try:
         info = path.stat()
     except OSError as exc:
@@ -82,14 +99,15 @@ def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadRep
         report.skip(source, f"file is {info.st_size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
         return
     try:
-        document = _load_file(path, source)
+        documents = _load_file(path, source, report)
     except FileUnreadable as exc:
         report.skip(source, str(exc))
         return
-    if not document.text.strip():
-        report.skip(source, "no text left after cleaning")
-        return
-    report.documents.append(document)
+    for document in documents:
+        if document.text.strip():
+            report.documents.append(document)
+        else:
+            report.skip(document.source, "no text left after cleaning")
 
 
 def load_folder(root: Path, settings: CorpusSettings) -> LoadReport:

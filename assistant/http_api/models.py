@@ -1,0 +1,176 @@
+"""Request and response bodies of the HTTP API.
+
+The chat-completion shapes follow OpenAI's, so its clients parse them; what an OpenAI answer has
+no field for (structured citations, the abstention flag, the confidence) rides in extra top-level
+fields, which OpenAI's Python client keeps (`response.model_extra`, `.to_dict()`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+
+from assistant.types import Citation, Passage, Turn
+
+
+class _Lenient(BaseModel):
+    # OpenAI clients send fields that mean nothing to an extractive answerer (temperature,
+    # max_tokens, stream_options, user, ...): they are accepted and ignored.
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Filters(BaseModel):
+    top_k: int | None = Field(None, description="Passages handed to the answerer (default: the server's setting).")
+    sources: list[str] | None = Field(None, description="Only these documents (their `source`).")
+    date_from: dt.date | None = Field(None, description="Only documents dated on/after this day.")
+    date_to: dt.date | None = Field(None, description="Only documents dated on/before this day.")
+
+
+# -- requests ------------------------------------------------------------------------------------------
+class ContentPart(_Lenient):
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(_Lenient):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[ContentPart] | None = None
+
+
+class ChatCompletionRequest(_Lenient, _Filters):
+    """OpenAI's request; `top_k`, `sources`, `date_from`, `date_to` are ours (the client's `extra_body=`)."""
+
+    model: str = Field(description="The collection to answer from (GET /v1/models lists them).")
+    messages: list[ChatMessage]
+    stream: bool = False
+
+
+class AskRequest(_Strict, _Filters):
+    question: str
+    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    collection: str | None = Field(None, description="Default: the collection the server was started with.")
+
+
+class RetrieveRequest(_Strict, _Filters):
+    query: str
+    top_k: int | None = Field(None, description="Passages returned (default 10).")
+    collection: str | None = None
+
+
+# -- responses -----------------------------------------------------------------------------------------
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "assistant"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class RetrieveResponse(BaseModel):
+    collection: str
+    query: str
+    passages: list[Passage]
+
+
+class ApiCitation(BaseModel):
+    """One `[n]` of the answer text: the passage it points at and the exact quoted span in it."""
+
+    n: int
+    source: str
+    title: str
+    date: dt.date | None
+    quote: str
+    start: int = Field(description="Offset of `quote` in `passage` (-1 when not verbatim).")
+    end: int
+    chunk_id: str
+    passage: str
+
+    @classmethod
+    def of(cls, citation: Citation) -> ApiCitation:
+        return cls(n=citation.n, source=citation.source, title=citation.title, date=citation.date, quote=citation.quote,
+                   start=citation.start, end=citation.end, chunk_id=citation.chunk_id, passage=citation.passage)
+
+
+class AnswerExtras(BaseModel):
+    """What an answer carries beyond its text."""
+
+    citations: list[ApiCitation]
+    abstained: bool
+    confidence: float | None
+    short_answer: str | None
+    notes: list[str]
+    unsupported: list[str] = Field(description="Generated sentences no cited passage supports.")
+    standalone_question: str
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class _ChatCompletionBody(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    system_fingerprint: str = Field(description="The answer's config_hash (settings + index contents).")
+    choices: list[Choice]
+
+
+class ChatCompletion(AnswerExtras, _ChatCompletionBody):
+    """OpenAI's chat.completion with the answer's extras after its own fields."""
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # OpenAI leaves out what a delta does not change; the final chunk's delta is {}.
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop"] | None = None
+    logprobs: None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    system_fingerprint: str | None = None
+    choices: list[ChunkChoice]
+
+
+class FinalChunk(AnswerExtras, ChatCompletionChunk):
+    """The last chunk of a stream: the answer's extras, and `text`, the validated answer (a generated
+    answer corrected after it streamed differs from the streamed text; an extractive one never does)."""
+
+    text: str
