@@ -29,6 +29,7 @@ from assistant.locking import describe_holder, is_locked
 from assistant.manifest import Manifest, check_fingerprint, manifest_path, read_manifest
 from assistant.rerank import make_reranker
 from assistant.retrieval import HybridRetriever
+from assistant.small_talk import SmallTalkKind, classify, reply
 from assistant.store import ChromaStore, CollectionGoneError, SearchFilter, StoreCollection, describe_location
 from assistant.types import Answer, Passage, Turn
 from assistant.uploads import UPLOAD_SOURCE_PREFIX, load_uploads, remove_upload, safe_name, store_upload, upload_source
@@ -260,6 +261,12 @@ class Assistant:
         t = time.perf_counter()
         loaded = self._current()
         t = clock.lap("load", t)
+        small_talk = classify(question)
+        if small_talk is not None:
+            yield from self._small_talk(question, small_talk, loaded, clock)
+            return
+        # Small-talk turns carry nothing a follow-up could refer back to ("thanks" -> "who heads it?").
+        history = [turn for turn in history if classify(turn.question) is None]
         standalone = self.standalone_question(question, history)
         t = clock.lap("rewrite", t)
         query_vector = self.embedder.embed_query(standalone)
@@ -281,6 +288,17 @@ class Assistant:
             passages=tuple(passages), abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,
             short_answer=draft.short_answer, confidence=draft.confidence, answerer=loaded.answerer.name, timings=clock.finish(), config_hash=self._answer_hash(loaded.view),
         )
+
+    def _small_talk(self, question: str, kind: SmallTalkKind, loaded: _Loaded, clock: _Stopwatch) -> Iterator[str | Answer]:
+        """Reply to a greeting, thanks or meta question without retrieval. The inventory comes from the
+        loaded snapshot's manifest (already in memory). Confidence stays None: the reply makes no claim
+        about the documents, so there is nothing for the calibrated scorer to be confident about."""
+        documents = loaded.view.manifest.documents
+        titles = [entry.title or source for source, entry in documents.items()]
+        text = reply(kind, collection=self.settings.store.collection, titles=titles)
+        yield text
+        yield Answer(question=question, standalone_question=question, text=text, kind="small_talk",
+                     answerer="small_talk", timings=clock.finish(), config_hash=self._answer_hash(loaded.view))
 
     def _answer_hash(self, view: IndexView) -> str:
         """Hash of the config and the index contents that produced an answer."""

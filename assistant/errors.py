@@ -77,3 +77,18 @@ class IndexBusyError(AssistantError):
 
 class CorpusChangedError(AssistantError):
     """An index run names a different corpus than the one the collection mirrors."""
+
+
+class SessionFormatError(AssistantError, ValueError):
+    """A saved chat session (dict or JSON) cannot be restored; the message names the bad field."""
+
+
+class ChatStoreError(AssistantError):
+    """The saved-chats database cannot be opened, read or written; the file is left as it is."""
+
+
+class ChatNotFoundError(ChatStoreError, KeyError):
+    """No saved chat with that id belongs to this owner."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Frozen(BaseModel):
@@ -66,6 +66,10 @@ class Turn(_Frozen):
     question: str
     answer: str
     standalone_question: str | None = None
+    citations: tuple[Citation, ...] = Field((), description="The answer's citations (kept so a saved chat shows its sources).")
+
+
+AnswerKind = Literal["answer", "abstention", "small_talk"]
 
 
 class Answer(_Frozen):
@@ -77,6 +81,9 @@ class Answer(_Frozen):
     citations: tuple[Citation, ...] = ()
     passages: tuple[Passage, ...] = ()
     abstained: bool = False
+    kind: AnswerKind = Field("answer", description="'answer', 'abstention' (the documents don't hold it) or "
+                             "'small_talk' (a greeting, thanks or meta question answered without retrieval). "
+                             "Defaults from `abstained`.")
     unsupported: tuple[str, ...] = Field((), description="Generated sentences that no cited passage supports (flagged).")
     notes: tuple[str, ...] = Field((), description="Caveats shown with the answer, e.g. that sources disagree.")
     short_answer: str | None = Field(None, description="The phrase that answers the question (a substring of the first "
@@ -86,6 +93,20 @@ class Answer(_Frozen):
     answerer: str = "extractive"
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
     config_hash: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_abstained(cls, data: Any) -> Any:
+        # Answerers only say whether they abstained; the kind follows unless a caller names it.
+        if isinstance(data, dict) and "kind" not in data:
+            return {**data, "kind": "abstention" if data.get("abstained") else "answer"}
+        return data
+
+    @model_validator(mode="after")
+    def _kind_matches_abstained(self) -> Answer:
+        if self.abstained != (self.kind == "abstention"):
+            raise ValueError(f"kind {self.kind!r} contradicts abstained={self.abstained}: only an abstention is abstained")
+        return self
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -2,11 +2,18 @@
 
 Handlers only translate between the page and the library: typed errors become messages in the
 page, and all HTML comes from `ui.render` (escaped). One ChatSession per browser session lives in
-a gr.State; the engines (model, index) are shared through an EnginePool."""
+a gr.State; the engines (model, index) are shared through an EnginePool.
+
+Chats last: each finished answer saves the conversation (`ChatSession.to_dict()`) to the ChatStore
+next to the index, owned by the signed-in user or, without sign-in, by a random browser id the page
+keeps in the browser's localStorage (gr.BrowserState). A reload restores the latest chat."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +21,9 @@ from typing import Any
 
 import assistant  # noqa: F401  (offline environment before gradio loads)
 from assistant.chat import ChatSession
-from assistant.errors import AssistantError
+from assistant.chat_export import chat_markdown, markdown_filename
+from assistant.chat_store import ChatStore, ChatSummary, chat_title, new_chat_id
+from assistant.errors import AssistantError, ChatStoreError, SessionFormatError
 from assistant.types import Answer
 from assistant.uploads import UPLOAD_SOURCE_PREFIX, upload_source
 from ui import render
@@ -30,6 +39,8 @@ log = logging.getLogger(__name__)
 Message = dict[str, str]
 
 _PROGRESS_POLL_S = 0.5
+_BROWSER_ID = re.compile(r"[0-9a-f]{32}")
+_BROWSER_ID_KEY = "assistant-browser-id"
 
 WELCOME = (
     '<div class="welcome"><div class="welcome-title">Ask a question about your documents</div>'
@@ -44,6 +55,8 @@ class SessionState:
 
     chat: ChatSession
     answers: list[Answer] = field(default_factory=list)
+    owner: str | None = None  # None: this page's chats are not saved (no store, or it failed)
+    chat_id: str | None = None  # set when the chat is first saved
 
 
 def _source_choices(pool: EnginePool) -> list[tuple[str, str]]:
@@ -54,57 +67,156 @@ def _source_choices(pool: EnginePool) -> list[tuple[str, str]]:
     return [(label(source, title), source) for source, title, _ in pool.documents()]
 
 
+def _owner(request: gr.Request | None, browser_id: object) -> tuple[str, str]:
+    """(owner of this page's chats, the browser id to keep). A signed-in user owns their chats on any
+    browser; otherwise the browser's own random id does (anything else found in localStorage is replaced)."""
+    kept = browser_id if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id) else new_chat_id()
+    user = request.username if request is not None else None
+    return (f"user:{user}" if user else f"browser:{kept}"), kept
+
+
+def _chat_choices(chats: list[ChatSummary]) -> list[tuple[str, str]]:
+    return [(f"{c.title} · {c.updated.astimezone():%b %d %H:%M}", c.chat_id) for c in chats]
+
+
+def _messages(chat: ChatSession) -> list[Message]:
+    """The chatbot's messages for a restored chat."""
+    messages: list[Message] = []
+    for turn in chat.history:
+        messages.append({"role": "user", "content": render.render_question(turn.question)})
+        messages.append({"role": "assistant", "content": render.render_saved_turn(
+            turn.answer, turn.citations, turn.standalone_question, turn.question)})
+    return messages
+
+
 def build_app(pool: EnginePool) -> gr.Blocks:
     """The page, wired to `pool`. `ui.server.start()` launches it with `launch_options()`."""
     settings = pool.settings
+    store = ChatStore.for_settings(settings)
+    export_dir = Path(tempfile.mkdtemp(prefix="assistant-chat-export-"))
+    try:  # kept in the store so that a browser's id survives server restarts (a fresh secret would lose it)
+        browser_secret, store_problem = store.secret("browser-state"), ""
+    except ChatStoreError as err:
+        log.error("saved chats are off: %s", err)
+        browser_secret, store_problem = None, f"Chats are not being saved: {err}"
+
+    def export_button(state: SessionState | None) -> Any:
+        if state is None or not state.chat.history:
+            return gr.DownloadButton(value=None, interactive=False)
+        title = chat_title(state.chat.to_dict())
+        folder = export_dir / (state.chat_id or new_chat_id())
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / markdown_filename(title)
+        path.write_text(chat_markdown(state.chat.history, title=title, exported=_utc_now()), encoding="utf-8")
+        return gr.DownloadButton(value=str(path), interactive=True)
+
+    def chat_list(state: SessionState) -> tuple[Any, str]:
+        """The Chats radio for this owner, and a notice ('' when all is well)."""
+        if state.owner is None:
+            return gr.Radio(choices=[], value=None), render.render_notice(store_problem)
+        try:
+            return gr.Radio(choices=_chat_choices(store.list(state.owner)), value=state.chat_id), ""
+        except ChatStoreError as err:
+            return gr.Radio(choices=[], value=None), render.render_notice(str(err))
+
+    def save(state: SessionState) -> str:
+        """Save the chat after an answer; '' or the reason it was not saved."""
+        if state.owner is None:
+            return store_problem
+        state.chat_id = state.chat_id or new_chat_id()
+        try:
+            store.save(state.owner, state.chat_id, state.chat.to_dict())
+        except ChatStoreError as err:
+            log.error("saving chat %s failed: %s", state.chat_id, err)
+            return f"This chat was not saved: {err}"
+        return ""
+
+    def restore(state: SessionState, chat_id: str) -> str:
+        """Make `chat_id` this page's chat; '' or why it could not be opened (the current chat stays)."""
+        if state.owner is None:
+            return store_problem
+        try:
+            chat = ChatSession.from_dict(store.load(state.owner, chat_id), engine=pool.primary)
+        except (ChatStoreError, SessionFormatError) as err:
+            return f"Could not open that chat: {err}"
+        state.chat, state.chat_id = chat, chat_id
+        state.answers.clear()
+        return ""
+
+    def open_page(browser_id: object, request: gr.Request) -> tuple[Any, ...]:
+        """On load: who owns the chats here, the list, and the latest chat restored."""
+        owner, kept = _owner(request, browser_id)
+        state = SessionState(chat=ChatSession(engine=pool.primary), owner=owner if browser_secret else None)
+        problem = store_problem if state.owner is None else ""
+        if state.owner is not None:
+            try:
+                latest = store.list(state.owner)[:1]
+            except ChatStoreError as err:
+                latest, problem = [], str(err)
+            if latest:
+                problem = restore(state, latest[0].chat_id)
+        chats, listing_problem = chat_list(state)
+        return (kept, state, chats, _messages(state.chat), export_button(state),
+                render.render_notice(problem) or listing_problem)
+
+    def pick_chat(chat_id: str | None, state: SessionState | None) -> tuple[Any, ...]:
+        if state is None or not chat_id:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        problem = restore(state, chat_id)
+        return _messages(state.chat), state, export_button(state), render.render_notice(problem), ""
 
     def respond(message: str, history: list[Message], state: SessionState | None, answerer: str, top_k: float,
                 sources: list[str] | None, date_from: str, date_to: str) -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
         if not (message or "").strip():
-            yield history, message, render.render_notice("Type a question first: the message is empty."), state
+            yield history, message, render.render_notice("Type a question first: the message is empty."), state, *_SKIP2
             return
         try:
             filters = make_filter(sources, date_from, date_to)
         except FilterError as err:
-            yield history, message, render.render_notice(str(err)), state
+            yield history, message, render.render_notice(str(err)), state, *_SKIP2
             return
         if state is None:
             state = SessionState(chat=ChatSession(engine=pool.primary))
         try:
             state.chat.engine = pool.get(answerer)
         except (AssistantError, ValueError) as err:
-            yield history, message, render.render_notice(f"Answerer {answerer!r} is not available: {err}"), state
+            yield history, message, render.render_notice(f"Answerer {answerer!r} is not available: {err}"), state, *_SKIP2
             return
         state.chat.top_k = int(top_k)
         state.chat.filters = filters
         history.append({"role": "user", "content": render.render_question(message)})
         history.append({"role": "assistant", "content": render.render_streaming("")})
-        yield history, "", "", state
+        yield history, "", "", state, *_SKIP2
         text = ""
         try:
             for piece in state.chat.stream(message):
                 if isinstance(piece, Answer):
                     state.answers.append(piece)
                     history[-1] = {"role": "assistant", "content": render.render_answer(piece)}
+                    problem = save(state)
+                    chats, listing_problem = chat_list(state)
+                    yield history, "", render.render_notice(problem) or listing_problem, state, chats, export_button(state)
                 else:
                     text += piece
                     history[-1] = {"role": "assistant", "content": render.render_streaming(text)}
-                yield history, "", "", state
+                    yield history, "", "", state, *_SKIP2
         except AssistantError as err:
             history[-1] = {"role": "assistant", "content": render.render_error(str(err))}
-            yield history, "", render.render_notice(str(err)), state
+            yield history, "", render.render_notice(str(err)), state, *_SKIP2
         except Exception as err:  # the page must stay usable; the details go to the server log
             log.exception("answering %r failed", message)
             friendly = f"Something went wrong while answering ({type(err).__name__}); the server log has the details."
             history[-1] = {"role": "assistant", "content": render.render_error(friendly)}
-            yield history, "", render.render_notice(friendly), state
+            yield history, "", render.render_notice(friendly), state, *_SKIP2
 
     def new_conversation(state: SessionState | None) -> tuple[Any, ...]:
-        if state is not None:
-            state.chat.reset()
+        if state is not None:  # the old chat stays saved; a new one starts with a fresh ChatSession
+            state.chat = ChatSession(engine=pool.primary)
+            state.chat_id = None
             state.answers.clear()
-        return [], "", render.render_notice("Started a new conversation.", "info"), state
+        return ([], "", render.render_notice("Started a new conversation.", "info"), state,
+                gr.Radio(value=None), export_button(state))
 
     def corpus_view() -> tuple[Any, ...]:
         try:
@@ -147,6 +259,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
 
     with gr.Blocks(title="Document Q&A assistant", fill_width=True) as demo:
         state = gr.State(None)
+        browser_id = gr.BrowserState(None, storage_key=_BROWSER_ID_KEY, secret=browser_secret)
         with gr.Row(elem_classes="app-header", equal_height=True):
             gr.HTML('<div class="brand"><span class="brand-mark">Q&amp;A</span><div><div class="brand-title">'
                     'Document Q&amp;A assistant</div><div class="brand-sub">Answers from your documents, with the '
@@ -164,6 +277,12 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=90)
                 notice = gr.HTML("", elem_id="notice")
             with gr.Column(scale=4, min_width=320, elem_classes="side"):
+                with gr.Accordion("Chats", open=True, elem_id="chats-panel"):
+                    chats = gr.Radio(choices=[], value=None, label="Saved chats", show_label=False, elem_id="chats",
+                                     info="Kept in this browser's history on the server; pick one to continue it.")
+                    export = gr.DownloadButton("Export as Markdown", elem_id="export-chat", size="sm",
+                                               interactive=False)
+                    chats_notice = gr.HTML("", elem_id="chats-notice")
                 with gr.Accordion("Settings", open=True, elem_id="settings"):
                     answerer = gr.Dropdown(choices=list(ANSWERERS), value=settings.answer.answerer, label="Answerer",
                                            elem_id="answerer", info="Generative backends need a model or server configured.")
@@ -182,14 +301,24 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     upload_status = gr.HTML("", elem_id="upload-status")
 
         ask_inputs = [question, chatbot, state, answerer, top_k, sources, date_from, date_to]
-        ask_outputs = [chatbot, question, notice, state]
+        ask_outputs = [chatbot, question, notice, state, chats, export]
         question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden")
         ask.click(respond, ask_inputs, ask_outputs, show_progress="hidden")
-        new_chat.click(new_conversation, [state], [chatbot, question, notice, state], show_progress="hidden")
-        chatbot.clear(new_conversation, [state], [chatbot, question, notice, state], show_progress="hidden")
+        new_chat.click(new_conversation, [state], ask_outputs, show_progress="hidden")
+        chatbot.clear(new_conversation, [state], ask_outputs, show_progress="hidden")
+        chats.input(pick_chat, [chats, state], [chatbot, state, export, chats_notice, notice], show_progress="hidden")
         files.upload(upload, [files], [upload_status, corpus, sources, files], show_progress="minimal")
         demo.load(corpus_view, None, [corpus, sources], show_progress="hidden")
+        demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
+                  show_progress="hidden")
     return demo
+
+
+_SKIP2 = (gr.skip(), gr.skip())  # the chat list and export button, unchanged while an answer streams
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def launch_options() -> dict[str, Any]:

@@ -149,6 +149,9 @@ def render_sources(citations: Sequence[Citation]) -> str:
 
 def render_answer(answer: Answer) -> str:
     """A finished answer: text with [n] badges, flags, notes, abstention styling, and its sources."""
+    if answer.kind == "small_talk":  # a plain reply (greeting, inventory...): its lines kept, no sources
+        lines = "<br>".join(esc(line) for line in answer.text.split("\n"))
+        return f'<div class="ans small-talk"><div class="ans-text">{lines}</div>{_render_meta(answer)}</div>'
     if answer.abstained:
         return (
             '<div class="ans abstain"><div class="abstain-head">Not found in the documents</div>'
@@ -242,3 +245,17 @@ def render_progress(message: str, done: int, total: int) -> str:
     pct = 0 if total <= 0 else max(0, min(100, round(100 * done / total)))
     return (f'<div class="progress" role="progressbar" aria-valuenow="{pct}" aria-valuemin="0" aria-valuemax="100">'
             f'<div class="progress-bar" style="width:{pct}%"></div></div><div class="progress-text">{esc(message)}</div>')
+
+
+def render_saved_turn(answer_text: str, citations: Sequence[Citation], standalone_question: str | None,
+                      question: str) -> str:
+    """An answer restored from a saved chat: its text with [n] badges and its sources (a saved turn keeps
+    no timings, notes or flags, so none are shown)."""
+    text = _markers(esc(answer_text), {c.n for c in citations})
+    kind = "answered" if citations else "saved-plain"
+    rewritten = ""
+    if standalone_question and standalone_question != question:
+        rewritten = f' · <span class="rewritten">searched for “{esc(standalone_question)}”</span>'
+    return (f'<div class="ans {kind} restored"><div class="ans-text">{text}</div>{render_sources(citations)}'
+            f'<div class="meta">restored from saved chat{rewritten}</div></div>')
+

@@ -1,0 +1,180 @@
+"""Saved chats: one small SQLite file of conversations, each row owned by one user or browser.
+
+    store = ChatStore.for_settings(settings)          # <store.path>/chats.sqlite3
+    store.save(owner, chat_id, session.to_dict())    # insert or replace, in one transaction
+    store.list(owner)                                 # newest first: ChatSummary(chat_id, title, ...)
+    ChatSession.from_dict(store.load(owner, chat_id), engine=engine)
+
+A row holds the session in `ChatSession.to_dict()` format, so whatever restores a saved session
+restores a stored chat. Every query names its owner: an owner never reads, lists or overwrites
+another owner's chat, even knowing its id. A file that is not a readable database raises
+ChatStoreError with a one-line message and is never deleted or rewritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import ChatNotFoundError, ChatStoreError
+
+CHATS_FILE = "chats.sqlite3"
+_SCHEMA_VERSION = 1
+_TITLE_MAX = 80
+_BUSY_TIMEOUT_S = 10.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chats (
+    owner TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    turns INTEGER NOT NULL,
+    session TEXT NOT NULL,
+    PRIMARY KEY (owner, chat_id)
+);
+CREATE INDEX IF NOT EXISTS chats_by_owner ON chats (owner, updated);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    """One line of an owner's chat list."""
+
+    chat_id: str
+    title: str
+    created: dt.datetime
+    updated: dt.datetime
+    turns: int
+
+
+def new_chat_id() -> str:
+    return uuid.uuid4().hex
+
+
+def chat_title(session: Mapping[str, Any]) -> str:
+    """The first question, on one line and cut to a list-friendly length."""
+    turns = session.get("turns") or []
+    first = turns[0].get("question", "") if turns and isinstance(turns[0], Mapping) else ""
+    text = " ".join(str(first).split()) or "Empty chat"
+    return text if len(text) <= _TITLE_MAX else text[: _TITLE_MAX - 1].rstrip() + "…"
+
+
+class ChatStore:
+    """Chats in one SQLite file (WAL). A connection per call, so any thread may use one store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._ready = False
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ChatStore:
+        """The store next to the index: `<store.path>/chats.sqlite3`."""
+        return cls(settings.store.path / CHATS_FILE)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def save(self, owner: str, chat_id: str, session: Mapping[str, Any]) -> ChatSummary:
+        """Insert or replace `owner`'s chat `chat_id` with `session` (ChatSession.to_dict() output)."""
+        _check_key("owner", owner)
+        _check_key("chat_id", chat_id)
+        text = json.dumps(session, ensure_ascii=False)
+        now = _now()
+        title, turns = chat_title(session), len(session.get("turns") or [])
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO chats (owner, chat_id, title, created, updated, turns, session) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (owner, chat_id) DO UPDATE SET title = excluded.title, updated = excluded.updated, "
+                "turns = excluded.turns, session = excluded.session",
+                (owner, chat_id, title, now.isoformat(), now.isoformat(), turns, text),
+            )
+            row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
+                             (owner, chat_id)).fetchone()
+        return _summary(row)
+
+    def delete(self, owner: str, chat_id: str) -> bool:
+        """Remove one of `owner`'s chats; False when there was none."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).rowcount > 0
+
+    # -- reading ---------------------------------------------------------------------------------
+    def list(self, owner: str) -> list[ChatSummary]:
+        """`owner`'s chats, the most recently updated first."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? "
+                              "ORDER BY updated DESC, created DESC", (owner,)).fetchall()
+        return [_summary(row) for row in rows]
+
+    def load(self, owner: str, chat_id: str) -> dict[str, Any]:
+        """The saved session of `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
+        with self._transaction() as db:
+            row = db.execute("SELECT session FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).fetchone()
+        if row is None:
+            raise ChatNotFoundError(f"no saved chat {chat_id!r} here: it was deleted, or it belongs to another browser or user")
+        try:
+            data = json.loads(row[0])
+        except json.JSONDecodeError as err:
+            raise ChatStoreError(f"saved chat {chat_id!r} in {self.path} is not valid JSON ({err.msg}); "
+                                 "the file was left as it is") from err
+        if not isinstance(data, dict):
+            raise ChatStoreError(f"saved chat {chat_id!r} in {self.path} is not a saved session (a JSON object)")
+        return data
+
+    def secret(self, name: str) -> str:
+        """A random value made once per store and kept in it (e.g. the key the page encrypts its browser id
+        with, which must survive a server restart)."""
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (f"secret:{name}", secrets.token_urlsafe(24)))
+            return str(db.execute("SELECT value FROM meta WHERE key = ?", (f"secret:{name}",)).fetchone()[0])
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One connection and one transaction: committed when the block ends, rolled back on an error."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)) as db:
+                if not self._ready:
+                    self._prepare(db)
+                with db:
+                    yield db
+        except sqlite3.DatabaseError as err:  # includes "file is not a database" and "database disk image is malformed"
+            raise ChatStoreError(f"the saved chats file {self.path} cannot be used ({err}); it was left untouched: "
+                                 "move it aside to start with no saved chats") from err
+        except OSError as err:
+            raise ChatStoreError(f"the saved chats file {self.path} cannot be opened ({err.strerror or err})") from err
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]  # reads the header: a non-database fails here
+        if version > _SCHEMA_VERSION:
+            raise ChatStoreError(f"the saved chats file {self.path} was written by a newer version (schema {version}); "
+                                 "upgrade the assistant or point it at another index folder")
+        db.execute("PRAGMA journal_mode=WAL")
+        with db:
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        self._ready = True
+
+
+def _check_key(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise ChatStoreError(f"a saved chat's {name} must be non-empty text of at most 200 characters, got {value!r}")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _summary(row: tuple[Any, ...]) -> ChatSummary:
+    chat_id, title, created, updated, turns = row
+    return ChatSummary(chat_id=chat_id, title=title, created=dt.datetime.fromisoformat(created),
+                       updated=dt.datetime.fromisoformat(updated), turns=int(turns))
