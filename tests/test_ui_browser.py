@@ -5,7 +5,6 @@ corpus. Screenshots land in tests/artifacts/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +16,8 @@ from assistant.engine import Assistant
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+from playwright.sync_api import expect
 
-CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = PROJECT_ROOT / "tests" / "artifacts" / "screenshots"
 MAX_UPLOAD_MB = 0.05
 WAIT_MS = 120_000  # generous ceiling for slow CI machines; never a performance assertion
@@ -44,16 +39,6 @@ def ui_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
         yield running.url.rstrip("/")
     finally:
         running.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no chromium at {CHROMIUM}: install it (apt-get install -y chromium) or set ASSISTANT_TEST_CHROMIUM")
-    with playwright_api.sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

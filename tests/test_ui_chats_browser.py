@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from conftest import free_port, make_settings
 from test_ui_browser import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     FINAL,
     WAIT_MS,
     ask,
@@ -28,8 +26,7 @@ from assistant.engine import Assistant
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+from playwright.sync_api import expect
 
 FIRST = "What is JATEC?"
 FOLLOW_UP = "Where was its first meeting held?"
@@ -71,16 +68,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Resta
         yield ui
     finally:
         ui.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no chromium at {CHROMIUM}: install it (apt-get install -y chromium) or set ASSISTANT_TEST_CHROMIUM")
-    with playwright_api.sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def chat_options(page):

@@ -28,7 +28,7 @@ from assistant.http_api import (
     start_server,
 )
 from assistant.http_api.auth import is_loopback
-from assistant.store import describe_location
+from assistant.http_api.serving import load_for_serving, serve_until_interrupted
 from ui.errors import UIConfigError
 
 _UPLOAD_HARD_CAP_FACTOR = 4  # Gradio itself refuses files this many times over our limit
@@ -82,11 +82,7 @@ def start(settings: Settings, *, host: str | None = None, port: int | None = Non
     # Importing gradio takes seconds; overlap it with loading the model and index (~6 s saved on 2 cores).
     preload = threading.Thread(target=_preload_page_modules, name="preload-gradio", daemon=True)
     preload.start()
-    engine = engine or Assistant(settings, auto_index=auto_index)
-    log(f"Loading the index {settings.store.collection!r} from {describe_location(settings.store)} "
-        f"(built from {settings.corpus.path} on first start)…")
-    engine.view()
-    engine.retrieve("warm up", top_k=1)  # loads the embedder and retrievers now, not on the first question
+    engine = load_for_serving(settings, engine, auto_index=auto_index, log=log)
     preload.join()
     import gradio as gr
 
@@ -121,12 +117,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     print(f"OpenAI-compatible API on {running.url}v1{keyed}", flush=True)
     print(f"Assistant ready on {running.url}" + (" (sign-in required)" if running.auth else "") + "  (Ctrl+C to stop)",
           flush=True)
-    try:
-        running.block()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.close()
+    serve_until_interrupted(running)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

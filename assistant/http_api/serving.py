@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 
@@ -81,12 +81,34 @@ def start_api(settings: Settings, *, host: str | None = None, port: int | None =
     host = settings.ui.host if host is None else host
     port = settings.ui.port if port is None else port
     check_api_bind(host, port, settings.ui.api_key)
+    engine = load_for_serving(settings, engine, auto_index=auto_index, log=log)
+    return start_server(create_app(settings, CollectionEngines(engine)), host, port)
+
+
+def load_for_serving(settings: Settings, engine: Assistant | None, *, auto_index: bool, log: Any = print) -> Assistant:
+    """The served collection's engine with its index, embedder and retrievers loaded (or built) now, not
+    on the first request."""
     engine = engine or Assistant(settings, auto_index=auto_index)
     log(f"Loading the index {settings.store.collection!r} from {describe_location(settings.store)} "
         f"(built from {settings.corpus.path} on first start)…")
     engine.view()
-    engine.retrieve("warm up", top_k=1)  # loads the embedder and retrievers now, not on the first request
-    return start_server(create_app(settings, CollectionEngines(engine)), host, port)
+    engine.retrieve("warm up", top_k=1)
+    return engine
+
+
+class Blocking(Protocol):
+    def block(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def serve_until_interrupted(running: Blocking) -> None:
+    """Wait for a running server until Ctrl+C, then stop it."""
+    try:
+        running.block()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()
 
 
 def serve_api(settings: Settings, host: str | None = None, port: int | None = None, *, auto_index: bool = True) -> None:
@@ -94,9 +116,4 @@ def serve_api(settings: Settings, host: str | None = None, port: int | None = No
     running = start_api(settings, host=host, port=port, auto_index=auto_index)
     keyed = " (bearer token required)" if settings.ui.api_key else ""
     print(f"Assistant API ready on {running.url}v1{keyed}  (Ctrl+C to stop)", flush=True)
-    try:
-        running.block()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.close()
+    serve_until_interrupted(running)
