@@ -19,8 +19,8 @@ class Embedder(Protocol):
     name: str
     dimension: int
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-normalised float32 vectors, one row per text."""
+    def embed_texts(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Unit-normalised float32 vectors, one row per text in input order; `show_progress` draws a bar."""
 
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-normalised float32 vector."""
@@ -44,7 +44,8 @@ def resolve_model_path(model: str) -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """sentence-transformers on CPU; batches are sorted by length inside `encode`."""
+    """sentence-transformers on CPU. `encode` sorts the texts by length before batching (little padding)
+    and returns rows in input order, so callers hand it whole lists."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         from sentence_transformers import SentenceTransformer
@@ -58,12 +59,12 @@ class SentenceTransformerEmbedder:
         get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(get_dimension() or 0)
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(
             list(texts), batch_size=self._batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            convert_to_numpy=True, show_progress_bar=show_progress,
         )
         return vectors.astype(np.float32, copy=False)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +62,9 @@ class KeywordIndex:
         tokenized = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)
         return tokenized[0] if tokenized else []
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every indexed text, in `ids` order (zeros when nothing matches)."""
+    def scores(self, query: str, weight_mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every indexed text, in `ids` order (zeros when nothing matches); a
+        `weight_mask` (one weight per id, see `DocumentColumns.mask`) multiplies them inside bm25s."""
         tokens = self.query_tokens(query)
         if self._retriever is None or not tokens:
             return np.zeros(len(self.ids), dtype=np.float32)
@@ -69,20 +72,17 @@ class KeywordIndex:
         known = [t for t in tokens if t in vocab]
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known, weight_mask=weight_mask), dtype=np.float32)
 
     def scores_for(self, query: str, positions: np.ndarray) -> np.ndarray:
         """BM25 scores of the texts at some positions (in `ids` order)."""
         return self.scores(query)[positions]
 
-    def top(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        return self.top_from_scores(self.scores(query), k, allowed)
+    def top(self, query: str, k: int, weight_mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        return self.top_from_scores(self.scores(query, weight_mask), k)
 
-    def top_from_scores(self, scores: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """The k best (id, score) with a positive score, optionally only among `allowed` ids."""
-        if allowed is not None:
-            mask = np.fromiter((doc_id in allowed for doc_id in self.ids), dtype=bool, count=len(self.ids))
-            scores = np.where(mask, scores, 0.0)
+    def top_from_scores(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The k best (id, score) with a positive score (a masked-out id scores 0, so never appears)."""
         k = min(k, len(self.ids))
         if k == 0:
             return []
@@ -92,3 +92,32 @@ class KeywordIndex:
 
     def position(self, doc_id: str) -> int | None:
         return self._position.get(doc_id)
+
+
+@dataclass(frozen=True)
+class DocumentColumns:
+    """Each indexed text's source and date as arrays in `KeywordIndex.ids` order, built once per
+    snapshot, so a source/date filter becomes one vectorised mask per question."""
+
+    source_codes: np.ndarray  # int32: position of the text's source in `sources`
+    sources: dict[str, int]
+    date_ordinals: np.ndarray  # int64 proleptic Gregorian ordinal; 0 when undated (matches no date bound)
+
+    @classmethod
+    def build(cls, sources: Sequence[str], dates: Sequence[dt.date | None]) -> DocumentColumns:
+        names, codes = np.unique(np.asarray(list(sources), dtype=str), return_inverse=True)
+        ordinals = np.fromiter((d.toordinal() if d is not None else 0 for d in dates), dtype=np.int64, count=len(dates))
+        return cls(codes.astype(np.int32).reshape(-1), {str(name): i for i, name in enumerate(names)}, ordinals)
+
+    def mask(self, sources: Collection[str] = (), date_from: dt.date | None = None,
+             date_to: dt.date | None = None) -> np.ndarray:
+        """float32 weights: 1 for texts from one of `sources` (any when empty) dated within the
+        inclusive bounds (undated texts fail any bound), else 0."""
+        keep = np.ones(len(self.source_codes), dtype=bool)
+        if sources:
+            keep &= np.isin(self.source_codes, [self.sources[s] for s in sources if s in self.sources])
+        if date_from is not None:
+            keep &= self.date_ordinals >= date_from.toordinal()
+        if date_to is not None:
+            keep &= (self.date_ordinals > 0) & (self.date_ordinals <= date_to.toordinal())
+        return keep.astype(np.float32)

@@ -11,6 +11,7 @@ import numpy as np
 
 from assistant.config import RetrievalSettings
 from assistant.index_view import IndexView
+from assistant.keyword import DocumentColumns
 from assistant.rerank import Reranker
 from assistant.store import SearchFilter, StoreCollection
 from assistant.types import Passage
@@ -22,15 +23,18 @@ class HybridRetriever:
         self._store = store
         self._view = view
         self._reranker = reranker
+        chunks = [view.chunks[cid] for cid in view.keyword.ids]  # the snapshot checked both name the same chunks
+        self._columns = DocumentColumns.build([c.source for c in chunks], [c.date for c in chunks])
 
     @property
     def collection(self) -> StoreCollection:
         return self._store
 
-    def _allowed_ids(self, search_filter: SearchFilter | None) -> set[str] | None:
+    def _filter_mask(self, search_filter: SearchFilter | None) -> np.ndarray | None:
+        """Weights in keyword-index order (1 kept, 0 filtered out); None when nothing is filtered."""
         if search_filter is None or search_filter.is_empty():
             return None
-        return {cid for cid, c in self._view.chunks.items() if search_filter.accepts(c.source, c.date)}
+        return self._columns.mask(search_filter.sources, search_filter.date_from, search_filter.date_to)
 
     def _dense_scores(self, chunk_ids: list[str], query_vector: np.ndarray) -> dict[str, float]:
         sentences = self._view.sentences
@@ -39,22 +43,23 @@ class HybridRetriever:
 
     def candidates(self, query: str, query_vector: np.ndarray, search_filter: SearchFilter | None) -> list[Passage]:
         mode, n = self._settings.mode, self._settings.candidates
-        allowed = self._allowed_ids(search_filter)
-        if allowed is not None and not allowed:
+        keyword = self._view.keyword
+        mask = self._filter_mask(search_filter)
+        if mask is not None and not mask.any():
             return []
         by_id: dict[str, Passage] = {}
         if mode in ("hybrid", "dense"):
             for passage in self._store.query(query_vector, n, search_filter):
                 # Chroma may hold chunks the loaded snapshot doesn't name (a run in progress, or one
                 # not yet switched to): only the snapshot's chunks are answered from. Chroma's
-                # where-clause also lets undated chunks through a `date_to` bound, so `allowed` is checked.
-                if passage.chunk_id in self._view.chunks and (allowed is None or passage.chunk_id in allowed):
+                # where-clause also lets undated chunks through a `date_to` bound, so the mask is checked.
+                position = keyword.position(passage.chunk_id)
+                if passage.chunk_id in self._view.chunks and (mask is None or (position is not None and mask[position] > 0)):
                     by_id[passage.chunk_id] = passage
         if mode == "dense":
             return list(by_id.values())
-        keyword = self._view.keyword
-        bm25_all = keyword.scores(query)
-        keyword_hits = keyword.top_from_scores(bm25_all, n, allowed)
+        bm25_all = keyword.scores(query, mask)
+        keyword_hits = keyword.top_from_scores(bm25_all, n)
         new_ids = [cid for cid, _ in keyword_hits if cid not in by_id and cid in self._view.chunks]
         dense = self._dense_scores(new_ids, query_vector) if mode == "hybrid" else {}
         for cid, passage in list(by_id.items()):

@@ -6,28 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from assistant.embedding import Embedder
 from assistant.index_view import IndexView
 from assistant.sentence_index import SentenceIndex
 from assistant.sentences import sentence_spans
 from assistant.types import Chunk
-
-
-def embed_with_progress(embedder: Embedder, texts: Sequence[str], label: str, show: bool) -> np.ndarray:
-    """Embed longest first across the whole list, so a batch pads little; rows come back in input order."""
-    if not texts:
-        return np.zeros((0, embedder.dimension), np.float32)
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    batch = 128
-    out = np.zeros((len(texts), embedder.dimension), np.float32)
-    with tqdm(total=len(texts), desc=label, unit=" items", disable=not show, leave=False) as bar:
-        for start in range(0, len(order), batch):
-            rows = order[start:start + batch]
-            out[rows] = embedder.embed_texts([texts[i] for i in rows])
-            bar.update(len(rows))
-    return out
 
 
 def chunk_spans(text: str) -> np.ndarray:
@@ -56,7 +40,7 @@ class SentenceVectors:
         texts = [c.text[s:e] for c, rows in zip(chunks, spans) for s, e in rows]
         missing = list(dict.fromkeys(t for t in texts if t not in self._known))
         if missing:
-            vectors = embed_with_progress(self._embedder, missing, "embedding sentences", self._show)
+            vectors = self._embedder.embed_texts(missing, show_progress=self._show)
             self._known.update(zip(missing, vectors.astype(np.float16)))
             self.embedded += len(missing)
         out, position = [], 0

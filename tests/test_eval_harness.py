@@ -187,3 +187,11 @@ def test_cli_end_to_end_on_a_tiny_fixture_suite_with_the_real_engine(tmp_path: P
     assert by_key["nsatu-base"]["metrics"]["pass"] is True
     assert all(r["metrics"]["citation_validity"] in (None, 1.0) for r in rows)
     assert set(by_key["conv/t1"]["timings"]) >= {"total", "wall"}
+
+
+def test_comparison_knows_which_metrics_improve_downwards() -> None:
+    from assistant.evaluation.compare import MetricDelta
+
+    assert MetricDelta("calibration_error", 0.30, 0.20).lower_is_better
+    assert MetricDelta("wrong_abstention_rate", 0.1, 0.2).lower_is_better
+    assert not MetricDelta("accuracy", 0.7, 0.8).lower_is_better

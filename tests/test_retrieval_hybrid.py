@@ -9,7 +9,6 @@ import pytest
 
 import assistant.api as api
 from assistant import Passage, retrieve
-from assistant.sentence_vectors import embed_with_progress
 from assistant.index_view import snapshots_dir
 
 # A token that MiniLM has no sense of but BM25 matches exactly.
@@ -77,11 +76,14 @@ def test_chroma_holds_the_mean_of_each_chunks_sentence_vectors(bundled_engine) -
         np.testing.assert_allclose(stored[cid], mean / np.linalg.norm(mean), atol=2e-3)  # sidecar keeps float16
 
 
-def test_embedding_in_length_order_returns_rows_in_input_order(embedder) -> None:
+@pytest.mark.parametrize("show_progress", [False, True])
+def test_embedding_in_length_order_returns_rows_in_input_order(embedder, show_progress: bool) -> None:
     texts = ["short one.", "A much longer sentence about the alliance and its summit in Washington last July.", "mid length text here."]
-    got = embed_with_progress(embedder, texts, "test", show=False)
+    got = embedder.embed_texts(texts, show_progress=show_progress)  # encode sorts by length inside
+    assert got.dtype == np.float32 and got.shape == (3, embedder.dimension)
     for text, row in zip(texts, got):
         np.testing.assert_allclose(row, embedder.embed_query(text), atol=1e-5)
+    assert embedder.embed_texts([]).shape == (0, embedder.dimension)
 
 
 def test_incremental_indexing_keeps_chroma_bm25_and_sentences_in_step(engine_factory, corpus_copy: Path) -> None:

@@ -10,7 +10,7 @@ from assistant.evaluation.harness import load_run
 from assistant.evaluation.report import fmt
 
 # Metrics where a smaller value is better (a negative delta is an improvement).
-LOWER_IS_BETTER_PREFIXES = ("latency_", "wrong_abstention_rate", "error_rate")
+LOWER_IS_BETTER_PREFIXES = ("latency_", "wrong_abstention_rate", "error_rate", "calibration_error")
 LATENCY_NOISE = 0.10  # relative latency changes within this are not flagged
 
 

@@ -19,6 +19,7 @@ from assistant.errors import ConfigError
 from assistant.http_api.app import create_app
 from assistant.http_api.auth import check_api_bind
 from assistant.http_api.engines import CollectionEngines
+from assistant.sentences import split_sentences
 from assistant.store import describe_location
 
 _GRACE_S = 5          # open streams get this long to finish when the server stops
@@ -93,6 +94,7 @@ def load_for_serving(settings: Settings, engine: Assistant | None, *, auto_index
         f"(built from {settings.corpus.path} on first start)…")
     engine.view()
     engine.retrieve("warm up", top_k=1)
+    split_sentences("Warm up. Loads the sentence model.")  # Punkt's first load takes ~2 s: not on a question
     return engine
 
 
