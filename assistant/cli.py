@@ -109,7 +109,9 @@ def _bold(text: str, out) -> str:
 
 
 def print_answer(answer, out=sys.stdout) -> None:
-    if answer.short_answer and not answer.abstained:
+    if answer.kind == "clarification":  # a question back: say so plainly, the candidates follow as sources
+        print(_bold("Which one do you mean?", out), file=out)
+    elif answer.short_answer and not answer.abstained:
         print(_bold(answer.short_answer, out), file=out)  # the phrase first, the quoted evidence under it
     print(answer.text, file=out)
     if answer.citations:

@@ -18,21 +18,47 @@ from typing import Any
 
 from assistant.answer import AnswerDraft, AnswerRequest, make_answerer
 from assistant.answer.base import Answerer
+from assistant.answer.clarify import (
+    ClarifyRule,
+    clarification,
+    features,
+    resolve_reply,
+    should_clarify,
+)
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
 from assistant.errors import IndexCorruptError, UploadError
 from assistant.index_view import IndexView, load_view
-from assistant.indexer import IndexReport, Progress, add_documents, build_index, ensure_built
+from assistant.indexer import (
+    IndexReport,
+    Progress,
+    add_documents,
+    build_index,
+    ensure_built,
+)
 from assistant.locking import describe_holder, is_locked
 from assistant.manifest import Manifest, check_fingerprint, manifest_path, read_manifest
 from assistant.rerank import make_reranker
 from assistant.retrieval import HybridRetriever
 from assistant.small_talk import SmallTalkKind, classify, reply
-from assistant.store import ChromaStore, CollectionGoneError, SearchFilter, StoreCollection, describe_location
+from assistant.store import (
+    ChromaStore,
+    CollectionGoneError,
+    SearchFilter,
+    StoreCollection,
+    describe_location,
+)
 from assistant.types import Answer, Passage, Turn
-from assistant.uploads import UPLOAD_SOURCE_PREFIX, load_uploads, remove_upload, safe_name, store_upload, upload_source
+from assistant.uploads import (
+    UPLOAD_SOURCE_PREFIX,
+    load_uploads,
+    remove_upload,
+    safe_name,
+    store_upload,
+    upload_source,
+)
 from assistant.validation import validate_question, validate_top_k
 
 log = logging.getLogger(__name__)
@@ -267,7 +293,9 @@ class Assistant:
             return
         # Small-talk turns carry nothing a follow-up could refer back to ("thanks" -> "who heads it?").
         history = [turn for turn in history if classify(turn.question) is None]
-        standalone = self.standalone_question(question, history)
+        # A reply to a clarifying question ("the first one") stands for the clarified question.
+        resolved = resolve_reply(question, history)
+        standalone = resolved or self.standalone_question(question, history)
         t = clock.lap("rewrite", t)
         query_vector = self.embedder.embed_query(standalone)
         t = clock.lap("embed", t)
@@ -275,14 +303,31 @@ class Assistant:
         t = clock.lap("retrieve", t)
         loaded = self._loaded or loaded
         request = AnswerRequest(question=standalone, query_vector=query_vector, passages=tuple(passages), history=tuple(history))
+        # Only a turn that may need a clarifying question holds its text back until the confidence is known.
+        rule = ClarifyRule()
+        maybe_clarify = self.settings.answer.clarify and resolved is None and should_clarify(
+            features(question, passages, 0.0, rule.top_passages), rule)
         draft: AnswerDraft | None = None
+        held: list[str] = []
         for piece in loaded.answerer.stream(request):
             if isinstance(piece, AnswerDraft):
                 draft = piece
+            elif maybe_clarify:
+                held.append(piece)
             else:
                 yield piece
         clock.lap("answer", t)
         assert draft is not None
+        if maybe_clarify:
+            found = features(question, passages, draft.confidence, rule.top_passages)
+            if should_clarify(found, rule):
+                asked = clarification(passages, found, rule)
+                yield asked.text
+                yield Answer(question=question, standalone_question=standalone, text=asked.text, citations=asked.citations,
+                             passages=tuple(passages), kind="clarification", confidence=draft.confidence,
+                             answerer="clarify", timings=clock.finish(), config_hash=self._answer_hash(loaded.view))
+                return
+            yield from held
         yield Answer(
             question=question, standalone_question=standalone, text=draft.text, citations=draft.citations,
             passages=tuple(passages), abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,

@@ -69,7 +69,7 @@ class Turn(_Frozen):
     citations: tuple[Citation, ...] = Field((), description="The answer's citations (kept so a saved chat shows its sources).")
 
 
-AnswerKind = Literal["answer", "abstention", "small_talk"]
+AnswerKind = Literal["answer", "abstention", "small_talk", "clarification"]
 
 
 class Answer(_Frozen):
@@ -82,7 +82,8 @@ class Answer(_Frozen):
     passages: tuple[Passage, ...] = ()
     abstained: bool = False
     kind: AnswerKind = Field("answer", description="'answer', 'abstention' (the documents don't hold it) or "
-                             "'small_talk' (a greeting, thanks or meta question answered without retrieval). "
+                             "'small_talk' (a greeting, thanks or meta question answered without retrieval) or 'clarification' (a question "
+                             "naming the candidate documents of an underspecified turn, each cited). "
                              "Defaults from `abstained`.")
     unsupported: tuple[str, ...] = Field((), description="Generated sentences that no cited passage supports (flagged).")
     notes: tuple[str, ...] = Field((), description="Caveats shown with the answer, e.g. that sources disagree.")

@@ -152,6 +152,10 @@ def render_answer(answer: Answer) -> str:
     if answer.kind == "small_talk":  # a plain reply (greeting, inventory...): its lines kept, no sources
         lines = "<br>".join(esc(line) for line in answer.text.split("\n"))
         return f'<div class="ans small-talk"><div class="ans-text">{lines}</div>{_render_meta(answer)}</div>'
+    if answer.kind == "clarification":  # a question back, naming the candidate documents with their sources
+        text = _markers(esc(answer.text), {c.n for c in answer.citations})
+        return (f'<div class="ans clarification"><div class="clarify-head">Which one do you mean?</div>'
+                f'<div class="ans-text">{text}</div>{render_sources(answer.citations)}{_render_meta(answer)}</div>')
     if answer.abstained:
         return (
             '<div class="ans abstain"><div class="abstain-head">Not found in the documents</div>'

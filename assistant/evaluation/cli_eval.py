@@ -24,11 +24,13 @@ def register(subparsers: Any) -> None:
         description="Run gold Q&A through the real ask()/ChatSession and write results.jsonl, summary.json, "
         "report.md and charts. Exit codes: 0 ok, 1 quality gate failed, 2 error.",
     )
-    p.add_argument("--suite", help="'corpus', 'squad', 'squad2', or a path to a gold .jsonl file (over the configured corpus)")
+    p.add_argument("--suite", help="'corpus', 'squad', 'squad2', 'mtrag' (MTRAG Cloud, three-way table), or a path to a gold .jsonl file (over the configured corpus)")
     p.add_argument("--answerer", choices=("extractive", "llamacpp", "openai"), help="answerer to evaluate (default: the configured one)")
     p.add_argument("--limit", type=int, help="ask only the first N items (smoke run)")
     p.add_argument("--sample", type=int, help="squad: size of the seeded question sample (default 200); "
                    "squad2: size of a seeded sample stratified by answerable/unanswerable (default: all report-split questions)")
+    p.add_argument("--pool", type=int, help="mtrag: passages in the indexed sub-pool (default 3000; at least the 690 the conversations name)")
+    p.add_argument("--part", choices=("fit", "report"), default="report", help="mtrag: which seeded half of the conversations to ask (default report)")
     p.add_argument("--seed", type=int, help="squad, squad2: sampling seed (default 1234; the article split has its own fixed seed)")
     p.add_argument("--out", type=Path, help="run directory to write (default evals/reports/<suite>-<UTC time>)")
     p.add_argument("--gate", action="store_true", help="exit 1 when a metric is below its threshold in --thresholds")
@@ -97,12 +99,27 @@ def _run(args: argparse.Namespace) -> int:
         settings = load_settings()
         if args.answerer:
             settings = settings.with_(answer={"answerer": args.answerer})
+        if args.suite == "mtrag":
+            from assistant.evaluation.mtrag import (
+                DEFAULT_POOL,
+                run_mtrag,
+                table_markdown,
+            )
+
+            out_dir, summary = run_mtrag(settings, pool=args.pool or DEFAULT_POOL, part=args.part, sample=args.sample,
+                                         out_dir=args.out, progress=not args.quiet)
+            print(json.dumps(summary, indent=2) if args.json else f"{summary['label']}\n{table_markdown(summary['table'])}\nreport: {out_dir / 'report.md'}")
+            return EXIT_OK
         suite = build_suite(args.suite, settings, sample=args.sample, seed=args.seed if args.seed is not None else SQUAD_SEED, limit=args.limit)
         result = run_suite(suite, out_dir=args.out, progress=not args.quiet, charts=not args.no_charts)
         summary, out_dir = result.summary, result.out_dir
     _print_summary(summary, out_dir, args.json)
     if args.gate:
-        from assistant.evaluation.gate import DEFAULT_THRESHOLDS, check_gate, load_thresholds
+        from assistant.evaluation.gate import (
+            DEFAULT_THRESHOLDS,
+            check_gate,
+            load_thresholds,
+        )
 
         gate = check_gate(summary, load_thresholds(args.thresholds or DEFAULT_THRESHOLDS))
         print(gate.message(), file=sys.stdout if gate.passed else sys.stderr)

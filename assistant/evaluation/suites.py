@@ -5,6 +5,8 @@
   (see `splits.py`) over all 2,067 passages, indexed into their own collection.
 - ``squad2``: the SQuAD 2.0 dev questions (answerable and unanswerable) of the same report
   articles over the same collection; ``--sample N`` keeps their answerable/unanswerable mix.
+- ``mtrag``: MTRAG Cloud conversations asked three ways on a sub-pool; its own runner and report
+  (assistant/evaluation/mtrag.py, dispatched by `assistant eval --suite mtrag`).
 - any path to a ``.jsonl`` gold file: a user's own gold set, over the configured corpus.
 """
 
@@ -201,7 +203,7 @@ def build_suite(
         suite = Suite(name=path.stem, items=load_gold(path, known_sources=known), settings=settings,
                       description=f"gold file {path} over corpus {settings.corpus.path}")
     else:
-        raise EvalError(f"unknown suite {name!r}: use one of {', '.join(SUITE_NAMES)} or a path to a gold .jsonl file")
+        raise EvalError(f"unknown suite {name!r}: use one of {', '.join(SUITE_NAMES)}, mtrag or a path to a gold .jsonl file")
     if limit is not None:
         suite = replace(suite, items=suite.items[:limit], limit=limit)
     return suite
