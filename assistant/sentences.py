@@ -11,6 +11,7 @@ rule) changes nothing, so Punkt's own handling of initials is kept."""
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ ABBREVIATIONS = frozenset({
     "capt", "sgt", "gov", "mar", "apr", "jun", "jul",
 })
 _LINE = re.compile(r"[^\n]+")
+logger = logging.getLogger(__name__)
 _MIN_SENTENCE_CHARS = 3
 
 
@@ -43,7 +45,7 @@ def sentence_spans(text: str, *, lowercase_continues: bool = True,
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         base, pieces = line.start(), []
-        for start, end in tokenizer.span_tokenize(line.group(0)):
+        for start, end in _line_spans(tokenizer, line.group(0)):
             start, end = _trim(text, base + start, base + end)
             if end <= start:
                 continue
@@ -53,6 +55,17 @@ def sentence_spans(text: str, *, lowercase_continues: bool = True,
                 pieces.append((start, end))
         spans.extend(span for span in pieces if span[1] - span[0] >= _MIN_SENTENCE_CHARS)
     return spans
+
+
+def _line_spans(tokenizer: PunktSentenceTokenizer, line: str) -> list[tuple[int, int]]:
+    """Punkt's sentences of one line; the whole line as one sentence when NLTK's guard against
+    pathological regex backtracking gives up on it (TimeoutError), so one odd line can neither stop
+    an index run nor a question, and offsets stay exact."""
+    try:
+        return list(tokenizer.span_tokenize(line))
+    except TimeoutError:
+        logger.warning("sentence splitting gave up on a %d-character line; it is kept as one sentence", len(line))
+        return [(0, len(line))]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -94,13 +107,7 @@ def split_sentences(text: str) -> list[str]:
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[’'][A-Za-z]+)?")
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just me more
-    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves one ones did does said says say tell told much many""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "one", "ones", "did", "does", "said", "says", "say", "tell", "told", "much", "many"]
 )
 
 

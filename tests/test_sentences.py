@@ -108,3 +108,13 @@ def test_punkt_model_is_read_from_llama_index_cache_without_downloading(monkeypa
         assert any(path.endswith("_static/nltk_cache") for path in nltk.data.path)
     finally:
         sentences._tokenizer.cache_clear()
+
+
+def test_a_line_punkt_gives_up_on_is_kept_as_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nltk.redos
+
+    text = "First line. It has two sentences.\nSecond line here. Also two."
+    assert len(sentence_spans(text)) == 4  # loads the model first: the guard below should hit splitting only
+    monkeypatch.setattr(nltk.redos, "DEFAULT_TIMEOUT", 1e-9)  # NLTK's backtracking guard now gives up at once
+    spans = sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == ["First line. It has two sentences.", "Second line here. Also two."]
