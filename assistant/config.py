@@ -169,6 +169,9 @@ class UISettings(_Section):
     api_key: SecretStr | None = Field(None, description="Bearer token the HTTP API (/v1) requires; required when bound "
                                       "beyond loopback. Env: ASSISTANT_API_KEY.")
     max_upload_mb: float = Field(20.0, gt=0)
+    concurrency: int = Field(4, ge=1, le=64, description="Questions the web page answers at once (Gradio's queue "
+                             "concurrency; its own default, 1, makes every user wait behind the others). Measured "
+                             "with evals/bench_load.py. Env: ASSISTANT_UI__CONCURRENCY.")
 
 
 class Settings(BaseSettings):

@@ -311,6 +311,9 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         demo.load(corpus_view, None, [corpus, sources], show_progress="hidden")
         demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
                   show_progress="hidden")
+    # Gradio answers one event at a time unless told otherwise: every user would wait behind the others.
+    # The engine is safe to call from several threads (see Assistant); the limit is measured by evals/bench_load.py.
+    demo.queue(default_concurrency_limit=settings.ui.concurrency)
     return demo
 
 

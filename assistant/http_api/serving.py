@@ -95,6 +95,9 @@ def load_for_serving(settings: Settings, engine: Assistant | None, *, auto_index
     engine.view()
     engine.retrieve("warm up", top_k=1)
     split_sentences("Warm up. Loads the sentence model.")  # Punkt's first load takes ~2 s: not on a question
+    # One real question loads the answer models and sets their tokenizers' state once, here: two users'
+    # simultaneous first questions must not race to do it (HF tokenizers: "Already borrowed").
+    engine.ask("What are these documents about?", top_k=1)
     return engine
 
 
