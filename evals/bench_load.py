@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import html
+import itertools
 import json
 import math
-import itertools
 import os
 import re
 import socket
