@@ -1,7 +1,7 @@
 """A conversation as a Markdown document: each question, its answer, and under it the numbered
 sources with title, file, date and the quoted span. Pure: turns in, text out.
 
-    Path("chat.md").write_text(chat_markdown(session.history, title="JATEC"), encoding="utf-8")
+    Path("chat.md").write_text(chat_markdown(session.history, title="Release planning"), encoding="utf-8")
 """
 
 from __future__ import annotations

@@ -45,6 +45,11 @@ INDEX_LAYOUT = 4
 __all__ = ["ENV_SHORTCUTS", "PROJECT_ROOT", "Settings", "load_settings"]
 
 
+def reveal(secret: SecretStr | str | None) -> str | None:
+    """A secret setting's value (callers and tests may also pass plain text)."""
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+
+
 def default_corpus_path() -> Path:
     """`corpus/` in the working directory (a config file usually says where instead)."""
     return Path.cwd() / "corpus"

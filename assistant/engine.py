@@ -7,6 +7,7 @@ answered from the snapshot already loaded."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -305,21 +306,23 @@ class Assistant:
         request = AnswerRequest(question=standalone, query_vector=query_vector, passages=tuple(passages), history=tuple(history))
         # Only a turn that may need a clarifying question holds its text back until the confidence is known.
         rule = ClarifyRule()
-        maybe_clarify = self.settings.answer.clarify and resolved is None and should_clarify(
-            features(question, passages, 0.0, rule.top_passages), rule)
+        before_answer = (features(question, passages, 0.0, rule.top_passages)
+                         if self.settings.answer.clarify and resolved is None else None)
+        # Features of a turn that may need one: all known but the answer's confidence.
+        unsure = before_answer if before_answer is not None and should_clarify(before_answer, rule) else None
         draft: AnswerDraft | None = None
         held: list[str] = []
         for piece in loaded.answerer.stream(request):
             if isinstance(piece, AnswerDraft):
                 draft = piece
-            elif maybe_clarify:
+            elif unsure is not None:
                 held.append(piece)
             else:
                 yield piece
         clock.lap("answer", t)
         assert draft is not None
-        if maybe_clarify:
-            found = features(question, passages, draft.confidence, rule.top_passages)
+        if unsure is not None:
+            found = dataclasses.replace(unsure, confidence=draft.confidence or 0.0)
             if should_clarify(found, rule):
                 asked = clarification(passages, found, rule)
                 yield asked.text

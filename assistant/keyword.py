@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.store_records import date_ordinal
+
 _IDS_FILE = "ids.json"
 
 
@@ -30,7 +32,7 @@ class KeywordIndex:
         self._position = {doc_id: i for i, doc_id in enumerate(self.ids)}
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> "KeywordIndex":
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> KeywordIndex:
         import bm25s
 
         retriever = bm25s.BM25()
@@ -46,7 +48,7 @@ class KeywordIndex:
         (folder / _IDS_FILE).write_text(json.dumps(self.ids))
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex | None":
+    def load(cls, folder: Path) -> KeywordIndex | None:
         import bm25s
 
         ids_path = folder / _IDS_FILE
@@ -101,12 +103,12 @@ class DocumentColumns:
 
     source_codes: np.ndarray  # int32: position of the text's source in `sources`
     sources: dict[str, int]
-    date_ordinals: np.ndarray  # int64 proleptic Gregorian ordinal; 0 when undated (matches no date bound)
+    date_ordinals: np.ndarray  # int64 `store_records.date_ordinal` (YYYYMMDD); 0 when undated (matches no date bound)
 
     @classmethod
     def build(cls, sources: Sequence[str], dates: Sequence[dt.date | None]) -> DocumentColumns:
         names, codes = np.unique(np.asarray(list(sources), dtype=str), return_inverse=True)
-        ordinals = np.fromiter((d.toordinal() if d is not None else 0 for d in dates), dtype=np.int64, count=len(dates))
+        ordinals = np.fromiter((date_ordinal(d) for d in dates), dtype=np.int64, count=len(dates))
         return cls(codes.astype(np.int32).reshape(-1), {str(name): i for i, name in enumerate(names)}, ordinals)
 
     def mask(self, sources: Collection[str] = (), date_from: dt.date | None = None,
@@ -117,7 +119,7 @@ class DocumentColumns:
         if sources:
             keep &= np.isin(self.source_codes, [self.sources[s] for s in sources if s in self.sources])
         if date_from is not None:
-            keep &= self.date_ordinals >= date_from.toordinal()
+            keep &= self.date_ordinals >= date_ordinal(date_from)
         if date_to is not None:
-            keep &= (self.date_ordinals > 0) & (self.date_ordinals <= date_to.toordinal())
+            keep &= (self.date_ordinals > 0) & (self.date_ordinals <= date_ordinal(date_to))
         return keep.astype(np.float32)

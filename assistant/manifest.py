@@ -18,6 +18,7 @@ from assistant.config import Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
 
 MANIFEST_VERSION = 2
+MANIFEST_FILE = "manifest.json"
 Origin = Literal["corpus", "upload"]
 
 
@@ -60,7 +61,7 @@ class Manifest(_Model):
     updated: str = ""
     run: RunState | None = None
 
-    def with_(self, **changes: Any) -> "Manifest":
+    def with_(self, **changes: Any) -> Manifest:
         return self.model_copy(update=changes)
 
     @property
@@ -69,7 +70,7 @@ class Manifest(_Model):
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def new_run(kind: Literal["index", "rebuild", "add"], corpus: Path | str, target: str) -> RunState:
@@ -92,7 +93,7 @@ def collection_dir(settings: Settings) -> Path:
 
 
 def manifest_path(settings: Settings) -> Path:
-    return collection_dir(settings) / "manifest.json"
+    return collection_dir(settings) / MANIFEST_FILE
 
 
 def read_manifest(settings: Settings) -> Manifest | None:

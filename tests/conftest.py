@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,16 @@ def make_settings(store_dir: Path, *, corpus: Path | None = None, **sections: di
     store = {"path": store_dir, "collection": unique_collection(), "chroma_url": None, **sections.pop("store", {})}
     base = load_settings()
     return base.with_(store=store, corpus={"path": corpus or BUNDLED_CORPUS, **sections.pop("corpus", {})}, **sections)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a server the test started: SIGTERM, then SIGKILL if it has not exited within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:

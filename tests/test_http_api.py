@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, make_settings, unique_collection
+from conftest import free_port, make_settings, stop_process, unique_collection
 
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
@@ -137,12 +137,7 @@ class Process:
         pytest.fail(f"no {marker!r} from the server:\n{self.log.read_text(encoding='utf-8', errors='replace')}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def launch(args: list[str], env: dict[str, str], log: Path) -> Process:

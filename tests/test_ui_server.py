@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import free_port, make_settings, stop_process, unique_collection
 
 from assistant.config import PROJECT_ROOT
-from conftest import free_port, make_settings, unique_collection
 from ui.errors import UIConfigError
 from ui.server import check_bind, serve
 
@@ -93,12 +93,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int, list[str]]]:
     try:
         yield process, port, lines
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.mark.server

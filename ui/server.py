@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from assistant.api import may_build_on_first_use
-from assistant.config import Settings, load_settings
+from assistant.config import Settings, load_settings, reveal
 from assistant.engine import Assistant
 from assistant.errors import AssistantError
 from assistant.http_api import (
@@ -38,8 +38,7 @@ def check_bind(host: str, port: int, user: str | None, secret: SecretStr | str |
     """The credentials to require, or UIConfigError when the page would be open to the network."""
     if not 0 <= port <= 65535:
         raise UIConfigError(f"port {port} is not a valid port number (0-65535)")
-    password = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
-    user, password = (user or "").strip() or None, password or None
+    user, password = (user or "").strip() or None, reveal(secret) or None
     if user and password:
         return (user, password)
     if is_loopback(host):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.sentences import STOPWORDS, split_sentences, words
+from assistant.sentences import STOPWORDS, sentence_spans, words
 from assistant.types import Citation, Passage, Turn
 
 CLARIFY_OPENING = "Do you mean "
@@ -87,11 +87,10 @@ def clarification(passages: Sequence[Passage], f: ClarifyFeatures, rule: Clarify
     citations: list[Citation] = []
     for n, title in enumerate(chosen, start=1):
         passage = next(p for p in passages if (p.title or p.source).strip() == title)
-        quote = (split_sentences(passage.text) or [passage.text])[0]
-        start = passage.text.find(quote)
-        citations.append(Citation(n=n, source=passage.source, title=title, date=passage.date, quote=quote,
-                                  passage=passage.text, chunk_id=passage.chunk_id, start=start,
-                                  end=start + len(quote) if start >= 0 else -1))
+        start, end = (sentence_spans(passage.text) or [(0, len(passage.text))])[0]
+        citations.append(Citation(n=n, source=passage.source, title=title, date=passage.date,
+                                  quote=passage.text[start:end], passage=passage.text, chunk_id=passage.chunk_id,
+                                  start=start, end=end))
     named = [f"“{c.title}” [{c.n}]" for c in citations]
     listed = ", ".join(named[:-1]) + f" or {named[-1]}"
     return Clarification(text=f"{CLARIFY_OPENING}{listed}?", citations=tuple(citations))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from fastapi import Request
 from pydantic import SecretStr
 
+from assistant.config import reveal
 from assistant.errors import ConfigError
 from assistant.http_api.errors import ApiError
 
@@ -29,8 +30,7 @@ def is_loopback(host: str) -> bool:
 
 def configured_key(api_key: SecretStr | str | None) -> str | None:
     """The key as requests must bear it; blank counts as unset."""
-    key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
-    return (key or "").strip() or None
+    return (reveal(api_key) or "").strip() or None
 
 
 def check_api_bind(host: str, port: int, api_key: SecretStr | str | None) -> str | None:

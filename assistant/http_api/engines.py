@@ -14,9 +14,7 @@ from assistant.collection_names import check_collection_name
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexMissingError
-from assistant.manifest import collections_root, manifest_path
-
-_MANIFEST = "manifest.json"
+from assistant.manifest import MANIFEST_FILE, collections_root, manifest_path
 
 
 def list_collections(settings: Settings) -> list[str]:
@@ -30,9 +28,9 @@ def list_collections(settings: Settings) -> list[str]:
                 name = check_collection_name(folder.name)
             except ValueError:  # a stray folder (not made by the assistant): not a collection
                 continue
-            if name != default and (folder / _MANIFEST).is_file():
+            if name != default and (folder / MANIFEST_FILE).is_file():
                 found.append(name)
-    has_default = (root / default / _MANIFEST).is_file()
+    has_default = (root / default / MANIFEST_FILE).is_file()
     return [default, *found] if has_default else found
 
 

@@ -1,7 +1,7 @@
 """What every format reader shares: its result types, its one error, and safe byte reading.
 
 Readers live in one module per format family (formats: text/HTML/PDF, office, records, mail,
-notebooks); `formats.reader_for` picks one by extension."""
+notebooks); `formats.read_file` picks one by extension."""
 
 from __future__ import annotations
 
