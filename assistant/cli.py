@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant.config import Settings, load_settings
-from assistant.errors import AssistantError, ConfigError, MissingExtraError
+from assistant.errors import AssistantError, ConfigError, MissingExtraError, UploadError
 from assistant.validation import validate_top_k
 
 EXIT_USAGE = 2
@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--repair", action="store_true", help="re-derive the manifest and sidecar indexes from Chroma, embedding nothing")
     index.add_argument("--json", action="store_true", help="print --check/--repair results as JSON")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    add = commands.add_parser("add", help="index some files next to the collection's documents (kept as uploads)")
+    add.add_argument("files", nargs="+", type=Path)
+    add.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
 
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")
@@ -153,6 +157,30 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    """Each file is checked like an upload; refused ones are reported and the rest indexed."""
+    from assistant.engine import Assistant
+    from assistant.uploads import check_upload, safe_name
+
+    engine = Assistant(settings_from_args(args), auto_index=False)
+    accepted, refused = [], []
+    for path in args.files:
+        try:
+            check_upload(path, name=safe_name(path.name), max_mb=engine.settings.ui.max_upload_mb)
+            accepted.append(path)
+        except UploadError as err:
+            refused.append((str(path), str(err)))
+    for source, reason in refused:
+        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
+    if not accepted:
+        raise UploadError("none of the files can be indexed; see the warnings above")
+    report = engine.add_files(accepted, progress=_waits_only)
+    for source, reason in report.skipped:
+        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
 def _waits_only(message: str) -> None:
     """--quiet: say only why the run is waiting (another writer), not its progress."""
     if "waiting" in message:
@@ -240,7 +268,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
+HANDLERS = {"add": cmd_add, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

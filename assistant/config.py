@@ -78,6 +78,9 @@ class StoreSettings(_Section):
     collection: str = Field("corpus", description="Collection name: 3-50 letters, digits, '.', '_' or '-'.")
     batch_chunks: int = Field(256, ge=1, le=5000, description="Chunks embedded and committed to Chroma per batch (a kill loses at most one batch).")
     lock_timeout_s: float = Field(600.0, ge=0, description="How long a second writer waits for the collection's lock before giving up.")
+    lease_s: float = Field(60.0, ge=1, description="With a Chroma server: how long a writer's lease outlives its last "
+                           "renewal (renewed every sixth of it), so a killed writer blocks others at most this long. "
+                           "Keep it well above the clock skew between hosts.")
 
     @field_validator("path", mode="before")
     @classmethod

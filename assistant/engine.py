@@ -30,8 +30,8 @@ from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
-from assistant.errors import IndexCorruptError, UploadError
-from assistant.index_view import IndexView, load_view
+from assistant.errors import IndexCorruptError, SnapshotUnavailableError, UploadError
+from assistant.index_view import IndexView
 from assistant.indexer import (
     IndexReport,
     Progress,
@@ -40,10 +40,16 @@ from assistant.indexer import (
     ensure_built,
 )
 from assistant.locking import describe_holder, is_locked
-from assistant.manifest import Manifest, check_fingerprint, manifest_path, read_manifest
+from assistant.manifest import (
+    Manifest,
+    check_fingerprint,
+    manifest_stamp,
+    read_manifest,
+)
 from assistant.rerank import make_reranker
 from assistant.retrieval import HybridRetriever
 from assistant.small_talk import SmallTalkKind, classify, reply
+from assistant.snapshot_writer import load_or_derive_view
 from assistant.store import (
     ChromaStore,
     CollectionGoneError,
@@ -91,15 +97,6 @@ class _Stopwatch:
     def finish(self) -> dict[str, float]:
         self.timings["total"] = time.perf_counter() - self._start
         return {k: round(v, 6) for k, v in self.timings.items()}
-
-
-def _manifest_stamp(settings: Settings) -> tuple[int, int, int] | None:
-    """Cheap change detector for the manifest (atomic renames give it a new inode)."""
-    try:
-        stat = manifest_path(settings).stat()
-    except FileNotFoundError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 @dataclass(frozen=True)
@@ -210,19 +207,19 @@ class Assistant:
 
     def _current(self) -> _Loaded:
         loaded = self._loaded
-        stamp = _manifest_stamp(self.settings)
+        stamp = manifest_stamp(self.settings)
         if loaded is not None and stamp == loaded.stamp:
             return loaded
         with self._reload_lock:
             loaded = self._loaded
-            if loaded is not None and _manifest_stamp(self.settings) == loaded.stamp:
+            if loaded is not None and manifest_stamp(self.settings) == loaded.stamp:
                 return loaded
             self._loaded = self._load_latest(loaded)
             return self._loaded
 
     def _load_latest(self, loaded: _Loaded | None) -> _Loaded:
         for _ in range(_RELOAD_ATTEMPTS):
-            stamp = _manifest_stamp(self.settings)
+            stamp = manifest_stamp(self.settings)
             manifest = read_manifest(self.settings)
             if manifest is None or manifest.snapshot is None:
                 if loaded is not None:
@@ -234,9 +231,9 @@ class Assistant:
                 loaded.view.manifest = manifest  # same snapshot, newer run state
                 return _Loaded(loaded.view, loaded.retriever, loaded.answerer, stamp)
             try:
-                view = load_view(self.settings, manifest)
-            except FileNotFoundError:
-                continue  # pruned by a writer after we read the manifest: read it again
+                view = load_or_derive_view(self.settings, self.store, manifest, loaded.view if loaded else None)
+            except (FileNotFoundError, SnapshotUnavailableError, CollectionGoneError):
+                continue  # pruned or replaced by a writer after we read the manifest: read it again
             if manifest.run is not None and not is_locked(self.settings):
                 log.warning("collection %r: an index run was interrupted; answering from the last complete "
                             "snapshot. Run `assistant index --collection %s` to finish it.",

@@ -71,6 +71,10 @@ class IndexIncompleteError(AssistantError):
     """An index run was interrupted before it published anything; the message says how to finish it."""
 
 
+class SnapshotUnavailableError(AssistantError):
+    """The Chroma server no longer holds what the manifest named (a newer run replaced it): read the manifest again."""
+
+
 class IndexBusyError(AssistantError):
     """Another process holds the collection's writer lock and did not release it in time."""
 

@@ -27,8 +27,9 @@ from assistant.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
+    SnapshotUnavailableError,
 )
-from assistant.index_view import IndexView, load_view
+from assistant.index_view import IndexView
 from assistant.ingest import chunk_documents_safely, load_corpus
 from assistant.ingest.loaders import record_file
 from assistant.locking import writer_lock
@@ -42,7 +43,11 @@ from assistant.manifest import (
     write_manifest,
 )
 from assistant.sentence_vectors import SentenceVectors, snapshot_sentence_index
-from assistant.snapshot_writer import prune_snapshots, write_snapshot
+from assistant.snapshot_writer import (
+    load_or_derive_view,
+    prune_snapshots,
+    write_snapshot,
+)
 from assistant.store import (
     ChromaStore,
     StoreCollection,
@@ -188,10 +193,10 @@ def refuse_orphaned_data(settings: Settings, store: ChromaStore) -> None:
             f"restore it from Chroma with: assistant index --repair --collection {name} (or replace it with --rebuild)")
 
 
-def _previous_view(settings: Settings, manifest: Manifest) -> IndexView:
+def _previous_view(settings: Settings, store: ChromaStore, manifest: Manifest) -> IndexView:
     try:
-        return load_view(settings, manifest)
-    except FileNotFoundError:
+        return load_or_derive_view(settings, store, manifest, None)
+    except (FileNotFoundError, SnapshotUnavailableError):
         name = settings.store.collection
         raise IndexCorruptError(f"the snapshot of collection {name!r} named by its manifest is missing; "
                                 f"re-derive it from Chroma with: assistant index --repair --collection {name}") from None
@@ -233,7 +238,7 @@ class _Run:
         base = manifest or Manifest(collection=settings.store.collection, fingerprint=settings.index_fingerprint(),
                                     corpus=str(corpus), store=describe_location(settings.store))
         # Everything that can refuse the run does so before the run is recorded.
-        previous = None if rebuild or base.snapshot is None else _previous_view(settings, base)
+        previous = None if rebuild or base.snapshot is None else _previous_view(settings, self.store, base)
         collection = self.store.open(target, create=True, corpus=str(corpus))
         manifest = write_manifest(settings, base.with_(run=new_run(kind, corpus, target), corpus=str(corpus),
                                                        fingerprint=settings.index_fingerprint()))

@@ -8,14 +8,16 @@ import hashlib
 import json
 import os
 import socket
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
+from assistant.registry import ServerRegistry
 
 MANIFEST_VERSION = 2
 MANIFEST_FILE = "manifest.json"
@@ -96,16 +98,101 @@ def manifest_path(settings: Settings) -> Path:
     return collection_dir(settings) / MANIFEST_FILE
 
 
+class ManifestStore(Protocol):
+    """Where a collection's manifest is kept: a local file, or a record on the shared Chroma server."""
+
+    where: str
+
+    def read_text(self) -> str | None:
+        """The manifest's JSON text, None when there is none; IndexCorruptError when it can't be read."""
+
+    def write_text(self, text: str) -> None:
+        """Replace the manifest whole (atomically)."""
+
+    def stamp(self) -> Hashable:
+        """Cheap value that changes whenever the manifest does (None when there is none)."""
+
+
+class FileManifests:
+    def __init__(self, settings: Settings) -> None:
+        self.path = manifest_path(settings)
+        self.where = str(self.path)
+
+    def read_text(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexCorruptError(f"cannot read {self.path} ({exc.strerror or exc})") from exc
+
+    def write_text(self, text: str) -> None:
+        atomic.write_text(self.path, text)
+
+    def stamp(self) -> Hashable:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # atomic renames give a new inode
+
+
+def manifest_key(collection: str) -> str:
+    return f"manifest/{collection}"
+
+
+class ServerManifests:
+    """The manifest as a registry record, so replicas on one Chroma server need share no folder.
+    A manifest file left in the local folder by an earlier version is moved to the server once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._registry = ServerRegistry(settings.store)
+        self._collection = settings.store.collection
+        self._legacy = FileManifests(settings)
+        self.where = f"the manifest of {self._collection!r} on the Chroma server {settings.store.chroma_url}"
+
+    def read_text(self) -> str | None:
+        record = self._registry.read(manifest_key(self._collection))
+        if record is not None:
+            return record.text
+        legacy = self._legacy.read_text()
+        if legacy is not None:
+            self.write_text(legacy)
+        return legacy
+
+    def write_text(self, text: str) -> None:
+        self._registry.write(manifest_key(self._collection), text, {"kind": "manifest", "collection": self._collection})
+
+    def stamp(self) -> Hashable:
+        record = self._registry.read(manifest_key(self._collection))
+        return None if record is None else hashlib.sha256(record.text.encode()).hexdigest()
+
+
+def manifest_store(settings: Settings) -> ManifestStore:
+    return ServerManifests(settings) if settings.store.chroma_url else FileManifests(settings)
+
+
+def manifest_stamp(settings: Settings) -> Hashable:
+    return manifest_store(settings).stamp()
+
+
+def list_manifest_collections(settings: Settings) -> list[str]:
+    """Every collection that has a manifest where `settings` keep them."""
+    if settings.store.chroma_url:
+        records = ServerRegistry(settings.store).find({"kind": "manifest"})
+        return sorted(str(r.metadata.get("collection", "")) for r in records if r.metadata.get("collection"))
+    root = collections_root(settings)
+    return sorted(folder.name for folder in root.iterdir() if (folder / MANIFEST_FILE).is_file()) if root.is_dir() else []
+
+
 def read_manifest(settings: Settings) -> Manifest | None:
     """The manifest, None when the collection has never been started, IndexMismatchError for an
     index written by an older layout, IndexCorruptError when the file can't be parsed."""
-    path = manifest_path(settings)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    source = manifest_store(settings)
+    raw = source.read_text()
+    if raw is None:
         return None
-    except OSError as exc:
-        raise IndexCorruptError(f"cannot read {path} ({exc.strerror or exc})") from exc
+    path = source.where
     name = settings.store.collection
     try:
         data = json.loads(raw)
@@ -126,7 +213,7 @@ def read_manifest(settings: Settings) -> Manifest | None:
 
 def write_manifest(settings: Settings, manifest: Manifest) -> Manifest:
     manifest = manifest.with_(updated=now_iso())
-    atomic.write_text(manifest_path(settings), manifest.model_dump_json(indent=1))
+    manifest_store(settings).write_text(manifest.model_dump_json(indent=1))
     return manifest
 
 

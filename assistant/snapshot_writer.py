@@ -11,9 +11,21 @@ from pathlib import Path
 
 from assistant import atomic
 from assistant.config import Settings
-from assistant.index_view import CHUNKS_FILE, PASSAGE_BM25_DIR, chunk_rows, snapshots_dir
+from assistant.errors import SnapshotUnavailableError
+from assistant.index_view import (
+    CHUNKS_FILE,
+    PASSAGE_BM25_DIR,
+    IndexView,
+    chunk_rows,
+    load_view,
+    snapshots_dir,
+)
 from assistant.keyword import KeywordIndex
+from assistant.manifest import Manifest
 from assistant.sentence_index import SentenceIndex
+from assistant.sentence_vectors import snapshot_sentence_index
+from assistant.store import ChromaStore, StoreCollection
+from assistant.store_records import StoredChunk
 from assistant.types import Chunk
 
 _KEEP_OLD = 1  # snapshots kept besides the current one, for readers still loading the previous
@@ -26,22 +38,79 @@ def build_passage_keyword_index(chunks: Sequence[Chunk]) -> KeywordIndex:
     return KeywordIndex.build([c.chunk_id for c in chunks], [f"{c.title}\n{c.text}" if c.title else c.text for c in chunks])
 
 
-def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: SentenceIndex) -> str:
-    """Write a complete snapshot folder and return its id (not yet named by the manifest)."""
+def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: SentenceIndex, *,
+                   snapshot_id: str | None = None) -> str:
+    """Write a complete snapshot folder and return its id (not yet named by the manifest). A
+    replica deriving a snapshot another process published passes that snapshot's id."""
     root = snapshots_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
-    snapshot_id = secrets.token_hex(6)
-    staging = root / f".{snapshot_id}.tmp"
+    snapshot_id = snapshot_id or secrets.token_hex(6)
+    staging = root / f".{snapshot_id}.{secrets.token_hex(4)}.tmp"
     try:
         staging.mkdir()
         atomic.write_text(staging / CHUNKS_FILE, json.dumps(chunk_rows(list(chunks)), ensure_ascii=False))
         build_passage_keyword_index(chunks).save(staging / PASSAGE_BM25_DIR)
         sentences.save(staging)
         atomic.publish_folder(staging, root / snapshot_id)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if (root / snapshot_id).is_dir():  # another process in this folder derived the same snapshot first
+            return snapshot_id
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return snapshot_id
+
+
+def derive_snapshot(settings: Settings, collection: StoreCollection, manifest: Manifest,
+                    previous: IndexView | None) -> None:
+    """Write this process's copy of the snapshot `manifest` names, from the Chroma server's records
+    (nothing is embedded): replicas sharing a server share no folder. Documents whose edition the
+    `previous` snapshot already holds are taken from it, so a one-file change reads one file's
+    records. SnapshotUnavailableError when the server no longer holds that edition (a newer run
+    replaced it: read the manifest again)."""
+    assert manifest.snapshot is not None
+    if previous is not None and previous.physical != manifest.physical:
+        previous = None  # a rebuild: nothing carries over
+    kept_docs = {source for source, entry in manifest.documents.items()
+                 if previous is not None and previous.manifest.documents.get(source) == entry}
+    final = [c for c in (previous.chunks.values() if previous is not None else ()) if c.source in kept_docs]
+    needed = [source for source in manifest.documents if source not in kept_docs]
+    fetched = collection.records() if previous is None else collection.records(sources=needed)
+    records = [r for r in fetched
+               if r.chunk.source in manifest.documents and r.doc_hash == manifest.documents[r.chunk.source].hash]
+    found: dict[str, int] = {}
+    for record in records:
+        found[record.chunk.source] = found.get(record.chunk.source, 0) + 1
+    short = [s for s in needed if found.get(s, 0) != manifest.documents[s].chunks]
+    if short:
+        raise SnapshotUnavailableError(f"the Chroma server does not hold the indexed edition of {short[0]!r} "
+                                       f"(of {len(short)} documents); a newer index run may have replaced it")
+    final.extend(r.chunk for r in records)
+    final.sort(key=lambda c: (c.source, c.index))
+    pieces = {r.chunk.chunk_id: (r.spans, r.vectors) for r in records}
+    sentences = snapshot_sentence_index(final, previous, pieces, _dimension(records, previous))
+    write_snapshot(settings, final, sentences, snapshot_id=manifest.snapshot)
+
+
+def load_or_derive_view(settings: Settings, store: ChromaStore, manifest: Manifest,
+                        previous: IndexView | None) -> IndexView:
+    """The snapshot `manifest` names; with a Chroma server, one this process lacks is derived from
+    the server first. FileNotFoundError (local store) or SnapshotUnavailableError when it is gone."""
+    try:
+        return load_view(settings, manifest)
+    except FileNotFoundError:
+        if not settings.store.chroma_url or manifest.physical is None:
+            raise
+    derive_snapshot(settings, store.open(manifest.physical, create=False), manifest, previous)
+    return load_view(settings, manifest)
+
+
+def _dimension(records: Sequence[StoredChunk], previous: IndexView | None) -> int:
+    if previous is not None:
+        return int(previous.sentences.vectors.shape[1])
+    return int(records[0].vectors.shape[1]) if records else 0
 
 
 def prune_snapshots(settings: Settings, current: str) -> None:

@@ -16,19 +16,25 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from assistant.config import StoreSettings
 from assistant.errors import IndexMismatchError, StoreUnavailableError
-from assistant.store_records import StoredChunk, chunk_from_metadata, date_ordinal, record_metadata
+from assistant.registry import server_client
+from assistant.store_records import (
+    StoredChunk,
+    chunk_from_metadata,
+    date_ordinal,
+    record_metadata,
+)
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 _GET_PAGE = 1000
+_SOURCES_PER_GET = 100  # keeps one filtered read's $in list short
 _WRITE_BATCH = 1000  # Chroma caps one call's batch; stay well under it
 
 
@@ -72,24 +78,12 @@ def make_client(settings: StoreSettings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise StoreUnavailableError(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port URL")
-        port = url.port or (443 if url.scheme == "https" else 8000)
-        try:
-            client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=chroma_settings)
-            client.heartbeat()
-        except Exception as exc:  # chromadb raises several types for "not there"
-            raise StoreUnavailableError(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); "
-                "start it with `chroma run --path DIR --port N` or unset ASSISTANT_CHROMA_URL to use the local index"
-            ) from exc
-        return client
+        return server_client(settings.chroma_url)
     try:
         settings.path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.path / "chroma"), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(settings.path / "chroma"),
+                                         settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
     except Exception as exc:
         raise StoreUnavailableError(f"cannot open the local index at {settings.path / 'chroma'}: {exc}") from exc
 
@@ -222,9 +216,23 @@ class StoreCollection:
             ids.update(page["ids"])
             offset += len(page["ids"])
 
-    def records(self, ids: Sequence[str] | None = None) -> Iterator[StoredChunk]:
-        """Full records (text, metadata, sentence spans and vectors), all of them or some ids."""
+    def records(self, ids: Sequence[str] | None = None, *, sources: Sequence[str] | None = None) -> Iterator[StoredChunk]:
+        """Full records (text, metadata, sentence spans and vectors): all of them, some ids, or
+        those of some documents."""
         include = ["metadatas", "documents"]
+        if sources is not None:
+            wanted_sources = sorted(set(sources))
+            for start in range(0, len(wanted_sources), _SOURCES_PER_GET):
+                where = {"source": {"$in": wanted_sources[start:start + _SOURCES_PER_GET]}}
+                offset = 0
+                while True:
+                    page = self._call("read records", self._collection.get, where=where, include=include,
+                                      limit=_GET_PAGE, offset=offset)
+                    if not page["ids"]:
+                        break
+                    yield from _stored_chunks(page)
+                    offset += len(page["ids"])
+            return
         if ids is not None:
             wanted = list(ids)
             for start in range(0, len(wanted), _GET_PAGE):

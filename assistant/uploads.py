@@ -3,21 +3,59 @@
 Uploads are copied to `<index folder>/uploads/<collection>/` (0600: they may be private) before
 they are indexed, so an interrupted upload, a `--rebuild` or a re-index re-reads them from there.
 Their sources are `upload:<file name>`, which no path inside a corpus folder can be, so a corpus
-subfolder called `uploads/` stays an ordinary folder."""
+subfolder called `uploads/` stays an ordinary folder.
+
+With a Chroma server, each upload is also kept on the server (`assistant-uploads`), which is the
+copy that counts: replicas sharing the server share no folder, so each mirrors the server's
+uploads into its own folder before an index run reads them."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
+from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import UploadError
 from assistant.ingest.loaders import LoadReport, load_files
+from assistant.registry import UPLOADS_COLLECTION, ServerRegistry
+
+# What the library reads (assistant.ingest.formats); .json/.jsonl hold records, one document each.
+UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json",
+                                      ".jsonl", ".ipynb", ".eml")
 
 UPLOAD_SOURCE_PREFIX = "upload:"
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
+
+
+def check_upload(path: Path, *, name: str | None = None, max_mb: float,
+                 extensions: Iterable[str] = UPLOAD_EXTENSIONS) -> None:
+    """Raise UploadError when the file has the wrong type, is too big, or cannot be read."""
+    name = name or path.name
+    allowed = tuple(e.lower() for e in extensions)
+    suffix = Path(name).suffix.lower()
+    if suffix not in allowed:
+        kind = f"{suffix} files" if suffix else "files without an extension"
+        raise UploadError(f"{kind} are not supported; upload {', '.join(allowed)} files")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise UploadError(f"the file could not be read ({exc.strerror or exc})") from exc
+    limit = int(max_mb * 1024 * 1024)
+    if size > limit:
+        raise UploadError(f"the file is {_mb(size)}, over the {max_mb:g} MB upload limit")
+    if size == 0:
+        raise UploadError("the file is empty")
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.0f} KB"
 
 
 def upload_dir(settings: Settings) -> Path:
@@ -51,10 +89,38 @@ def store_upload(settings: Settings, path: Path, name: str) -> Path:
     except OSError as exc:
         staging.unlink(missing_ok=True)
         raise UploadError(f"the file could not be saved ({exc.strerror or exc})") from exc
+    if settings.store.chroma_url:
+        _server_uploads(settings).write(_upload_key(settings, final.name),
+                                        base64.b64encode(final.read_bytes()).decode("ascii"),
+                                        {"collection": settings.store.collection, "name": final.name})
     return final
 
 
+def _server_uploads(settings: Settings) -> ServerRegistry:
+    return ServerRegistry(settings.store, UPLOADS_COLLECTION)
+
+
+def _upload_key(settings: Settings, name: str) -> str:
+    return f"{settings.store.collection}/{name}"
+
+
+def _mirror_server_uploads(settings: Settings) -> list[Path]:
+    """Copy the server's uploads of this collection into the local folder; their local paths.
+    Local files the server doesn't hold are left alone (and not indexed)."""
+    records = _server_uploads(settings).find({"collection": settings.store.collection}, with_text=True)
+    paths = []
+    for record in records:
+        target = upload_dir(settings) / safe_name(str(record.metadata.get("name", "")))
+        data = base64.b64decode(record.text)
+        if not target.is_file() or target.read_bytes() != data:
+            atomic.write_bytes(target, data, mode=0o600)
+        paths.append(target)
+    return sorted(paths)
+
+
 def remove_upload(settings: Settings, name: str) -> None:
+    if settings.store.chroma_url:
+        _server_uploads(settings).delete(_upload_key(settings, safe_name(name)))
     (upload_dir(settings) / safe_name(name)).unlink(missing_ok=True)
 
 
@@ -71,4 +137,5 @@ def load_uploads(paths: list[Path], settings: Settings) -> LoadReport:
 
 
 def load_stored_uploads(settings: Settings) -> LoadReport:
-    return load_uploads(stored_upload_paths(settings), settings)
+    paths = _mirror_server_uploads(settings) if settings.store.chroma_url else stored_upload_paths(settings)
+    return load_uploads(paths, settings)

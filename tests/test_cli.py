@@ -59,3 +59,26 @@ def test_index_ask_json_and_info(tmp_path: Path):
     info = run_cli("info", "--json", "--collection", "cli-test", env_store=tmp_path)
     details = json.loads(info.stdout)
     assert details["documents"] == 5 and details["embedding_model"] == "all-MiniLM-L6-v2" and str(tmp_path) in details["store"]
+
+
+@pytest.mark.slow
+def test_add_indexes_files_next_to_the_corpus_and_reports_refused_ones(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kiln.txt").write_text("The Brask pottery fires its kiln every Thursday at 1,250 degrees.", encoding="utf-8")
+    store = tmp_path / "store"
+    assert run_cli("index", "--collection", "cli-add", "--corpus", str(corpus), "--quiet", env_store=store).returncode == 0
+    note = tmp_path / "glaze.md"
+    note.write_text("# Glazes\n\nThe Brask pottery mixes its blue glaze from cobalt oxide and feldspar.\n", encoding="utf-8")
+    binary = tmp_path / "tool.exe"
+    binary.write_bytes(b"MZ")
+    added = run_cli("add", str(note), str(binary), "--collection", "cli-add", env_store=store)
+    assert added.returncode == 0, added.stderr
+    assert "warning: skipped" in added.stderr and ".exe files are not supported" in added.stderr
+    assert "+1 new" in added.stdout and "2 documents" in added.stdout
+    asked = run_cli("ask", "What is the blue glaze made from?", "--collection", "cli-add", "--json", env_store=store)
+    answer = json.loads(asked.stdout)
+    assert not answer["abstained"] and answer["citations"][0]["source"] == "upload:glaze.md"
+    nothing = run_cli("add", str(binary), "--collection", "cli-add", env_store=store)
+    lines = nothing.stderr.strip().splitlines()
+    assert nothing.returncode == 2 and lines[-1] == "error: none of the files can be indexed; see the warnings above"

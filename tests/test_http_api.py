@@ -5,18 +5,17 @@ API next to the web page on one port (`assistant serve`)."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, make_settings, stop_process, unique_collection
+from conftest import free_port, make_settings, unique_collection
+from servers import clean_env, launch
 
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
@@ -26,7 +25,6 @@ from assistant.http_api.models import ChatMessage
 from assistant.http_api.openai_shape import conversation
 from assistant.types import Answer, Passage, Turn
 
-STARTUP_CEILING_S = 600  # how long we wait for a cold start on a slow CI machine; not a performance check
 KEY = "test-key-5f0c2b"
 
 LIGHTHOUSE = """ date 2023-05-02 Varnholm lighthouse restored
@@ -84,12 +82,6 @@ def test_a_key_is_required_beyond_loopback_only() -> None:
 
 
 # -- refusing unsafe binds (nothing loads, nothing is written) -----------------------------------------------
-def clean_env(store: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(ASSISTANT_INDEX_DIR=str(store), **extra)
-    return env
-
-
 def port_is_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -117,34 +109,6 @@ class Served:
     default: str      # the collection the server was started with
     other: str        # a second collection, reachable by its model name
     store: Path
-
-
-@dataclass
-class Process:
-    process: subprocess.Popen
-    log: Path
-
-    def wait_for(self, marker: str) -> str:
-        """The server's output up to its ready line (fails with the output if it exits first)."""
-        deadline = time.monotonic() + STARTUP_CEILING_S
-        while time.monotonic() < deadline:
-            output = self.log.read_text(encoding="utf-8", errors="replace")
-            if marker in output:
-                return output
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{output}")
-            time.sleep(0.2)
-        pytest.fail(f"no {marker!r} from the server:\n{self.log.read_text(encoding='utf-8', errors='replace')}")
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-
-def launch(args: list[str], env: dict[str, str], log: Path) -> Process:
-    with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen([sys.executable, "-m", "assistant", *args], cwd=PROJECT_ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    return Process(process, log)
 
 
 @pytest.fixture(scope="module")

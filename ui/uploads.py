@@ -11,39 +11,9 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import UploadError
-from assistant.uploads import safe_name, upload_dir
-
-# What the library reads (assistant.ingest.formats); .json/.jsonl hold records, one document each.
-UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json",
-                                      ".jsonl", ".ipynb", ".eml")
+from assistant.uploads import UPLOAD_EXTENSIONS, check_upload, safe_name, upload_dir
 
 __all__ = ["UPLOAD_EXTENSIONS", "UploadBatch", "accept_uploads", "check_upload", "safe_name", "upload_dir"]
-
-
-def check_upload(path: Path, *, name: str | None = None, max_mb: float,
-                 extensions: Iterable[str] = UPLOAD_EXTENSIONS) -> None:
-    """Raise UploadError when the file has the wrong type, is too big, or cannot be read."""
-    name = name or path.name
-    allowed = tuple(e.lower() for e in extensions)
-    suffix = Path(name).suffix.lower()
-    if suffix not in allowed:
-        kind = f"{suffix} files" if suffix else "files without an extension"
-        raise UploadError(f"{kind} are not supported; upload {', '.join(allowed)} files")
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        raise UploadError(f"the file could not be read ({exc.strerror or exc})") from exc
-    limit = int(max_mb * 1024 * 1024)
-    if size > limit:
-        raise UploadError(f"the file is {_mb(size)}, over the {max_mb:g} MB upload limit")
-    if size == 0:
-        raise UploadError("the file is empty")
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.0f} KB"
 
 
 @dataclass

@@ -6,8 +6,10 @@ answering is CPU work, and the event loop stays free for other requests."""
 from __future__ import annotations
 
 import itertools
+import tempfile
+from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
@@ -20,6 +22,7 @@ from assistant.http_api.engines import CollectionEngines
 from assistant.http_api.errors import (
     INVALID_REQUEST,
     SERVER_ERROR,
+    ApiError,
     describe_invalid_request,
     error_body,
     error_response,
@@ -28,11 +31,14 @@ from assistant.http_api.models import (
     AskRequest,
     ChatCompletion,
     ChatCompletionRequest,
+    DocumentsResponse,
     ModelCard,
     ModelList,
     RetrieveRequest,
     RetrieveResponse,
+    SkippedFile,
 )
+from assistant.http_api.uploads import receive_uploads
 from assistant.http_api.openai_shape import chat_completion, conversation, sse_events
 from assistant.types import Answer
 
@@ -80,6 +86,21 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
         passages = engine.retrieve(body.query, top_k=RETRIEVE_TOP_K if body.top_k is None else body.top_k,
                                    filters=make_filter(body.sources, body.date_from, body.date_to))
         return RetrieveResponse(collection=engine.settings.store.collection, query=body.query, passages=passages)
+
+    @router.post("/documents")
+    def add_documents(files: list[UploadFile] = File(..., description="Files to index (txt, md, pdf, ...)."),
+                      collection: str | None = Form(None)) -> DocumentsResponse:
+        """Index uploaded files next to what the collection holds (replaced when re-sent under the same name)."""
+        engine = engines.get(collection)
+        with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
+            accepted, refused = receive_uploads(files, Path(folder), max_mb=settings.ui.max_upload_mb)
+            if not accepted:
+                reasons = "; ".join(f"{name}: {why}" for name, why in refused) or "no files were sent"
+                raise ApiError(400, f"nothing to index ({reasons})", code="invalid_upload")
+            report = engine.add_files([path for path, _ in accepted], names=[name for _, name in accepted])
+        skipped = [SkippedFile(name=name, reason=why) for name, why in refused + list(report.skipped)]
+        return DocumentsResponse(collection=engine.settings.store.collection, added=report.added, changed=report.changed,
+                                 unchanged=report.unchanged, skipped=skipped, chunks=report.chunks)
 
     app.include_router(router)
     _add_error_handlers(app)

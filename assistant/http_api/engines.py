@@ -7,31 +7,27 @@ builds it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from pathlib import Path
 
 from assistant.collection_names import check_collection_name
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.errors import IndexMissingError
-from assistant.manifest import MANIFEST_FILE, collections_root, manifest_path
+from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.manifest import list_manifest_collections, read_manifest
 
 
 def list_collections(settings: Settings) -> list[str]:
-    """The collections with a manifest in the store folder, `settings`' own collection first."""
+    """The collections with a manifest where `settings` keep them, `settings`' own collection first."""
     default = settings.store.collection
-    root: Path = collections_root(settings)
     found = []
-    if root.is_dir():
-        for folder in sorted(root.iterdir()):
-            try:
-                name = check_collection_name(folder.name)
-            except ValueError:  # a stray folder (not made by the assistant): not a collection
-                continue
-            if name != default and (folder / MANIFEST_FILE).is_file():
-                found.append(name)
-    has_default = (root / default / MANIFEST_FILE).is_file()
-    return [default, *found] if has_default else found
+    for folder_name in list_manifest_collections(settings):
+        try:
+            found.append(check_collection_name(folder_name))
+        except ValueError:  # a stray folder (not made by the assistant): not a collection
+            continue
+    others = [name for name in found if name != default]
+    return [default, *others] if default in found else others
 
 
 class CollectionEngines:
@@ -53,11 +49,14 @@ class CollectionEngines:
         return names if self.default in names else [self.default, *names]
 
     def created(self, name: str) -> int:
-        """When a collection's index was last written (its manifest's mtime, Unix seconds; 0 while the first build runs)."""
+        """When a collection's index was last written (its manifest's time, Unix seconds; 0 while the first build runs)."""
         try:
-            return int(manifest_path(self.settings.with_(store={"collection": name})).stat().st_mtime)
-        except FileNotFoundError:
+            manifest = read_manifest(self.settings.with_(store={"collection": name}))
+        except (IndexCorruptError, IndexMismatchError):
+            return 0  # listed all the same; asking it gives the error with its remedy
+        if manifest is None or not manifest.updated:
             return 0
+        return int(dt.datetime.fromisoformat(manifest.updated).timestamp())
 
     def get(self, name: str | None) -> Assistant:
         """The engine of collection `name` (None: the served one). IndexMissingError when it was never built."""

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from assistant.errors import (
     AssistantError,
     BackendError,
+    IndexBusyError,
     IndexCorruptError,
     IndexIncompleteError,
     IndexMismatchError,
@@ -18,6 +19,7 @@ from assistant.errors import (
     InvalidArgumentError,
     InvalidQuestionError,
     StoreUnavailableError,
+    UploadError,
 )
 
 INVALID_REQUEST = "invalid_request_error"
@@ -38,7 +40,9 @@ class ApiError(AssistantError):
 _MAPPING: tuple[tuple[type[AssistantError], int, str, str], ...] = (
     (InvalidQuestionError, 400, INVALID_REQUEST, "invalid_question"),
     (InvalidArgumentError, 400, INVALID_REQUEST, "invalid_argument"),
+    (UploadError, 400, INVALID_REQUEST, "invalid_upload"),
     (IndexMissingError, 404, INVALID_REQUEST, "model_not_found"),
+    (IndexBusyError, 409, INVALID_REQUEST, "index_busy"),
     (BackendError, 502, SERVER_ERROR, "backend_error"),
     (IndexMismatchError, 503, SERVER_ERROR, "index_unavailable"),
     (IndexCorruptError, 503, SERVER_ERROR, "index_unavailable"),

@@ -87,6 +87,22 @@ class RetrieveResponse(BaseModel):
     passages: list[Passage]
 
 
+class SkippedFile(BaseModel):
+    name: str
+    reason: str
+
+
+class DocumentsResponse(BaseModel):
+    """What `POST /v1/documents` indexed: sources are `upload:<file name>`."""
+
+    collection: str
+    added: list[str]
+    changed: list[str]
+    unchanged: int
+    skipped: list[SkippedFile]
+    chunks: int = Field(description="Chunks in the collection after the upload.")
+
+
 class ApiCitation(BaseModel):
     """One `[n]` of the answer text: the passage it points at and the exact quoted span in it."""
 
