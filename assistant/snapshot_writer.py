@@ -104,7 +104,9 @@ def load_or_derive_view(settings: Settings, store: ChromaStore, manifest: Manife
         if not settings.store.chroma_url or manifest.physical is None:
             raise
     derive_snapshot(settings, store.open(manifest.physical, create=False), manifest, previous)
-    return load_view(settings, manifest)
+    view = load_view(settings, manifest)
+    prune_snapshots(settings, manifest.snapshot)  # a reading replica never publishes, so it prunes here
+    return view
 
 
 def _dimension(records: Sequence[StoredChunk], previous: IndexView | None) -> int:

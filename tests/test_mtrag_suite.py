@@ -13,6 +13,7 @@ from assistant.evaluation.mtrag import (
     MODES,
     MtragTurn,
     labelled_turns,
+    gate_metrics,
     ndcg_at_k,
     part_of,
     query_for,
@@ -87,6 +88,10 @@ def test_three_way_table_on_fixed_rows() -> None:
     assert last["clarified_answerable"] == 1.0                   # mtrag-un answerable turns only
     assert table["rewrite"]["recall@5_first"] is None and table["rewrite"]["recall@5_later"] == 1.0
     assert table["with_history"]["n_answerable"] == 0
+    metrics = gate_metrics(table)
+    assert metrics["last_turn.recall@5_later"] == 0.25 and "last_turn.n_first" not in metrics
+    assert "rewrite.recall@5_first" not in metrics                # nothing asked: not a zero the gate would read
+    assert "history_false_abstention_increase" not in metrics   # with_history asked nothing here
 
 
 def test_select_turns_keeps_one_part_and_nests_samples() -> None:

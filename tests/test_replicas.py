@@ -92,6 +92,8 @@ def test_two_replicas_answer_alike_and_see_each_others_uploads(chroma_server: st
         assert not answer["abstained"] and "23:40" in answer["text"]
         assert answer["citations"][0]["source"] == "upload:ferry.txt"
         assert _essentials(answer) == _essentials(_ask(url_a, FERRY_QUESTION))
+        snapshots = tmp_path / "b" / "collections" / collection / "snapshots"
+        assert len(list(snapshots.iterdir())) <= 2  # the reading replica prunes what it derived before
     finally:
         for process, _ in replicas.values():
             process.stop()

@@ -102,18 +102,23 @@ def _run(args: argparse.Namespace) -> int:
         if args.suite == "mtrag":
             from assistant.evaluation.mtrag import (
                 DEFAULT_POOL,
+                GATED_POOL,
                 run_mtrag,
                 table_markdown,
             )
 
+            if args.gate and ((args.pool or DEFAULT_POOL) != GATED_POOL or args.part != "report" or args.sample):
+                raise EvalError(f"the mtrag gate's thresholds are for the whole report part of a {GATED_POOL}-passage "
+                                f"sub-pool: run --suite mtrag --pool {GATED_POOL} --part report --gate (no --sample)")
             out_dir, summary = run_mtrag(settings, pool=args.pool or DEFAULT_POOL, part=args.part, sample=args.sample,
                                          out_dir=args.out, progress=not args.quiet)
             print(json.dumps(summary, indent=2) if args.json else f"{summary['label']}\n{table_markdown(summary['table'])}\nreport: {out_dir / 'report.md'}")
-            return EXIT_OK
-        suite = build_suite(args.suite, settings, sample=args.sample, seed=args.seed if args.seed is not None else SQUAD_SEED, limit=args.limit)
-        result = run_suite(suite, out_dir=args.out, progress=not args.quiet, charts=not args.no_charts)
-        summary, out_dir = result.summary, result.out_dir
-    _print_summary(summary, out_dir, args.json)
+        else:
+            suite = build_suite(args.suite, settings, sample=args.sample, seed=args.seed if args.seed is not None else SQUAD_SEED, limit=args.limit)
+            result = run_suite(suite, out_dir=args.out, progress=not args.quiet, charts=not args.no_charts)
+            summary, out_dir = result.summary, result.out_dir
+    if summary.get("suite") != "mtrag":  # mtrag printed its three-way table above
+        _print_summary(summary, out_dir, args.json)
     if args.gate:
         from assistant.evaluation.gate import (
             DEFAULT_THRESHOLDS,
