@@ -21,9 +21,11 @@ def test_incremental_reindex(corpus_copy: Path, engine_factory):
     assert first.documents == 5 and first.chunks_embedded == first.chunks > 5
     assert first.sentences_embedded > first.chunks
 
+    published = manifest_path(engine.settings).read_bytes()
     unchanged = engine.index()
     assert (unchanged.chunks_embedded, unchanged.sentences_embedded) == (0, 0)
     assert unchanged.unchanged == 5 and unchanged.chunks == first.chunks
+    assert manifest_path(engine.settings).read_bytes() == published  # nothing changed, nothing republished
 
     target = corpus_copy / "003_e49305c45f08ffdc.txt"
     target.write_text(target.read_text() + "\n\nNATO opened a liaison office in Odesa in 2031.\n")
