@@ -81,6 +81,9 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
     if not manifest.chunks == len(snapshot) == len(set(view.keyword.ids)) == len(sentence_chunks):
         result.problems.append("manifest, snapshot, BM25 and sentence index disagree on the chunk count; "
                                f"run: assistant index --repair --collection {name}")
+    if view.term_counts.chunks != len(snapshot):
+        result.problems.append(f"the term counts cover {view.term_counts.chunks} chunks, the snapshot has {len(snapshot)}; "
+                               f"run: assistant index --repair --collection {name}")
     if manifest.sentences != len(view.sentences):
         result.problems.append(f"the manifest counts {manifest.sentences} sentences, the sentence index has {len(view.sentences)}; "
                                f"run: assistant index --repair --collection {name}")

@@ -18,6 +18,7 @@ from assistant.errors import IndexCorruptError
 from assistant.keyword import KeywordIndex
 from assistant.manifest import Manifest, collection_dir
 from assistant.sentence_index import SentenceIndex
+from assistant.term_counts import TermCounts
 from assistant.types import Chunk
 
 CHUNKS_FILE = "chunks.json"
@@ -26,12 +27,13 @@ PASSAGE_BM25_DIR = "bm25"
 
 @dataclass
 class IndexView:
-    """Everything retrieval reads, loaded once: chunk texts, passage BM25, sentence index."""
+    """Everything retrieval reads, loaded once: chunk texts, passage BM25, sentence index, term counts."""
 
     chunks: dict[str, Chunk]
     keyword: KeywordIndex
     sentences: SentenceIndex
     manifest: Manifest
+    term_counts: TermCounts
 
     @property
     def index_hash(self) -> str:
@@ -68,10 +70,11 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
         chunks = _chunks_from_rows(json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")))
         keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR)
         sentences = SentenceIndex.load(folder)
+        term_counts = TermCounts.load(folder) or TermCounts.of(chunks.values())  # older snapshots: count now
     except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         if not folder.is_dir():
             raise FileNotFoundError(folder) from exc
         raise IndexCorruptError(f"snapshot {folder} is damaged ({type(exc).__name__}: {exc}); {repair}") from exc
     if keyword is None or sentences is None or set(keyword.ids) != set(chunks) or set(sentences.chunk_ids) != set(chunks):
         raise IndexCorruptError(f"snapshot {folder} is incomplete or out of step with itself; {repair}")
-    return IndexView(chunks=chunks, keyword=keyword, sentences=sentences, manifest=manifest)
+    return IndexView(chunks=chunks, keyword=keyword, sentences=sentences, manifest=manifest, term_counts=term_counts)

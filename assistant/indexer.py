@@ -260,7 +260,7 @@ class _Run:
 
         sentences = snapshot_sentence_index(final, previous, pieces, self.embedder.dimension)
         self.say(f"publishing a snapshot of {len(final)} chunks")
-        snapshot = write_snapshot(settings, final, sentences)
+        snapshot = write_snapshot(settings, final, sentences, previous=previous)
         old_physical = manifest.physical
         manifest = write_manifest(settings, manifest.with_(
             physical=target, snapshot=snapshot, documents=catalogue, chunks=len(final), sentences=len(sentences),

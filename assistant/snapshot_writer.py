@@ -26,6 +26,7 @@ from assistant.sentence_index import SentenceIndex
 from assistant.sentence_vectors import snapshot_sentence_index
 from assistant.store import ChromaStore, StoreCollection
 from assistant.store_records import StoredChunk
+from assistant.term_counts import TermCounts
 from assistant.types import Chunk
 
 _KEEP_OLD = 1  # snapshots kept besides the current one, for readers still loading the previous
@@ -39,9 +40,10 @@ def build_passage_keyword_index(chunks: Sequence[Chunk]) -> KeywordIndex:
 
 
 def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: SentenceIndex, *,
-                   snapshot_id: str | None = None) -> str:
-    """Write a complete snapshot folder and return its id (not yet named by the manifest). A
-    replica deriving a snapshot another process published passes that snapshot's id."""
+                   previous: IndexView | None = None, snapshot_id: str | None = None) -> str:
+    """Write a complete snapshot folder and return its id (not yet named by the manifest). Term
+    counts are carried over from `previous` and updated by the chunks that changed. A replica
+    deriving a snapshot another process published passes that snapshot's id."""
     root = snapshots_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     snapshot_id = snapshot_id or secrets.token_hex(6)
@@ -51,6 +53,7 @@ def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: Sente
         atomic.write_text(staging / CHUNKS_FILE, json.dumps(chunk_rows(list(chunks)), ensure_ascii=False))
         build_passage_keyword_index(chunks).save(staging / PASSAGE_BM25_DIR)
         sentences.save(staging)
+        term_counts(chunks, previous).save(staging)
         atomic.publish_folder(staging, root / snapshot_id)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
@@ -91,7 +94,7 @@ def derive_snapshot(settings: Settings, collection: StoreCollection, manifest: M
     final.sort(key=lambda c: (c.source, c.index))
     pieces = {r.chunk.chunk_id: (r.spans, r.vectors) for r in records}
     sentences = snapshot_sentence_index(final, previous, pieces, _dimension(records, previous))
-    write_snapshot(settings, final, sentences, snapshot_id=manifest.snapshot)
+    write_snapshot(settings, final, sentences, previous=previous, snapshot_id=manifest.snapshot)
 
 
 def load_or_derive_view(settings: Settings, store: ChromaStore, manifest: Manifest,
@@ -113,6 +116,15 @@ def _dimension(records: Sequence[StoredChunk], previous: IndexView | None) -> in
     if previous is not None:
         return int(previous.sentences.vectors.shape[1])
     return int(records[0].vectors.shape[1]) if records else 0
+
+
+def term_counts(chunks: Sequence[Chunk], previous: IndexView | None) -> TermCounts:
+    if previous is None:
+        return TermCounts.of(chunks)
+    kept = {c.chunk_id for c in chunks}
+    removed = [c for cid, c in previous.chunks.items() if cid not in kept]
+    added = [c for c in chunks if c.chunk_id not in previous.chunks]
+    return previous.term_counts.updated(removed=removed, added=added)
 
 
 def prune_snapshots(settings: Settings, current: str) -> None:

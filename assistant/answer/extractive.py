@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -14,15 +13,19 @@ from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.answerability import CandidateText, candidate_features
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.confidence import UNSURE_BELOW, Calibration
+from assistant.answer.conflicts import (
+    asks_for_latest,
+    disagreement_note,
+    find_disagreement,
+)
 from assistant.answer.scorer import AnswerScorer
 from assistant.answer.short_answer import short_answer
 from assistant.answer.span_reader import SpanReader
-from assistant.answer.conflicts import asks_for_latest, disagreement_note, find_disagreement
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
 from assistant.index_view import IndexView
-from assistant.sentences import content_terms
 from assistant.rewrite import rewrite_followup
+from assistant.sentences import content_terms
 from assistant.types import Passage, Turn
 
 # Weights of the sentence score: meaning, the question's terms in the sentence (terms only in its
@@ -52,11 +55,8 @@ class TermStatistics:
     """Inverse document frequencies over the indexed chunks, for weighting question terms."""
 
     def __init__(self, view: IndexView) -> None:
-        df: Counter[str] = Counter()
-        for chunk in view.chunks.values():
-            df.update(set(content_terms(chunk.text)))
-        self._df = df
-        self._n = max(1, len(view.chunks))
+        self._df = view.term_counts.frequency  # counted when the snapshot was written
+        self._n = max(1, view.term_counts.chunks)
 
     def idf(self, term: str) -> float:
         return self._idf(self._df.get(term, 0))
