@@ -62,7 +62,7 @@ class SentenceReranker:
         rows_per = [index.rows_for(p.chunk_id) for p in passages]
         all_rows = np.fromiter(itertools.chain.from_iterable(rows_per), dtype=np.int64)
         owner = np.repeat(np.arange(len(passages)), [len(r) for r in rows_per])
-        cosines = index.vectors[all_rows] @ query_vector if all_rows.size else np.zeros(0, np.float32)
+        cosines = index.rows_float32(all_rows) @ query_vector if all_rows.size else np.zeros(0, np.float32)
         keyword = index.keyword.scores_for(query, all_rows) if index.keyword is not None and all_rows.size else np.zeros(all_rows.size, np.float32)
         keyword = _max_normalise(keyword)
         joint = cosines + keyword

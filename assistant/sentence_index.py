@@ -7,6 +7,7 @@ embedding passages and sentences apart."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ import numpy as np
 
 from assistant.keyword import KeywordIndex
 
-_ARRAYS_FILE = "sentences.npz"
+_ARRAYS_FILE = "sentences.npz"          # chunk ids and offsets (and, in older snapshots, the vectors too)
+_VECTORS_FILE = "sentence_vectors.npy"  # float16 vectors, apart so that they can be memory-mapped
 _BM25_DIR = "sentence_bm25"
 
 
@@ -24,7 +26,8 @@ class SentenceIndex:
     chunk_ids: list[str]          # one per sentence
     starts: np.ndarray            # int32 offsets into the chunk text
     ends: np.ndarray
-    vectors: np.ndarray           # float32, unit-normalised, one row per sentence
+    vectors: np.ndarray           # float16 (often a read-only memory map), unit-normalised, one row per sentence;
+                                  # readers upcast only the rows they use (see `rows_float32`)
     keyword: KeywordIndex | None = None
 
     def __post_init__(self) -> None:
@@ -35,12 +38,16 @@ class SentenceIndex:
     def rows_for(self, chunk_id: str) -> list[int]:
         return self._rows.get(chunk_id, [])
 
+    def rows_float32(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Some sentence vectors as float32 (a copy): the stored float16 is for memory, not arithmetic."""
+        return np.asarray(self.vectors[rows], dtype=np.float32)
+
     def passage_vector(self, chunk_id: str) -> np.ndarray | None:
         """Normalised mean of the chunk's sentence vectors (None for an unknown chunk)."""
         rows = self.rows_for(chunk_id)
         if not rows:
             return None
-        mean = self.vectors[rows].mean(axis=0)
+        mean = self.rows_float32(rows).mean(axis=0)
         norm = float(np.linalg.norm(mean))
         return (mean / norm).astype(np.float32) if norm > 0 else mean.astype(np.float32)
 
@@ -60,27 +67,54 @@ class SentenceIndex:
 
     @classmethod
     def build(cls, chunk_ids: list[str], starts: np.ndarray, ends: np.ndarray, vectors: np.ndarray,
-              texts: Sequence[str]) -> "SentenceIndex":
-        """An index over given sentence rows, with its sentence BM25 (ids '<chunk id>@<start>')."""
+              texts: Sequence[str]) -> SentenceIndex:
+        """An index over given sentence rows (vectors kept as float16), with its sentence BM25
+        (ids '<chunk id>@<start>')."""
         keyword = KeywordIndex.build([f"{cid}@{s}" for cid, s in zip(chunk_ids, starts.tolist())], texts)
-        return cls(chunk_ids, starts, ends, vectors, keyword)
+        return cls(chunk_ids, starts, ends, np.asarray(vectors, dtype=np.float16), keyword)
 
     @classmethod
-    def empty(cls, dimension: int) -> "SentenceIndex":
-        return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float32))
+    def empty(cls, dimension: int) -> SentenceIndex:
+        return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float16))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez(folder / _ARRAYS_FILE, chunk_ids=np.array(self.chunk_ids, dtype=object).astype(str),
-                 starts=self.starts, ends=self.ends, vectors=self.vectors.astype(np.float16))
+        np.save(folder / _VECTORS_FILE, np.asarray(self.vectors, dtype=np.float16), allow_pickle=False)
+        # Each chunk id once (JSON, any characters) plus one int32 per sentence: a padded string per
+        # sentence took more room than the vectors once long ids met many short sentences.
+        names = list(dict.fromkeys(self.chunk_ids))
+        position = {name: i for i, name in enumerate(names)}
+        np.savez(folder / _ARRAYS_FILE, chunk_names=np.frombuffer(json.dumps(names).encode("utf-8"), np.uint8),
+                 sentence_chunk=np.fromiter((position[c] for c in self.chunk_ids), np.int32, len(self.chunk_ids)),
+                 starts=self.starts, ends=self.ends)
         if self.keyword is not None:
             self.keyword.save(folder / _BM25_DIR)
 
     @classmethod
-    def load(cls, folder: Path) -> "SentenceIndex | None":
+    def load(cls, folder: Path) -> SentenceIndex | None:
+        """The saved index (None when there is none); the vectors are memory-mapped, read from the
+        page cache as rows are used. Snapshots written before the vectors had their own file keep
+        them inside sentences.npz, which cannot be mapped: those are read into memory as float16."""
         path = folder / _ARRAYS_FILE
         if not path.exists():
             return None
         data = np.load(path, allow_pickle=False)
-        return cls(list(data["chunk_ids"]), data["starts"], data["ends"], data["vectors"].astype(np.float32),
-                   KeywordIndex.load(folder / _BM25_DIR))
+        vectors_path = folder / _VECTORS_FILE
+        if vectors_path.exists():
+            vectors = np.load(vectors_path, mmap_mode="r", allow_pickle=False)
+        else:
+            vectors = np.asarray(data["vectors"], dtype=np.float16)
+        chunk_ids = _load_chunk_ids(data)
+        if vectors.ndim != 2 or vectors.shape[0] != len(chunk_ids) or vectors.dtype != np.float16:
+            raise ValueError(f"sentence vectors in {folder} are {vectors.dtype} {vectors.shape}, "
+                             f"expected float16 with {len(chunk_ids)} rows")
+        return cls(chunk_ids, data["starts"], data["ends"], vectors, KeywordIndex.load(folder / _BM25_DIR))
+
+
+def _load_chunk_ids(data: np.lib.npyio.NpzFile) -> list[str]:
+    """The chunk id of every sentence row; rows share one str per chunk. Older snapshots stored a
+    padded string per sentence (`chunk_ids`)."""
+    if "chunk_names" not in data.files:
+        return [str(cid) for cid in data["chunk_ids"]]
+    names = json.loads(data["chunk_names"].tobytes().decode("utf-8"))
+    return [names[i] for i in data["sentence_chunk"].tolist()]

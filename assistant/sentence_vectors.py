@@ -26,19 +26,31 @@ class SentenceVectors:
     def __init__(self, embedder: Embedder, previous: IndexView | None, show_progress: bool) -> None:
         self._embedder = embedder
         self._show = show_progress
-        self._known: dict[str, np.ndarray] = {}
+        self._known: dict[str, np.ndarray] = {}   # embedded by this run
+        # Previous sentences by text -> row: rows are read only when reused, so the previous
+        # (memory-mapped) vectors are never all copied into small arrays.
+        self._previous_rows: dict[str, int] = {}
+        self._previous_vectors = previous.sentences.vectors if previous is not None else None
         self.embedded = 0
         if previous is not None:
             index = previous.sentences
+            starts, ends = index.starts.tolist(), index.ends.tolist()
             for row, cid in enumerate(index.chunk_ids):
-                text = previous.chunks[cid].text[int(index.starts[row]):int(index.ends[row])]
-                self._known.setdefault(text, index.vectors[row].astype(np.float16))
+                self._previous_rows.setdefault(previous.chunks[cid].text[starts[row]:ends[row]], row)
+
+    def _vector(self, text: str) -> np.ndarray:
+        """The float16 vector of a known sentence text."""
+        vector = self._known.get(text)
+        if vector is not None:
+            return vector
+        assert self._previous_vectors is not None
+        return np.asarray(self._previous_vectors[self._previous_rows[text]], dtype=np.float16)
 
     def for_chunks(self, chunks: Sequence[Chunk]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(spans, float16 vectors) per chunk."""
         spans = [chunk_spans(c.text) for c in chunks]
         texts = [c.text[s:e] for c, rows in zip(chunks, spans) for s, e in rows]
-        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
+        missing = list(dict.fromkeys(t for t in texts if t not in self._known and t not in self._previous_rows))
         if missing:
             vectors = self._embedder.embed_texts(missing, show_progress=self._show)
             self._known.update(zip(missing, vectors.astype(np.float16)))
@@ -47,7 +59,7 @@ class SentenceVectors:
         for rows in spans:
             block = texts[position:position + len(rows)]
             position += len(rows)
-            out.append((rows, np.stack([self._known[t] for t in block])))
+            out.append((rows, np.stack([self._vector(t) for t in block])))
         return out
 
 
@@ -71,7 +83,7 @@ def snapshot_sentence_index(final: Sequence[Chunk], previous: IndexView | None,
         chunk_ids.extend([chunk.chunk_id] * len(spans))
         starts.append(spans[:, 0])
         ends.append(spans[:, 1])
-        blocks.append(np.asarray(vectors, np.float32))
+        blocks.append(np.asarray(vectors, np.float16))  # stored float16: no float32 copy of every sentence
         texts.extend(chunk.text[int(s):int(e)] for s, e in spans)
     if not chunk_ids:
         return SentenceIndex.empty(dimension)

@@ -114,7 +114,7 @@ class ExtractiveAnswerer:
         question_terms = {t: self._stats.idf(t) for t in set(content_terms(question))}
         kind = expected_type(question)
         newest = max((p.date for p in request.passages if p.date), default=None) if asks_for_latest(question) else None
-        vectors = self._view.sentences.vectors
+        sentences = self._view.sentences
         scored: list[ScoredSentence] = []
         for passage in request.passages:
             spans = self._spans(passage)
@@ -122,7 +122,7 @@ class ExtractiveAnswerer:
                 continue
             passage_terms = set(content_terms(passage.text))
             passage_cover = weighted_coverage(question_terms, passage_terms)
-            cosines = vectors[[row for row, _, _ in spans]] @ request.query_vector
+            cosines = sentences.rows_float32([row for row, _, _ in spans]) @ request.query_vector
             for position, ((_, start, end), cosine) in enumerate(zip(spans, cosines)):
                 text = passage.text[start:end]
                 if text.rstrip().endswith("?"):
