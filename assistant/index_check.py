@@ -15,8 +15,16 @@ from assistant.errors import IndexCorruptError, IndexMissingError
 from assistant.index_view import load_view
 from assistant.indexer import Progress
 from assistant.locking import is_locked, writer_lock
-from assistant.manifest import DocumentEntry, Manifest, check_fingerprint, index_hash, read_manifest, write_manifest
+from assistant.manifest import (
+    DocumentEntry,
+    Manifest,
+    check_fingerprint,
+    index_hash,
+    read_manifest,
+    write_manifest,
+)
 from assistant.sentence_index import SentenceIndex
+from assistant.sentence_terms import SentenceTerms
 from assistant.snapshot_writer import prune_snapshots, write_snapshot
 from assistant.store import ChromaStore, describe_location
 from assistant.store_records import StoredChunk
@@ -143,7 +151,8 @@ def repair_index(settings: Settings, store: ChromaStore, *, progress: Progress |
                                     f"assistant index --collection {settings.store.collection} --rebuild")
         spans = np.concatenate([r.spans for r in records])
         vectors = np.concatenate([r.vectors.astype(np.float32) for r in records])
-        sentences = SentenceIndex.build(chunk_ids, spans[:, 0].copy(), spans[:, 1].copy(), vectors, texts)
+        sentences = SentenceIndex.build(chunk_ids, spans[:, 0].copy(), spans[:, 1].copy(), vectors,
+                                        SentenceTerms.build(texts))
         catalogue: dict[str, DocumentEntry] = {}
         for record in records:
             chunk = record.chunk

@@ -18,6 +18,7 @@ from assistant.errors import IndexCorruptError
 from assistant.keyword import KeywordIndex
 from assistant.manifest import Manifest, collection_dir
 from assistant.sentence_index import SentenceIndex
+from assistant.sentence_terms import SentenceTerms
 from assistant.term_counts import TermCounts
 from assistant.types import Chunk
 
@@ -71,6 +72,9 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
         keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR)
         sentences = SentenceIndex.load(folder)
         term_counts = TermCounts.load(folder) or TermCounts.of(chunks.values())  # older snapshots: count now
+        if sentences is not None and sentences.terms is None:  # older snapshots: tokenise the sentences now
+            sentences.terms = SentenceTerms.build([chunks[cid].text[int(s):int(e)] for cid, s, e
+                                                   in zip(sentences.chunk_ids, sentences.starts, sentences.ends)])
     except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         if not folder.is_dir():
             raise FileNotFoundError(folder) from exc

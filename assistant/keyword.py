@@ -21,6 +21,13 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def bm25_tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """BM25 tokens of each text, exactly as KeywordIndex tokenises (English stop words, Snowball)."""
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
 class KeywordIndex:
     """BM25 over a list of texts, addressed by string ids. Rebuilt whole on change: it takes
     well under a second for thousands of passages, far cheaper than any embedding."""

@@ -63,7 +63,7 @@ class SentenceReranker:
         all_rows = np.fromiter(itertools.chain.from_iterable(rows_per), dtype=np.int64)
         owner = np.repeat(np.arange(len(passages)), [len(r) for r in rows_per])
         cosines = index.rows_float32(all_rows) @ query_vector if all_rows.size else np.zeros(0, np.float32)
-        keyword = index.keyword.scores_for(query, all_rows) if index.keyword is not None and all_rows.size else np.zeros(all_rows.size, np.float32)
+        keyword = index.bm25(query, all_rows)
         keyword = _max_normalise(keyword)
         joint = cosines + keyword
         for column, values in ((2, cosines), (3, keyword), (4, joint)):

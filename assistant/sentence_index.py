@@ -1,4 +1,5 @@
-"""Sentence-level index: every chunk's sentences with offsets and MiniLM vectors, plus sentence BM25.
+"""Sentence-level index: every chunk's sentences with offsets and MiniLM vectors, plus their BM25
+tokens and statistics (`SentenceTerms`: BM25 for the candidates' sentences without an index).
 
 Computed at index time (only new sentences are embedded) and shared by the sentence reranker and
 the extractive answerer. Sentences are the only text the indexer embeds: a passage's vector is the
@@ -14,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.keyword import KeywordIndex
+from assistant.keyword import bm25_tokenize
+from assistant.sentence_terms import SentenceTerms
 
 _ARRAYS_FILE = "sentences.npz"          # chunk ids and offsets (and, in older snapshots, the vectors too)
 _VECTORS_FILE = "sentence_vectors.npy"  # float16 vectors, apart so that they can be memory-mapped
-_BM25_DIR = "sentence_bm25"
 
 
 @dataclass
@@ -28,7 +29,7 @@ class SentenceIndex:
     ends: np.ndarray
     vectors: np.ndarray           # float16 (often a read-only memory map), unit-normalised, one row per sentence;
                                   # readers upcast only the rows they use (see `rows_float32`)
-    keyword: KeywordIndex | None = None
+    terms: SentenceTerms | None = None  # None only while an older snapshot is being loaded
 
     def __post_init__(self) -> None:
         self._rows: dict[str, list[int]] = {}
@@ -67,15 +68,21 @@ class SentenceIndex:
 
     @classmethod
     def build(cls, chunk_ids: list[str], starts: np.ndarray, ends: np.ndarray, vectors: np.ndarray,
-              texts: Sequence[str]) -> SentenceIndex:
-        """An index over given sentence rows (vectors kept as float16), with its sentence BM25
-        (ids '<chunk id>@<start>')."""
-        keyword = KeywordIndex.build([f"{cid}@{s}" for cid, s in zip(chunk_ids, starts.tolist())], texts)
-        return cls(chunk_ids, starts, ends, np.asarray(vectors, dtype=np.float16), keyword)
+              terms: SentenceTerms) -> SentenceIndex:
+        """An index over given sentence rows (vectors kept as float16) and their terms."""
+        return cls(chunk_ids, starts, ends, np.asarray(vectors, dtype=np.float16), terms)
+
+    def bm25(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """BM25 of the sentences at `rows` among all sentences (zeros without terms)."""
+        if self.terms is None or not len(rows):
+            return np.zeros(len(rows), np.float32)
+        tokens = bm25_tokenize([query])
+        return self.terms.scores(tokens[0] if tokens else [], rows)
 
     @classmethod
     def empty(cls, dimension: int) -> SentenceIndex:
-        return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float16))
+        return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float16),
+                   SentenceTerms.build([]))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -87,8 +94,8 @@ class SentenceIndex:
         np.savez(folder / _ARRAYS_FILE, chunk_names=np.frombuffer(json.dumps(names).encode("utf-8"), np.uint8),
                  sentence_chunk=np.fromiter((position[c] for c in self.chunk_ids), np.int32, len(self.chunk_ids)),
                  starts=self.starts, ends=self.ends)
-        if self.keyword is not None:
-            self.keyword.save(folder / _BM25_DIR)
+        if self.terms is not None:
+            self.terms.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> SentenceIndex | None:
@@ -108,7 +115,10 @@ class SentenceIndex:
         if vectors.ndim != 2 or vectors.shape[0] != len(chunk_ids) or vectors.dtype != np.float16:
             raise ValueError(f"sentence vectors in {folder} are {vectors.dtype} {vectors.shape}, "
                              f"expected float16 with {len(chunk_ids)} rows")
-        return cls(chunk_ids, data["starts"], data["ends"], vectors, KeywordIndex.load(folder / _BM25_DIR))
+        terms = SentenceTerms.load(folder)
+        if terms is not None and terms.sentences != len(chunk_ids):
+            raise ValueError(f"sentence terms in {folder} cover {terms.sentences} sentences, not {len(chunk_ids)}")
+        return cls(chunk_ids, data["starts"], data["ends"], vectors, terms)
 
 
 def _load_chunk_ids(data: np.lib.npyio.NpzFile) -> list[str]:

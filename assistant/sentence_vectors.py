@@ -10,6 +10,7 @@ import numpy as np
 from assistant.embedding import Embedder
 from assistant.index_view import IndexView
 from assistant.sentence_index import SentenceIndex
+from assistant.sentence_terms import SentenceTerms
 from assistant.sentences import sentence_spans
 from assistant.types import Chunk
 
@@ -65,27 +66,46 @@ class SentenceVectors:
 
 def snapshot_sentence_index(final: Sequence[Chunk], previous: IndexView | None,
                     pieces: dict[str, tuple[np.ndarray, np.ndarray]], dimension: int) -> SentenceIndex:
-    """The snapshot's sentence index: rows of kept chunks come from the previous snapshot, new ones
-    from this run (embedded or recovered from Chroma)."""
+    """The snapshot's sentence index: rows of kept chunks come from the previous snapshot (their
+    vectors and BM25 tokens), new ones from this run (embedded or recovered from Chroma; only
+    their sentences are tokenised)."""
     chunk_ids: list[str] = []
     starts: list[np.ndarray] = []
     ends: list[np.ndarray] = []
     blocks: list[np.ndarray] = []
-    texts: list[str] = []
+    parts: list[tuple[str, np.ndarray | list[str]]] = []
+    previous_terms = previous.sentences.terms if previous is not None else None
     for chunk in final:
         if chunk.chunk_id in pieces:
             spans, vectors = pieces[chunk.chunk_id]
+            parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
         else:
             assert previous is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
             rows = previous.sentences.rows_for(chunk.chunk_id)
             spans = np.stack([previous.sentences.starts[rows], previous.sentences.ends[rows]], axis=1)
             vectors = previous.sentences.vectors[rows]
+            if previous_terms is not None:
+                parts.append(("previous", np.asarray(rows, np.int64)))
+            else:  # an older snapshot without kept terms: tokenise these too
+                parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
         chunk_ids.extend([chunk.chunk_id] * len(spans))
         starts.append(spans[:, 0])
         ends.append(spans[:, 1])
         blocks.append(np.asarray(vectors, np.float16))  # stored float16: no float32 copy of every sentence
-        texts.extend(chunk.text[int(s):int(e)] for s, e in spans)
     if not chunk_ids:
         return SentenceIndex.empty(dimension)
+    terms = SentenceTerms.assemble(previous_terms, _merge_runs(parts))
     return SentenceIndex.build(chunk_ids, np.concatenate(starts).astype(np.int32), np.concatenate(ends).astype(np.int32),
-                               np.concatenate(blocks), texts)
+                               np.concatenate(blocks), terms)
+
+
+def _merge_runs(parts: list[tuple[str, np.ndarray | list[str]]]) -> list[tuple[str, np.ndarray | list[str]]]:
+    """Adjacent parts of one kind joined, so assembling takes a few large slices, not one per chunk."""
+    merged: list[tuple[str, list]] = []
+    for kind, items in parts:
+        if merged and merged[-1][0] == kind:
+            merged[-1][1].append(items)
+        else:
+            merged.append((kind, [items]))
+    return [(kind, np.concatenate(items) if kind == "previous" else [t for block in items for t in block])
+            for kind, items in merged]

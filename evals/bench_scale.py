@@ -379,6 +379,7 @@ def install_update_timers() -> StageTimer:
     from assistant.engine import Assistant
     from assistant.keyword import KeywordIndex
     from assistant.sentence_index import SentenceIndex
+    from assistant.sentence_terms import SentenceTerms
     from assistant.sentence_vectors import SentenceVectors
     from assistant.store import StoreCollection
 
@@ -390,12 +391,12 @@ def install_update_timers() -> StageTimer:
     timer.wrap(indexer._Run, "_write", "embed + upsert changed chunks (_write)")
     timer.wrap(SentenceVectors, "__init__", "  of which: map previous sentence texts to vectors (SentenceVectors.__init__)")
     timer.wrap(indexer, "snapshot_sentence_index", "assemble the sentence index (snapshot_sentence_index)")
-    timer.wrap(SentenceIndex, "build", "  of which: sentence BM25 (SentenceIndex.build)", static=True)
+    timer.wrap(SentenceTerms, "assemble", "  of which: sentence BM25 terms (SentenceTerms.assemble)", static=True)
     timer.wrap(indexer, "write_snapshot", "write the snapshot folder (write_snapshot)")
     timer.wrap(atomic, "write_text", "  of which: chunks.json + manifests (atomic.write_text)")
     timer.wrap(snapshot_writer, "build_passage_keyword_index", "  of which: passage BM25 build")
-    timer.wrap(SentenceIndex, "save", "  of which: sentence arrays + BM25 save (SentenceIndex.save)")
-    timer.wrap(KeywordIndex, "build", "any BM25 build (KeywordIndex.build, sentence + passage)", static=True)
+    timer.wrap(SentenceIndex, "save", "  of which: sentence arrays + terms save (SentenceIndex.save)")
+    timer.wrap(KeywordIndex, "build", "passage BM25 index build (KeywordIndex.build)", static=True)
     timer.wrap(StoreCollection, "delete_ids", "Chroma: delete superseded chunks")
     timer.wrap(indexer, "prune_snapshots", "prune old snapshots")
     timer.wrap(Assistant, "_refresh", "engine: switch to the new snapshot (_refresh)")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.sentence_index import SentenceIndex
+from assistant.sentence_terms import SentenceTerms
 
 
 def _index() -> SentenceIndex:
@@ -17,7 +18,7 @@ def _index() -> SentenceIndex:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     texts = ["The alliance met in July.", "It agreed on a plan.", "Rain fell all week.", "Rivers rose.", "Roads closed."]
     return SentenceIndex.build(["a", "a", "b", "b", "b"], np.array([0, 26, 0, 20, 33], np.int32),
-                               np.array([25, 46, 19, 32, 46], np.int32), vectors, texts)
+                               np.array([25, 46, 19, 32, 46], np.int32), vectors, SentenceTerms.build(texts))
 
 
 def test_vectors_are_kept_float16_and_saved_as_a_mappable_file(tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ def test_snapshots_of_the_older_layout_still_load(tmp_path: Path) -> None:
     loaded = SentenceIndex.load(tmp_path)
     assert loaded is not None and loaded.vectors.dtype == np.float16
     np.testing.assert_array_equal(loaded.vectors, index.vectors)
-    assert loaded.keyword is not None and loaded.keyword.ids == index.keyword.ids
+    assert loaded.terms is not None and loaded.terms.sentences == len(index)
 
 
 def test_vectors_out_of_step_with_the_rows_are_refused(tmp_path: Path) -> None:
