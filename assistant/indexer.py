@@ -252,7 +252,11 @@ class _Run:
         manifest = write_manifest(settings, base.with_(run=new_run(kind, corpus, target), corpus=str(corpus),
                                                        fingerprint=settings.index_fingerprint()))
 
-        present = collection.ids()
+        # After a finished run the collection holds exactly the previous snapshot's chunks, so only
+        # this run's own ids need looking up; listing every id cost 8.7 s at 100k chunks
+        # (evals/bench_scale.py). After a killed run or for a rebuild, list them all.
+        in_step = previous is not None and base.run is None and target == base.physical
+        present = collection.existing([f.chunk.chunk_id for f in fresh]) if in_step else collection.ids()
         pieces = self._write(collection, [f for f in fresh if f.chunk.chunk_id not in present], previous, report)
         recovered = [f.chunk.chunk_id for f in fresh if f.chunk.chunk_id in present]
         pieces.update({r.chunk.chunk_id: (r.spans, r.vectors) for r in collection.records(recovered)})
@@ -266,7 +270,8 @@ class _Run:
             physical=target, snapshot=snapshot, documents=catalogue, chunks=len(final), sentences=len(sentences),
             index_hash=index_hash(catalogue), run=manifest.run.model_copy(update={"phase": "cleanup"})))
 
-        stray = collection.ids() - {c.chunk_id for c in final}
+        kept = {c.chunk_id for c in final}
+        stray = (set(previous.chunks) if in_step and previous is not None else collection.ids()) - kept
         if stray:
             self.say(f"removing {len(stray)} superseded chunks")
             collection.delete_ids(sorted(stray))

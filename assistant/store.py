@@ -216,6 +216,14 @@ class StoreCollection:
             ids.update(page["ids"])
             offset += len(page["ids"])
 
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of these ids Chroma holds (read in pages, without texts or vectors)."""
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), _GET_PAGE):
+            found.update(self._call("read ids", self._collection.get, ids=wanted[start:start + _GET_PAGE], include=[])["ids"])
+        return found
+
     def records(self, ids: Sequence[str] | None = None, *, sources: Sequence[str] | None = None) -> Iterator[StoredChunk]:
         """Full records (text, metadata, sentence spans and vectors): all of them, some ids, or
         those of some documents."""
