@@ -360,7 +360,7 @@ class _Run:
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if not todo:
             return out
-        vectors = SentenceVectors(self.embedder, previous, self.show_progress)
+        vectors = SentenceVectors(self.embedder, previous, self.show_progress, sources={r.chunk.source for r in todo})
         size = self.settings.store.batch_chunks
         batches = (len(todo) + size - 1) // size
         for number, start in enumerate(range(0, len(todo), size), start=1):

@@ -3,7 +3,7 @@ new, and assembled into the new snapshot's sentence index."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -24,10 +24,16 @@ def chunk_spans(text: str) -> np.ndarray:
 class SentenceVectors:
     """Sentence vectors by text: reused from the previous snapshot, embedded only when new."""
 
-    def __init__(self, embedder: Embedder, previous: IndexView | None, show_progress: bool) -> None:
+    _KNOWN_LIMIT = 100_000  # this run's vectors kept for reuse: repeats sit close together (chunk overlap)
+
+    def __init__(self, embedder: Embedder, previous: IndexView | None, show_progress: bool,
+                 sources: Collection[str] = ()) -> None:
+        """`sources`: the documents this run re-chunks; only their previous sentences are offered
+        for reuse (an edited document keeps most of its sentences), so an update does not map
+        every sentence of a large collection."""
         self._embedder = embedder
         self._show = show_progress
-        self._known: dict[str, np.ndarray] = {}   # embedded by this run
+        self._known: dict[str, np.ndarray] = {}   # embedded by this run (bounded, see _KNOWN_LIMIT)
         # Previous sentences by text -> row: rows are read only when reused, so the previous
         # (memory-mapped) vectors are never all copied into small arrays.
         self._previous_rows: dict[str, int] = {}
@@ -35,9 +41,12 @@ class SentenceVectors:
         self.embedded = 0
         if previous is not None:
             index = previous.sentences
-            starts, ends = index.starts.tolist(), index.ends.tolist()
-            for row, cid in enumerate(index.chunk_ids):
-                self._previous_rows.setdefault(previous.chunks[cid].text[starts[row]:ends[row]], row)
+            wanted = set(sources)
+            for cid, chunk in previous.chunks.items():
+                if chunk.source not in wanted:
+                    continue
+                for row in index.rows_for(cid):
+                    self._previous_rows.setdefault(chunk.text[int(index.starts[row]):int(index.ends[row])], row)
 
     def _vector(self, text: str) -> np.ndarray:
         """The float16 vector of a known sentence text."""
@@ -53,6 +62,8 @@ class SentenceVectors:
         texts = [c.text[s:e] for c, rows in zip(chunks, spans) for s, e in rows]
         missing = list(dict.fromkeys(t for t in texts if t not in self._known and t not in self._previous_rows))
         if missing:
+            if len(self._known) > self._KNOWN_LIMIT:
+                self._known.clear()  # bounded memory: a 100k-chunk build never holds all its vectors here
             vectors = self._embedder.embed_texts(missing, show_progress=self._show)
             self._known.update(zip(missing, vectors.astype(np.float16)))
             self.embedded += len(missing)
@@ -70,33 +81,38 @@ def snapshot_sentence_index(final: Sequence[Chunk], previous: IndexView | None,
     vectors and BM25 tokens), new ones from this run (embedded or recovered from Chroma; only
     their sentences are tokenised)."""
     chunk_ids: list[str] = []
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
-    blocks: list[np.ndarray] = []
+    spans_of: list[np.ndarray] = []
     parts: list[tuple[str, np.ndarray | list[str]]] = []
     previous_terms = previous.sentences.terms if previous is not None else None
     for chunk in final:
         if chunk.chunk_id in pieces:
-            spans, vectors = pieces[chunk.chunk_id]
+            spans = pieces[chunk.chunk_id][0]
             parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
         else:
             assert previous is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
             rows = previous.sentences.rows_for(chunk.chunk_id)
             spans = np.stack([previous.sentences.starts[rows], previous.sentences.ends[rows]], axis=1)
-            vectors = previous.sentences.vectors[rows]
             if previous_terms is not None:
                 parts.append(("previous", np.asarray(rows, np.int64)))
             else:  # an older snapshot without kept terms: tokenise these too
                 parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
         chunk_ids.extend([chunk.chunk_id] * len(spans))
-        starts.append(spans[:, 0])
-        ends.append(spans[:, 1])
-        blocks.append(np.asarray(vectors, np.float16))  # stored float16: no float32 copy of every sentence
+        spans_of.append(spans)
     if not chunk_ids:
         return SentenceIndex.empty(dimension)
+    # One float16 array filled in place: no per-chunk copies concatenated into a second one.
+    vectors = np.empty((len(chunk_ids), dimension), np.float16)
+    row = 0
+    for chunk, spans in zip(final, spans_of):
+        if chunk.chunk_id in pieces:
+            vectors[row:row + len(spans)] = pieces[chunk.chunk_id][1]
+        else:
+            assert previous is not None
+            vectors[row:row + len(spans)] = previous.sentences.vectors[previous.sentences.rows_for(chunk.chunk_id)]
+        row += len(spans)
+    all_spans = np.concatenate(spans_of).astype(np.int32)
     terms = SentenceTerms.assemble(previous_terms, _merge_runs(parts))
-    return SentenceIndex.build(chunk_ids, np.concatenate(starts).astype(np.int32), np.concatenate(ends).astype(np.int32),
-                               np.concatenate(blocks), terms)
+    return SentenceIndex.build(chunk_ids, all_spans[:, 0].copy(), all_spans[:, 1].copy(), vectors, terms)
 
 
 def _merge_runs(parts: list[tuple[str, np.ndarray | list[str]]]) -> list[tuple[str, np.ndarray | list[str]]]:
