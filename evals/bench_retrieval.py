@@ -40,7 +40,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import assistant  # noqa: E402  (sets the offline environment before the ML stack loads)
 from assistant.config import Settings, load_settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
 
@@ -52,7 +51,7 @@ TOP_K = 10
 
 
 # -- measurement helpers ------------------------------------------------------------------------
-def _rss_mib() -> float:
+def rss_mib() -> float:
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
@@ -74,12 +73,12 @@ class MemoryPeak:
 def watch_memory() -> Iterator[MemoryPeak]:
     """Peak resident memory of this process while the block runs (sampled every 10 ms)."""
     gc.collect()
-    peak = MemoryPeak(start_mib=_rss_mib(), peak_mib=_rss_mib())
+    peak = MemoryPeak(start_mib=rss_mib(), peak_mib=rss_mib())
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(0.01):
-            peak.peak_mib = max(peak.peak_mib, _rss_mib())
+            peak.peak_mib = max(peak.peak_mib, rss_mib())
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -88,7 +87,7 @@ def watch_memory() -> Iterator[MemoryPeak]:
     finally:
         stop.set()
         thread.join()
-        peak.peak_mib = max(peak.peak_mib, _rss_mib())
+        peak.peak_mib = max(peak.peak_mib, rss_mib())
 
 
 @dataclass

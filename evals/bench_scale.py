@@ -43,7 +43,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -52,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_retrieval import rss_mib, watch_memory
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -285,14 +285,6 @@ def squad_questions(passage_ids: set[str], sample: int) -> list[dict]:
 
 
 # -- measurement helpers --------------------------------------------------------------------------
-def rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS line in /proc/self/status")
-
-
 def rss_parts_mib() -> dict[str, float]:
     """Anonymous vs file-backed resident memory: memory-mapped index files count as file-backed
     (page cache the kernel can drop), the heap as anonymous."""
@@ -311,22 +303,11 @@ def max_rss_mib() -> float:
 
 @contextmanager
 def peak_rss() -> Iterator[dict[str, float]]:
-    """Peak resident memory while the block runs (sampled every 20 ms), in MiB."""
-    peak = {"peak_mib": rss_mib()}
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(0.02):
-            peak["peak_mib"] = max(peak["peak_mib"], rss_mib())
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield peak
-    finally:
-        stop.set()
-        thread.join()
-        peak["peak_mib"] = max(peak["peak_mib"], rss_mib())
+    """Peak resident memory while the block runs, in MiB (bench_retrieval's sampler)."""
+    result: dict[str, float] = {}
+    with watch_memory() as peak:
+        yield result
+    result["peak_mib"] = peak.peak_mib
 
 
 def folder_mib(folder: Path) -> float:
@@ -388,6 +369,7 @@ def install_update_timers() -> StageTimer:
     timer.wrap(indexer, "_previous_view", "load the previous snapshot (load_view)")
     timer.wrap(indexer._Run, "_plan", "diff documents + chunk changed ones (_plan)")
     timer.wrap(StoreCollection, "ids", "Chroma: list every id (StoreCollection.ids)")
+    timer.wrap(StoreCollection, "existing", "Chroma: look up this run's ids (StoreCollection.existing)")
     timer.wrap(indexer._Run, "_write", "embed + upsert changed chunks (_write)")
     timer.wrap(SentenceVectors, "__init__", "  of which: map previous sentence texts to vectors (SentenceVectors.__init__)")
     timer.wrap(indexer, "snapshot_sentence_index", "assemble the sentence index (snapshot_sentence_index)")
