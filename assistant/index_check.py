@@ -11,8 +11,11 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
-from assistant.errors import IndexCorruptError, IndexMissingError
-from assistant.index_view import load_view
+from assistant.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    SnapshotUnavailableError,
+)
 from assistant.indexer import Progress
 from assistant.locking import is_locked, writer_lock
 from assistant.manifest import (
@@ -25,7 +28,11 @@ from assistant.manifest import (
 )
 from assistant.sentence_index import SentenceIndex
 from assistant.sentence_terms import SentenceTerms
-from assistant.snapshot_writer import prune_snapshots, write_snapshot
+from assistant.snapshot_writer import (
+    load_or_derive_view,
+    prune_snapshots,
+    write_snapshot,
+)
 from assistant.store import ChromaStore, describe_location
 from assistant.store_records import StoredChunk
 
@@ -66,8 +73,8 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
         result.problems.append("no snapshot has been published yet")
         return result
     try:
-        view = load_view(settings, manifest)
-    except (FileNotFoundError, IndexCorruptError) as exc:
+        view = load_or_derive_view(settings, store, manifest, None)  # a replica derives it from the server
+    except (FileNotFoundError, IndexCorruptError, SnapshotUnavailableError) as exc:
         remedy = "" if "--repair" in str(exc) else f"; run: assistant index --repair --collection {name}"
         result.problems.append(f"the snapshot can't be loaded: {exc}{remedy}")
         return result

@@ -21,6 +21,7 @@ from servers import clean_env, launch
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
 from assistant.errors import IndexBusyError
+from assistant.index_check import check_index
 from assistant.locking import is_locked, writer_lock
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -102,6 +103,10 @@ def test_two_replicas_answer_alike_and_see_each_others_uploads(chroma_server: st
     report = Assistant(indexer, embedder=embedder).index()
     assert report.removed == [] and report.chunks_embedded == 0
     assert "upload:ferry.txt" in Assistant(indexer, embedder=embedder).view().manifest.documents
+    # `index --check` from yet another folder derives the snapshot from the server and finds it in step.
+    checker = indexer.with_(store={"path": tmp_path / "checker"})
+    result = check_index(checker, Assistant(checker, embedder=embedder).store)
+    assert result.ok, result.problems
 
 
 def test_api_upload_refuses_bad_files_in_one_line(chroma_server: str, tmp_path: Path, embedder) -> None:
