@@ -18,6 +18,7 @@ from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.registry import ServerRegistry
+from assistant.store import describe_location
 
 MANIFEST_VERSION = 2
 MANIFEST_FILE = "manifest.json"
@@ -143,12 +144,14 @@ def manifest_key(collection: str) -> str:
 
 class ServerManifests:
     """The manifest as a registry record, so replicas on one Chroma server need share no folder.
-    A manifest file left in the local folder by an earlier version is moved to the server once."""
+    A manifest file an earlier version left in the local folder for this same server is moved to
+    the server once; one written for a local store is ignored (its chunks are not on the server)."""
 
     def __init__(self, settings: Settings) -> None:
         self._registry = ServerRegistry(settings.store)
         self._collection = settings.store.collection
         self._legacy = FileManifests(settings)
+        self._store = describe_location(settings.store)
         self.where = f"the manifest of {self._collection!r} on the Chroma server {settings.store.chroma_url}"
 
     def read_text(self) -> str | None:
@@ -156,9 +159,18 @@ class ServerManifests:
         if record is not None:
             return record.text
         legacy = self._legacy.read_text()
-        if legacy is not None:
-            self.write_text(legacy)
+        if legacy is None or not self._describes_this_server(legacy):
+            return None  # e.g. a local-store manifest: its chunks are not on this server
+        self.write_text(legacy)
         return legacy
+
+    def _describes_this_server(self, text: str) -> bool:
+        """Only a manifest an earlier version wrote for this same server is moved to it."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return False
+        return isinstance(data, dict) and data.get("store") == self._store
 
     def write_text(self, text: str) -> None:
         self._registry.write(manifest_key(self._collection), text, {"kind": "manifest", "collection": self._collection})

@@ -43,3 +43,14 @@ def test_info_against_an_unreachable_server_reports_the_connection_error(tmp_pat
     run = subprocess.run([sys.executable, "-m", "assistant", "info"], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.startswith(f"error: cannot reach the Chroma server at http://127.0.0.1:{port}")
+
+
+def test_a_local_store_manifest_is_not_taken_for_the_servers(chroma_server: str, tmp_path: Path, embedder) -> None:
+    """Pointing a folder that holds a local index at a new server builds anew on the server instead
+    of trusting a manifest whose chunks are not there."""
+    local = make_settings(tmp_path, store={"collection": "moving"})
+    Assistant(local, embedder=embedder).index()
+    served = local.with_(store={"chroma_url": chroma_server})
+    engine = Assistant(served, embedder=embedder)
+    answer = engine.ask("In which city in Poland did the Ukrainian delegation meet NATO representatives?")
+    assert "Bydgoszcz" in answer.text and engine.view().manifest.store == f"Chroma server {chroma_server}"
