@@ -160,21 +160,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     """Each file is checked like an upload; refused ones are reported and the rest indexed."""
     from assistant.engine import Assistant
-    from assistant.uploads import check_upload, safe_name
+    from assistant.uploads import safe_name, sort_uploads
 
     engine = Assistant(settings_from_args(args), auto_index=False)
-    accepted, refused = [], []
-    for path in args.files:
-        try:
-            check_upload(path, name=safe_name(path.name), max_mb=engine.settings.ui.max_upload_mb)
-            accepted.append(path)
-        except UploadError as err:
-            refused.append((str(path), str(err)))
-    for source, reason in refused:
-        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
-    if not accepted:
+    batch = sort_uploads(((path, safe_name(path.name)) for path in args.files), max_mb=engine.settings.ui.max_upload_mb)
+    for name, reason in batch.refused:
+        print(f"warning: skipped {name}: {reason}", file=sys.stderr)
+    if not batch.accepted:
         raise UploadError("none of the files can be indexed; see the warnings above")
-    report = engine.add_files(accepted, progress=_waits_only)
+    report = engine.add_files([path for path, _ in batch.accepted], names=[name for _, name in batch.accepted],
+                              progress=_waits_only)
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())

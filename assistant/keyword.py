@@ -35,7 +35,6 @@ class KeywordIndex:
     def __init__(self, ids: Sequence[str], retriever) -> None:
         self.ids = list(ids)
         self._retriever = retriever
-        self._stemmer = _stemmer()
         self._position = {doc_id: i for i, doc_id in enumerate(self.ids)}
 
     @classmethod
@@ -66,9 +65,7 @@ class KeywordIndex:
         return cls(ids, retriever)
 
     def query_tokens(self, query: str) -> list[str]:
-        import bm25s
-
-        tokenized = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)
+        tokenized = bm25_tokenize([query])
         return tokenized[0] if tokenized else []
 
     def scores(self, query: str, weight_mask: np.ndarray | None = None) -> np.ndarray:

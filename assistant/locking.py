@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import IndexBusyError, IndexCorruptError, StoreUnavailableError
-from assistant.registry import RegistryRecord, ServerRegistry
+from assistant.registry import RegistryRecord, server_registry
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class ServerLease:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lease_s = settings.store.lease_s
-        self._registry = ServerRegistry(settings.store)
+        self._registry = server_registry(settings.store)
         self._key = f"lock/{settings.store.collection}"
 
     def _current(self) -> RegistryRecord | None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
-from assistant.registry import ServerRegistry
+from assistant.registry import server_registry
 from assistant.store import describe_location
 
 MANIFEST_VERSION = 2
@@ -148,7 +148,7 @@ class ServerManifests:
     the server once; one written for a local store is ignored (its chunks are not on the server)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._registry = ServerRegistry(settings.store)
+        self._registry = server_registry(settings.store)
         self._collection = settings.store.collection
         self._legacy = FileManifests(settings)
         self._store = describe_location(settings.store)
@@ -191,7 +191,7 @@ def manifest_stamp(settings: Settings) -> Hashable:
 def list_manifest_collections(settings: Settings) -> list[str]:
     """Every collection that has a manifest where `settings` keep them."""
     if settings.store.chroma_url:
-        records = ServerRegistry(settings.store).find({"kind": "manifest"})
+        records = server_registry(settings.store).find({"kind": "manifest"})
         return sorted(str(r.metadata.get("collection", "")) for r in records if r.metadata.get("collection"))
     root = collections_root(settings)
     return sorted(folder.name for folder in root.iterdir() if (folder / MANIFEST_FILE).is_file()) if root.is_dir() else []

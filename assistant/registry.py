@@ -58,13 +58,24 @@ def server_client(url: str) -> Any:
     return client
 
 
-class ServerRegistry:
-    """Small records by key in one of our own collections on the Chroma server."""
+def server_registry(settings: StoreSettings, collection: str = REGISTRY_COLLECTION) -> ServerRegistry:
+    """The process's one handle on a registry collection: opening it costs a round trip, and the
+    manifest is read on every question."""
+    if not settings.chroma_url:
+        raise ValueError("a server registry needs store.chroma_url")
+    return _registry(settings.chroma_url, collection)
 
-    def __init__(self, settings: StoreSettings, collection: str = REGISTRY_COLLECTION) -> None:
-        if not settings.chroma_url:
-            raise ValueError("ServerRegistry needs store.chroma_url")
-        self._url = settings.chroma_url
+
+@lru_cache(maxsize=32)
+def _registry(url: str, collection: str) -> ServerRegistry:
+    return ServerRegistry(url, collection)
+
+
+class ServerRegistry:
+    """Small records by key in one of our own collections on the Chroma server (thread-safe)."""
+
+    def __init__(self, url: str, collection: str) -> None:
+        self._url = url
         self._name = collection
         self._collection: Any | None = None
         self._lock = threading.Lock()

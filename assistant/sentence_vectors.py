@@ -82,33 +82,35 @@ def snapshot_sentence_index(final: Sequence[Chunk], previous: IndexView | None,
     their sentences are tokenised)."""
     chunk_ids: list[str] = []
     spans_of: list[np.ndarray] = []
+    previous_rows: list[list[int] | None] = []  # per chunk: its rows in the previous snapshot (None: new)
     parts: list[tuple[str, np.ndarray | list[str]]] = []
     previous_terms = previous.sentences.terms if previous is not None else None
     for chunk in final:
+        rows: list[int] | None = None
         if chunk.chunk_id in pieces:
             spans = pieces[chunk.chunk_id][0]
-            parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
         else:
             assert previous is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
             rows = previous.sentences.rows_for(chunk.chunk_id)
             spans = np.stack([previous.sentences.starts[rows], previous.sentences.ends[rows]], axis=1)
-            if previous_terms is not None:
-                parts.append(("previous", np.asarray(rows, np.int64)))
-            else:  # an older snapshot without kept terms: tokenise these too
-                parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
+        if rows is not None and previous_terms is not None:
+            parts.append(("previous", np.asarray(rows, np.int64)))
+        else:  # new, or kept from an older snapshot without stored terms: tokenise
+            parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
         chunk_ids.extend([chunk.chunk_id] * len(spans))
         spans_of.append(spans)
+        previous_rows.append(rows)
     if not chunk_ids:
         return SentenceIndex.empty(dimension)
     # One float16 array filled in place: no per-chunk copies concatenated into a second one.
     vectors = np.empty((len(chunk_ids), dimension), np.float16)
     row = 0
-    for chunk, spans in zip(final, spans_of):
-        if chunk.chunk_id in pieces:
+    for chunk, spans, rows in zip(final, spans_of, previous_rows):
+        if rows is None:
             vectors[row:row + len(spans)] = pieces[chunk.chunk_id][1]
         else:
             assert previous is not None
-            vectors[row:row + len(spans)] = previous.sentences.vectors[previous.sentences.rows_for(chunk.chunk_id)]
+            vectors[row:row + len(spans)] = previous.sentences.vectors[rows]
         row += len(spans)
     all_spans = np.concatenate(spans_of).astype(np.int32)
     terms = SentenceTerms.assemble(previous_terms, _merge_runs(parts))

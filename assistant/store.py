@@ -205,16 +205,19 @@ class StoreCollection:
     def count(self) -> int:
         return int(self._call("count records", self._collection.count))
 
-    def ids(self) -> set[str]:
-        """Every record id, read in pages without texts or vectors."""
-        ids: set[str] = set()
+    def _pages(self, action: str, include: list[str], where: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every record (matching `where`) in pages of _GET_PAGE."""
         offset = 0
         while True:
-            page = self._call("read ids", self._collection.get, include=[], limit=_GET_PAGE, offset=offset)
+            page = self._call(action, self._collection.get, where=where, include=include, limit=_GET_PAGE, offset=offset)
             if not page["ids"]:
-                return ids
-            ids.update(page["ids"])
+                return
+            yield page
             offset += len(page["ids"])
+
+    def ids(self) -> set[str]:
+        """Every record id, read in pages without texts or vectors."""
+        return {cid for page in self._pages("read ids", []) for cid in page["ids"]}
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         """Which of these ids Chroma holds (read in pages, without texts or vectors)."""
@@ -232,14 +235,8 @@ class StoreCollection:
             wanted_sources = sorted(set(sources))
             for start in range(0, len(wanted_sources), _SOURCES_PER_GET):
                 where = {"source": {"$in": wanted_sources[start:start + _SOURCES_PER_GET]}}
-                offset = 0
-                while True:
-                    page = self._call("read records", self._collection.get, where=where, include=include,
-                                      limit=_GET_PAGE, offset=offset)
-                    if not page["ids"]:
-                        break
+                for page in self._pages("read records", include, where):
                     yield from _stored_chunks(page)
-                    offset += len(page["ids"])
             return
         if ids is not None:
             wanted = list(ids)
@@ -247,13 +244,8 @@ class StoreCollection:
                 page = self._call("read records", self._collection.get, ids=wanted[start:start + _GET_PAGE], include=include)
                 yield from _stored_chunks(page)
             return
-        offset = 0
-        while True:
-            page = self._call("read records", self._collection.get, include=include, limit=_GET_PAGE, offset=offset)
-            if not page["ids"]:
-                return
+        for page in self._pages("read records", include):
             yield from _stored_chunks(page)
-            offset += len(page["ids"])
 
     def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The passage vectors Chroma searches, by id."""

@@ -16,13 +16,14 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import UploadError
 from assistant.ingest.loaders import LoadReport, load_files
-from assistant.registry import UPLOADS_COLLECTION, ServerRegistry
+from assistant.registry import UPLOADS_COLLECTION, ServerRegistry, server_registry
 
 # What the library reads (assistant.ingest.formats); .json/.jsonl hold records, one document each.
 UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json",
@@ -52,6 +53,27 @@ def check_upload(path: Path, *, name: str | None = None, max_mb: float,
         raise UploadError(f"the file is {_mb(size)}, over the {max_mb:g} MB upload limit")
     if size == 0:
         raise UploadError("the file is empty")
+
+
+@dataclass
+class UploadBatch:
+    """Files that passed the checks (path, safe name) and files refused (name, reason)."""
+
+    accepted: list[tuple[Path, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def sort_uploads(files: Iterable[tuple[Path, str]], *, max_mb: float) -> UploadBatch:
+    """Check each (path, name) like an upload; the good ones go to `Assistant.add_files` under their names."""
+    batch = UploadBatch()
+    for path, name in files:
+        try:
+            check_upload(path, name=name, max_mb=max_mb)
+        except UploadError as err:
+            batch.refused.append((name, str(err)))
+            continue
+        batch.accepted.append((path, name))
+    return batch
 
 
 def _mb(size: int) -> str:
@@ -97,7 +119,7 @@ def store_upload(settings: Settings, path: Path, name: str) -> Path:
 
 
 def _server_uploads(settings: Settings) -> ServerRegistry:
-    return ServerRegistry(settings.store, UPLOADS_COLLECTION)
+    return server_registry(settings.store, UPLOADS_COLLECTION)
 
 
 def _upload_key(settings: Settings, name: str) -> str:

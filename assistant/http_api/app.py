@@ -38,8 +38,8 @@ from assistant.http_api.models import (
     RetrieveResponse,
     SkippedFile,
 )
-from assistant.http_api.uploads import receive_uploads
 from assistant.http_api.openai_shape import chat_completion, conversation, sse_events
+from assistant.http_api.uploads import receive_uploads
 from assistant.types import Answer
 
 
@@ -93,12 +93,12 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
         """Index uploaded files next to what the collection holds (replaced when re-sent under the same name)."""
         engine = engines.get(collection)
         with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
-            accepted, refused = receive_uploads(files, Path(folder), max_mb=settings.ui.max_upload_mb)
-            if not accepted:
-                reasons = "; ".join(f"{name}: {why}" for name, why in refused) or "no files were sent"
+            batch = receive_uploads(files, Path(folder), max_mb=settings.ui.max_upload_mb)
+            if not batch.accepted:
+                reasons = "; ".join(f"{name}: {why}" for name, why in batch.refused) or "no files were sent"
                 raise ApiError(400, f"nothing to index ({reasons})", code="invalid_upload")
-            report = engine.add_files([path for path, _ in accepted], names=[name for _, name in accepted])
-        skipped = [SkippedFile(name=name, reason=why) for name, why in refused + list(report.skipped)]
+            report = engine.add_files([path for path, _ in batch.accepted], names=[name for _, name in batch.accepted])
+        skipped = [SkippedFile(name=name, reason=why) for name, why in batch.refused + list(report.skipped)]
         return DocumentsResponse(collection=engine.settings.store.collection, added=report.added, changed=report.changed,
                                  unchanged=report.unchanged, skipped=skipped, chunks=report.chunks)
 

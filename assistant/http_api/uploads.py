@@ -8,17 +8,14 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from assistant.errors import UploadError
-from assistant.uploads import check_upload, safe_name
+from assistant.uploads import UploadBatch, safe_name, sort_uploads
 
 _READ_BLOCK = 1 << 20
 
 
-def receive_uploads(files: Sequence[UploadFile], folder: Path, *,
-                    max_mb: float) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
-    """(path, safe name) of each accepted file and (name, reason) of each refused one."""
-    accepted: list[tuple[Path, str]] = []
-    refused: list[tuple[str, str]] = []
+def receive_uploads(files: Sequence[UploadFile], folder: Path, *, max_mb: float) -> UploadBatch:
+    """Each file saved to `folder` (never read past the limit) and checked like the page's uploads."""
+    saved: list[tuple[Path, str]] = []
     limit = int(max_mb * 1024 * 1024)
     for number, upload in enumerate(files):
         name = safe_name(upload.filename or "upload")
@@ -28,10 +25,5 @@ def receive_uploads(files: Sequence[UploadFile], folder: Path, *,
             while written <= limit and (block := upload.file.read(_READ_BLOCK)):
                 target.write(block)
                 written += len(block)
-        try:
-            check_upload(path, name=name, max_mb=max_mb)
-        except UploadError as err:
-            refused.append((name, str(err)))
-            continue
-        accepted.append((path, name))
-    return accepted, refused
+        saved.append((path, name))
+    return sort_uploads(saved, max_mb=max_mb)
