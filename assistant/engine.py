@@ -27,7 +27,7 @@ from assistant.answer.clarify import (
     should_clarify,
 )
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
-from assistant.answer.span_reader import SpanReader, make_no_answer_reader, make_span_reader
+from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
 from assistant.errors import IndexCorruptError, SnapshotUnavailableError, UploadError
@@ -120,7 +120,6 @@ class Assistant:
         self._embedder = embedder
         self._answer_scorer = answer_scorer
         self._reader: SpanReader | None = None
-        self._no_answer_reader: SpanReader | None = None
         self._store: ChromaStore | None = None
         self._loaded: _Loaded | None = None
         self._components_lock = threading.RLock()   # guards lazy creation of embedder and store
@@ -153,17 +152,6 @@ class Assistant:
             if self._reader is None:
                 self._reader = make_span_reader()
             return self._reader
-
-    @property
-    def no_answer_reader(self) -> SpanReader | None:
-        """The reader whose no-answer margin the learned scorer's confidence reads (None with the
-        lexical score)."""
-        if self.settings.answer.scorer != "learned":
-            return None
-        with self._components_lock:
-            if self._no_answer_reader is None:
-                self._no_answer_reader = make_no_answer_reader()
-            return self._no_answer_reader
 
     @property
     def store(self) -> ChromaStore:
@@ -261,8 +249,7 @@ class Assistant:
         collection = self.store.open(view.physical, create=False)
         reranker = make_reranker(self.settings.retrieval, view.sentences)
         retriever = HybridRetriever(self.settings.retrieval, collection, view, reranker)
-        return _Loaded(view, retriever, make_answerer(self.settings, view, scorer=self.answer_scorer, reader=self.short_answer_reader,
-                                                   no_answer_reader=self.no_answer_reader), stamp)
+        return _Loaded(view, retriever, make_answerer(self.settings, view, scorer=self.answer_scorer, reader=self.short_answer_reader), stamp)
 
     def stored_collection(self) -> StoreCollection:
         """The Chroma collection behind the snapshot answering now."""

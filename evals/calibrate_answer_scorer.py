@@ -38,7 +38,6 @@ from assistant.answer.base import AnswerRequest
 from assistant.answer.confidence import CALIBRATION_FILE, LogisticModel
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, make_answer_scorer
-from assistant.answer.span_reader import DEFAULT_NO_ANSWER_READER_DIR, NO_SPAN_MARGIN, make_no_answer_reader
 from assistant.config import PROJECT_ROOT
 from assistant.evaluation.metrics import alias_match
 from assistant.evaluation.reliability import expected_calibration_error, plot_reliability, reliability_bins
@@ -60,17 +59,15 @@ class Question:
     answerable: bool
     rows: np.ndarray     # candidates x features, scorer order
     labels: np.ndarray   # candidate holds a gold answer
-    margins: np.ndarray  # the reader's best-phrase-over-no-answer margin in each candidate
 
 
-def collect(model_dir: Path, reader_dir: Path, articles: tuple[str, ...]) -> list[Question]:
+def collect(model_dir: Path, articles: tuple[str, ...]) -> list[Question]:
     items = load_squad_items(SQUAD2_DIR / "questions.dev.jsonl", sample=None, articles=articles)
     # The engine only retrieves here: its own answerer must not need the calibration being made.
     settings = squad_settings(load_settings()).with_(answer={"scorer": "lexical", "short_answers": "patterns"})
     engine = Assistant(settings)
     answerer = ExtractiveAnswerer(settings.answer, engine.view())
     scorer = make_answer_scorer(model_dir)  # the scorer alone: this script is what calibrates it
-    reader = make_no_answer_reader(reader_dir)
     questions = []
     for n, item in enumerate(items, start=1):
         passages = engine.retrieve(item.question, top_k=settings.retrieval.top_k)
@@ -79,9 +76,7 @@ def collect(model_dir: Path, reader_dir: Path, articles: tuple[str, ...]) -> lis
         scored = answerer.evidence(request, scorer=scorer)
         rows = np.array(answerer.judged(request, scored), dtype=float).reshape(len(scored), len(FEATURES))
         labels = np.array([item.answerable and alias_match(s.text, item.answers) for s, _ in scored], dtype=float)
-        margins = np.array([span.margin if (span := reader.read(item.question, s.text)) is not None else NO_SPAN_MARGIN
-                            for s, _ in scored], dtype=float)
-        questions.append(Question(article_of(item.sources[0]), item.answerable, rows, labels, margins))
+        questions.append(Question(article_of(item.sources[0]), item.answerable, rows, labels))
         if n % 200 == 0:
             print(f"  {n}/{len(items)} questions", flush=True)
     return questions
@@ -118,7 +113,7 @@ def fit(questions: list[Question], c_select: float, c_confidence: float) -> Fitt
     rows, labels = [], []
     for q in (q for q in questions if len(q.rows)):
         best = selector_order(selector, q)[0][1]
-        rows.append(confidence_features(q.rows.tolist(), best, float(q.margins[best])))
+        rows.append(confidence_features(q.rows.tolist(), best))
         labels.append(q.labels[best])
     return Fitted(selector, logistic(np.array(rows), np.array(labels), c_confidence, CONFIDENCE_FEATURES))
 
@@ -128,8 +123,7 @@ def confidence(fitted: Fitted, question: Question) -> tuple[float, bool]:
     if not len(question.rows):
         return 0.0, False
     best = selector_order(fitted.selector, question)[0][1]
-    return (fitted.confidence.probability(confidence_features(question.rows.tolist(), best, float(question.margins[best]))),
-            bool(question.labels[best]))
+    return fitted.confidence.probability(confidence_features(question.rows.tolist(), best)), bool(question.labels[best])
 
 
 def by_article(questions: list[Question]) -> list[tuple[list[Question], list[int]]]:
@@ -184,8 +178,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target-false-abstention", type=float, default=0.10)
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="the scorer to calibrate; calibration.json goes there")
-    parser.add_argument("--reader-dir", type=Path, default=DEFAULT_NO_ANSWER_READER_DIR,
-                        help="the no-answer reader whose margin the confidence model reads")
     parser.add_argument("--results", type=Path, default=RESULTS / "calibration.json")
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep the collected feature rows in this .pkl and reuse them on the next run (same scorer only)")
@@ -195,7 +187,7 @@ def main() -> None:
     if args.cache is not None and args.cache.is_file():
         questions = pickle.loads(args.cache.read_bytes())
     else:
-        questions = collect(args.model_dir, args.reader_dir, articles)
+        questions = collect(args.model_dir, articles)
         if args.cache is not None:
             args.cache.write_bytes(pickle.dumps(questions))
     answerable = np.array([q.answerable for q in questions])

@@ -421,8 +421,8 @@ def print_figures(name: str, figures: dict) -> None:
 
 
 # -- main ---------------------------------------------------------------------------------------
-def add_training_arguments(parser: argparse.ArgumentParser, out: Path | None, results: Path | None) -> None:
-    """The options both training scripts share (None: the script picks the default from other options)."""
+def add_training_arguments(parser: argparse.ArgumentParser, out: Path, results: Path) -> None:
+    """The options both training scripts share."""
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=SEED)

@@ -66,16 +66,14 @@ def test_calibration_selects_by_one_model_and_judges_by_the_other(tmp_path: Path
     selector[FEATURES.index("cosine")] = 1.0  # the selector prefers the higher cosine
     judge = [0.0] * len(CONFIDENCE_FEATURES)
     judge[CONFIDENCE_FEATURES.index("chosen_logit")] = 2.0
-    judge[CONFIDENCE_FEATURES.index("reader_margin")] = 0.5
     _calibration_file(tmp_path, _model(FEATURES, weights=selector), _model(CONFIDENCE_FEATURES, weights=judge, bias=-1.0))
     calibration: Calibration = load_calibration(tmp_path)
     rows = [[0.0] * len(FEATURES) for _ in range(2)]
     rows[0][FEATURES.index("logit")], rows[1][FEATURES.index("logit")] = 3.0, 1.5
     rows[1][FEATURES.index("cosine")] = 0.9
     assert [i for _, i in calibration.ranked(rows)] == [1, 0]
-    assert confidence_features(rows, 1, -2.0)[0] == 3.0  # the best logit over all candidates
-    assert confidence_features(rows, 1, -2.0)[-1] == -2.0  # the reader's margin in the chosen sentence
-    assert calibration.confidence_of(rows, 1, -2.0) == pytest.approx(1 / (1 + math.exp(-(2.0 * 1.5 + 0.5 * -2.0 - 1.0))))
+    assert confidence_features(rows, 1)[0] == 3.0  # the best logit over all candidates
+    assert calibration.confidence_of(rows, 1) == pytest.approx(1 / (1 + math.exp(-(2.0 * 1.5 - 1.0))))
     assert (calibration.threshold, calibration.second_quote_ratio) == (0.3, 0.7)
 
 

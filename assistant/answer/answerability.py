@@ -97,14 +97,11 @@ def candidate_features(question: str, candidates: Sequence[CandidateText], idf: 
 
 
 # The question-level view the confidence model reads: the scorer's best logit over all candidates
-# (how good the best-looking sentence is), the full row of the sentence that will be quoted, and the
-# no-answer reader's margin of its best phrase over "no answer" in that sentence (`span_reader.py`):
-# a reader trained with SQuAD 2.0's no-answer examples must point at a phrase of the asked-for kind,
-# which a sentence that merely shares the question's words does not offer.
-CONFIDENCE_FEATURES = ("best_logit", *(f"chosen_{name}" for name in FEATURES), "reader_margin")
+# (how good the best-looking sentence is) and the full row of the sentence that will be quoted.
+CONFIDENCE_FEATURES = ("best_logit", *(f"chosen_{name}" for name in FEATURES))
 
 
-def confidence_features(rows: Sequence[Sequence[float]], chosen: int, reader_margin: float) -> list[float]:
+def confidence_features(rows: Sequence[Sequence[float]], chosen: int) -> list[float]:
     """One row of `CONFIDENCE_FEATURES` for quoting candidate `chosen` among `rows`."""
     logit = FEATURES.index("logit")
-    return [max(row[logit] for row in rows), *rows[chosen], reader_margin]
+    return [max(row[logit] for row in rows), *rows[chosen]]

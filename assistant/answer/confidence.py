@@ -77,10 +77,9 @@ class Calibration:
         """(selector probability, candidate index), most likely answer first."""
         return sorted(((self.selector.probability(row), i) for i, row in enumerate(rows)), key=lambda pair: (-pair[0], pair[1]))
 
-    def confidence_of(self, rows: Sequence[Sequence[float]], chosen: int, reader_margin: float) -> float:
-        """P(candidate `chosen` answers the question), calibrated; `reader_margin`: the reader's
-        best-phrase-over-no-answer margin in that candidate's sentence."""
-        return self.confidence.probability(confidence_features(rows, chosen, reader_margin))
+    def confidence_of(self, rows: Sequence[Sequence[float]], chosen: int) -> float:
+        """P(candidate `chosen` answers the question), calibrated."""
+        return self.confidence.probability(confidence_features(rows, chosen))
 
 
 def load_calibration(folder: Path) -> Calibration:

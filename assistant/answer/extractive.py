@@ -20,10 +20,9 @@ from assistant.answer.conflicts import (
 )
 from assistant.answer.scorer import AnswerScorer
 from assistant.answer.short_answer import short_answer
-from assistant.answer.span_reader import NO_SPAN_MARGIN, Span, SpanReader
+from assistant.answer.span_reader import SpanReader
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
-from assistant.errors import ConfigError
 from assistant.index_view import IndexView
 from assistant.rewrite import rewrite_followup
 from assistant.sentences import content_terms
@@ -98,13 +97,9 @@ class ExtractiveAnswerer:
         return rewrite_followup(question, history)
 
     def __init__(self, settings: AnswerSettings, view: IndexView, *,
-                 scorer: tuple[AnswerScorer, Calibration] | None = None, reader: SpanReader | None = None,
-                 no_answer_reader: SpanReader | None = None) -> None:
-        """`reader`: the short-answer reader (None: typed patterns); `no_answer_reader`: the reader whose
-        no-answer margin the learned scorer's confidence reads (needed with `scorer`)."""
+                 scorer: tuple[AnswerScorer, Calibration] | None = None, reader: SpanReader | None = None) -> None:
         self._settings = settings
         self._reader = reader
-        self._no_answer_reader = no_answer_reader
         self._view = view
         self._stats = TermStatistics(view)
         self._scorer = scorer
@@ -186,8 +181,7 @@ class ExtractiveAnswerer:
         rows = self.judged(request, scored)
         judged = calibration.ranked(rows)  # the candidates most likely to answer first, not the scorer's top
         best_probability, best = judged[0]
-        span = self._read(request.question, scored[best][0].text)
-        confidence = calibration.confidence_of(rows, best, span.margin if span is not None else NO_SPAN_MARGIN)
+        confidence = calibration.confidence_of(rows, best)
         if confidence < threshold:
             return abstention(ABSTAIN_TEXT, confidence=confidence)
         chosen = [scored[best][0]]
@@ -204,12 +198,6 @@ class ExtractiveAnswerer:
             notes += (f"Unsure: the best matching passage only probably answers this (confidence {confidence:.0%}).",)
         draft = self._render(request.question, chosen, notes, sources_differ=differ)
         return replace(draft, confidence=confidence)
-
-    def _read(self, question: str, sentence: str) -> Span | None:
-        if self._no_answer_reader is None:
-            raise ConfigError("the learned answer scorer's confidence needs the no-answer reader; "
-                              "load it with make_no_answer_reader() or choose answer.scorer='lexical'")
-        return self._no_answer_reader.read(question, sentence)
 
     def _choose(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
         best = ranked[0]

@@ -11,13 +11,10 @@ from assistant.index_view import IndexView
 
 
 def make_answerer(settings: Settings, view: IndexView, *,
-                  scorer: ScorerAndCalibration | None = None, reader: SpanReader | None = None,
-                  no_answer_reader: SpanReader | None = None) -> Answerer:
+                  scorer: ScorerAndCalibration | None = None, reader: SpanReader | None = None) -> Answerer:
     """`scorer`: the learned answer scorer and its calibration (None: the lexical score decides);
-    `reader`: the short-answer reader (None: typed patterns); `no_answer_reader`: the one the
-    scorer's confidence reads."""
-    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer, reader=reader,
-                                    no_answer_reader=no_answer_reader)
+    `reader`: the short-answer reader (None: typed patterns)."""
+    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer, reader=reader)
     kind = settings.answer.answerer
     if kind == "extractive":
         return extractive

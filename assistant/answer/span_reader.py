@@ -5,10 +5,6 @@ all-MiniLM-L6-v2, trained by `evals/train_short_answer.py` on (question, answer 
 the SQuAD dev *fit* articles. It reads one sentence, the one being quoted, so the phrase it returns
 is a substring of a cited quote by construction. Weights ship in `assistant/models/short_answer/`
 and load from that folder only (offline, like the embedder and the answer scorer).
-
-The same head trained with no-answer examples as well (`assistant/models/no_answer_reader/`) is
-the no-answer reader: `Span.margin`, its preference for the best phrase over "no answer", is a
-feature of the learned scorer's calibrated confidence.
 """
 
 from __future__ import annotations
@@ -24,17 +20,11 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 DEFAULT_READER_DIR = Path(__file__).resolve().parent.parent / "models" / "short_answer"
-# The same head trained with SQuAD 2.0-style no-answer examples: its margin is a confidence feature.
-DEFAULT_NO_ANSWER_READER_DIR = DEFAULT_READER_DIR.parent / "no_answer_reader"
 # Question + sentence in word pieces, as for the answer scorer: a longer sentence loses its tail.
 MAX_LENGTH = 160
 # SQuAD answers are short: of the 3,077 training answers (fit split), 95% are at most 9 word
 # pieces long and 98.9% at most 16.
 MAX_ANSWER_PIECES = 16
-# The confidence model's reader margin for a sentence with no word pieces left to read (empty after
-# truncation): as far below "no answer" as the reader ever puts a real span (measured on the
-# calibration candidates: margins from -21.0 to 7.7, 1st percentile -17.3, median -8.3).
-NO_SPAN_MARGIN = -20.0
 
 
 @dataclass(frozen=True)
@@ -43,13 +33,6 @@ class Span:
     start: int  # character offsets in the sentence
     end: int
     score: float  # start logit + end logit
-    no_answer: float = 0.0  # the same at the [CLS] piece: the reader's "this sentence holds no answer"
-
-    @property
-    def margin(self) -> float:
-        """How much the reader prefers this span to no answer (a reader trained without no-answer
-        examples has an uninformative [CLS] score)."""
-        return self.score - self.no_answer
 
 
 class SpanReader(Protocol):
@@ -92,29 +75,19 @@ class TransformerSpanReader:
             return None
         score, i, j = best
         start, end = offsets[i][0], offsets[j][1]
-        return Span(sentence[start:end], start, end, score, starts[0] + ends[0])
-
-
-def make_no_answer_reader(path: Path | None = None) -> SpanReader:
-    """The shipped no-answer reader, or one saved by `evals/train_short_answer.py --kind no-answer`."""
-    return _load_reader(Path(path) if path is not None else DEFAULT_NO_ANSWER_READER_DIR, "no-answer reader",
-                        "evals/train_short_answer.py --kind no-answer")
+        return Span(sentence[start:end], start, end, score)
 
 
 def make_span_reader(path: Path | None = None) -> SpanReader:
-    """The shipped short-answer reader, or one saved by the training script in `path`."""
-    return _load_reader(Path(path) if path is not None else DEFAULT_READER_DIR, "short-answer reader",
-                        "evals/train_short_answer.py")
-
-
-def _load_reader(folder: Path, what: str, script: str) -> SpanReader:
-    require_model_files(folder, what, script)
+    """The shipped reader, or one saved by the training script in `path`."""
+    folder = Path(path) if path is not None else DEFAULT_READER_DIR
+    require_model_files(folder, "short-answer reader", "evals/train_short_answer.py")
     try:
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
         from transformers.utils import logging as hf_logging
     except ImportError as exc:
-        raise MissingExtraError(f"The {what}", "all", "transformers") from exc
+        raise MissingExtraError("The short-answer reader", "all", "transformers") from exc
     hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     model = AutoModelForQuestionAnswering.from_pretrained(str(folder), local_files_only=True, dtype=torch.float32)
