@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,8 +86,10 @@ class CliRun:
                 "kept": int(kept.group(1)) if kept else 0}
 
 
-def cli(store: Path, *args: str, kill_on: str | None = None, timeout: float = 600, extra_env: dict | None = None) -> CliRun:
-    """Run `python -m assistant ARGS`; with `kill_on`, SIGKILL it as soon as stderr shows that text."""
+def cli(store: Path, *args: str, kill_on: str | None = None, timeout: float = 600, extra_env: dict | None = None,
+        on_line: Callable[[str, int], None] | None = None) -> CliRun:
+    """Run `python -m assistant ARGS`; with `kill_on`, SIGKILL it as soon as stderr shows that text;
+    `on_line` sees each stderr line with the process group id (to pause or resume the run)."""
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(store), "ASSISTANT_STORE__BATCH_CHUNKS": "4", **(extra_env or {})}
     process = subprocess.Popen([sys.executable, "-m", "assistant", *args], cwd=PROJECT_ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -96,6 +99,8 @@ def cli(store: Path, *args: str, kill_on: str | None = None, timeout: float = 60
     deadline = time.monotonic() + timeout
     for line in process.stderr:
         err_lines.append(line)
+        if on_line is not None:
+            on_line(line, process.pid)
         if kill_on and kill_on in line:
             os.killpg(process.pid, signal.SIGKILL)
             killed = True
@@ -207,15 +212,35 @@ def test_two_writers_take_turns_and_the_index_stays_consistent(tmp_path: Path, s
     name = unique_collection("writers")
     env = {"ASSISTANT_STORE__BATCH_CHUNKS": "8"}
     results: dict[str, CliRun] = {}
+    paused_group: list[int] = []
+    first_paused, second_waits = threading.Event(), threading.Event()
 
-    def run(label: str, corpus: Path) -> None:
-        results[label] = cli(store, "index", "--corpus", str(corpus), "--collection", name, extra_env=env)
+    def pause_after_first_commit(line: str, group: int) -> None:
+        # SIGSTOP keeps the flock held, so the second writer meets a writer mid-run however fast this machine is
+        if "committed batch 1/" in line and not first_paused.is_set():
+            os.killpg(group, signal.SIGSTOP)
+            paused_group.append(group)
+            first_paused.set()
 
-    one = threading.Thread(target=run, args=("first", first))
+    def note_waiting(line: str, group: int) -> None:
+        if "waiting" in line:
+            second_waits.set()
+
+    def run(label: str, corpus: Path, on_line: Callable[[str, int], None]) -> None:
+        results[label] = cli(store, "index", "--corpus", str(corpus), "--collection", name, extra_env=env,
+                             on_line=on_line)
+
+    one = threading.Thread(target=run, args=("first", first, pause_after_first_commit))
     one.start()
-    time.sleep(6)  # the first writer is past start-up and holds the lock
-    run("second", second)
+    assert first_paused.wait(timeout=300), "the first writer never committed a batch"
+    two = threading.Thread(target=run, args=("second", second, note_waiting))
+    two.start()
+    try:
+        assert second_waits.wait(timeout=300), "the second writer never said it was waiting"
+    finally:
+        os.killpg(paused_group[0], signal.SIGCONT)
     one.join()
+    two.join()
     assert results["first"].code == 0
     assert "being indexed by pid" in results["second"].stderr and "waiting" in results["second"].stderr
     assert results["second"].code == 2  # another corpus than the recorded one: refused, not merged
