@@ -27,7 +27,7 @@ from assistant.manifest import (
     write_manifest,
 )
 from assistant.sentence_index import SentenceIndex
-from assistant.sentence_terms import SentenceTerms
+from assistant.bm25_terms import BM25Terms
 from assistant.snapshot_writer import (
     load_or_derive_view,
     prune_snapshots,
@@ -159,7 +159,7 @@ def repair_index(settings: Settings, store: ChromaStore, *, progress: Progress |
         spans = np.concatenate([r.spans for r in records])
         vectors = np.concatenate([r.vectors.astype(np.float32) for r in records])
         sentences = SentenceIndex.build(chunk_ids, spans[:, 0].copy(), spans[:, 1].copy(), vectors,
-                                        SentenceTerms.build(texts))
+                                        BM25Terms.build(texts))
         catalogue: dict[str, DocumentEntry] = {}
         for record in records:
             chunk = record.chunk

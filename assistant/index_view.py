@@ -18,7 +18,7 @@ from assistant.errors import IndexCorruptError
 from assistant.keyword import KeywordIndex
 from assistant.manifest import Manifest, collection_dir
 from assistant.sentence_index import SentenceIndex
-from assistant.sentence_terms import SentenceTerms
+from assistant.bm25_terms import BM25Terms
 from assistant.term_counts import TermCounts
 from assistant.types import Chunk
 
@@ -69,11 +69,11 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
     repair = f"run: assistant index --repair --collection {settings.store.collection}"
     try:
         chunks = _chunks_from_rows(json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")))
-        keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR)
+        keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR, chunks)
         sentences = SentenceIndex.load(folder)
         term_counts = TermCounts.load(folder) or TermCounts.of(chunks.values())  # older snapshots: count now
         if sentences is not None and sentences.terms is None:  # older snapshots: tokenise the sentences now
-            sentences.terms = SentenceTerms.build([chunks[cid].text[int(s):int(e)] for cid, s, e
+            sentences.terms = BM25Terms.build([chunks[cid].text[int(s):int(e)] for cid, s, e
                                                    in zip(sentences.chunk_ids, sentences.starts, sentences.ends)])
     except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         if not folder.is_dir():

@@ -1,5 +1,5 @@
 """Sentence-level index: every chunk's sentences with offsets and MiniLM vectors, plus their BM25
-tokens and statistics (`SentenceTerms`: BM25 for the candidates' sentences without an index).
+tokens and statistics (`BM25Terms`: BM25 for the candidates' sentences without an index).
 
 Computed at index time (only new sentences are embedded) and shared by the sentence reranker and
 the extractive answerer. Sentences are the only text the indexer embeds: a passage's vector is the
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.keyword import bm25_tokenize
-from assistant.sentence_terms import SentenceTerms
+from assistant.bm25_terms import bm25_tokenize
+from assistant.bm25_terms import BM25Terms
 
 _ARRAYS_FILE = "sentences.npz"          # chunk ids and offsets (and, in older snapshots, the vectors too)
 _VECTORS_FILE = "sentence_vectors.npy"  # float16 vectors, apart so that they can be memory-mapped
@@ -29,7 +29,7 @@ class SentenceIndex:
     ends: np.ndarray
     vectors: np.ndarray           # float16 (often a read-only memory map), unit-normalised, one row per sentence;
                                   # readers upcast only the rows they use (see `rows_float32`)
-    terms: SentenceTerms | None = None  # None only while an older snapshot is being loaded
+    terms: BM25Terms | None = None  # None only while an older snapshot is being loaded
 
     def __post_init__(self) -> None:
         self._rows: dict[str, list[int]] = {}
@@ -68,7 +68,7 @@ class SentenceIndex:
 
     @classmethod
     def build(cls, chunk_ids: list[str], starts: np.ndarray, ends: np.ndarray, vectors: np.ndarray,
-              terms: SentenceTerms) -> SentenceIndex:
+              terms: BM25Terms) -> SentenceIndex:
         """An index over given sentence rows (vectors kept as float16) and their terms."""
         return cls(chunk_ids, starts, ends, np.asarray(vectors, dtype=np.float16), terms)
 
@@ -82,7 +82,7 @@ class SentenceIndex:
     @classmethod
     def empty(cls, dimension: int) -> SentenceIndex:
         return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros((0, dimension), np.float16),
-                   SentenceTerms.build([]))
+                   BM25Terms.build([]))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,7 @@ class SentenceIndex:
                  sentence_chunk=np.fromiter((position[c] for c in self.chunk_ids), np.int32, len(self.chunk_ids)),
                  starts=self.starts, ends=self.ends)
         if self.terms is not None:
-            self.terms.save(folder)
+            self.terms.save(folder, "sentence")
 
     @classmethod
     def load(cls, folder: Path) -> SentenceIndex | None:
@@ -115,7 +115,7 @@ class SentenceIndex:
         if vectors.ndim != 2 or vectors.shape[0] != len(chunk_ids) or vectors.dtype != np.float16:
             raise ValueError(f"sentence vectors in {folder} are {vectors.dtype} {vectors.shape}, "
                              f"expected float16 with {len(chunk_ids)} rows")
-        terms = SentenceTerms.load(folder)
+        terms = BM25Terms.load(folder, "sentence")
         if terms is not None and terms.sentences != len(chunk_ids):
             raise ValueError(f"sentence terms in {folder} cover {terms.sentences} sentences, not {len(chunk_ids)}")
         return cls(chunk_ids, data["starts"], data["ends"], vectors, terms)

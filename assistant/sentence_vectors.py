@@ -10,7 +10,7 @@ import numpy as np
 from assistant.embedding import Embedder
 from assistant.index_view import IndexView
 from assistant.sentence_index import SentenceIndex
-from assistant.sentence_terms import SentenceTerms
+from assistant.bm25_terms import BM25Terms, merge_runs
 from assistant.sentences import sentence_spans
 from assistant.types import Chunk
 
@@ -113,17 +113,6 @@ def snapshot_sentence_index(final: Sequence[Chunk], previous: IndexView | None,
             vectors[row:row + len(spans)] = previous.sentences.vectors[rows]
         row += len(spans)
     all_spans = np.concatenate(spans_of).astype(np.int32)
-    terms = SentenceTerms.assemble(previous_terms, _merge_runs(parts))
+    terms = BM25Terms.assemble(previous_terms, merge_runs(parts))
     return SentenceIndex.build(chunk_ids, all_spans[:, 0].copy(), all_spans[:, 1].copy(), vectors, terms)
 
-
-def _merge_runs(parts: list[tuple[str, np.ndarray | list[str]]]) -> list[tuple[str, np.ndarray | list[str]]]:
-    """Adjacent parts of one kind joined, so assembling takes a few large slices, not one per chunk."""
-    merged: list[tuple[str, list]] = []
-    for kind, items in parts:
-        if merged and merged[-1][0] == kind:
-            merged[-1][1].append(items)
-        else:
-            merged.append((kind, [items]))
-    return [(kind, np.concatenate(items) if kind == "previous" else [t for block in items for t in block])
-            for kind, items in merged]

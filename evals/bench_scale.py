@@ -356,11 +356,11 @@ class StageTimer:
 
 def install_update_timers() -> StageTimer:
     """Time the stages of an index run without touching the indexer's code."""
-    from assistant import atomic, indexer, snapshot_writer
+    from assistant import atomic, indexer
     from assistant.engine import Assistant
     from assistant.keyword import KeywordIndex
     from assistant.sentence_index import SentenceIndex
-    from assistant.sentence_terms import SentenceTerms
+    from assistant.bm25_terms import BM25Terms
     from assistant.sentence_vectors import SentenceVectors
     from assistant.store import StoreCollection
 
@@ -373,12 +373,11 @@ def install_update_timers() -> StageTimer:
     timer.wrap(indexer._Run, "_write", "embed + upsert changed chunks (_write)")
     timer.wrap(SentenceVectors, "__init__", "  of which: map previous sentence texts to vectors (SentenceVectors.__init__)")
     timer.wrap(indexer, "snapshot_sentence_index", "assemble the sentence index (snapshot_sentence_index)")
-    timer.wrap(SentenceTerms, "assemble", "  of which: sentence BM25 terms (SentenceTerms.assemble)", static=True)
     timer.wrap(indexer, "write_snapshot", "write the snapshot folder (write_snapshot)")
     timer.wrap(atomic, "write_text", "  of which: chunks.json + manifests (atomic.write_text)")
-    timer.wrap(snapshot_writer, "build_passage_keyword_index", "  of which: passage BM25 build")
+    timer.wrap(KeywordIndex, "of_chunks", "  of which: passage BM25 terms (KeywordIndex.of_chunks)", static=True)
     timer.wrap(SentenceIndex, "save", "  of which: sentence arrays + terms save (SentenceIndex.save)")
-    timer.wrap(KeywordIndex, "build", "passage BM25 index build (KeywordIndex.build)", static=True)
+    timer.wrap(BM25Terms, "assemble", "any BM25 terms assembly (BM25Terms.assemble, sentences + passages)", static=True)
     timer.wrap(StoreCollection, "delete_ids", "Chroma: delete superseded chunks")
     timer.wrap(indexer, "prune_snapshots", "prune old snapshots")
     timer.wrap(Assistant, "_refresh", "engine: switch to the new snapshot (_refresh)")

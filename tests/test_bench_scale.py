@@ -50,7 +50,7 @@ def test_scale_core_on_a_tiny_corpus(tmp_path: Path) -> None:
     build = row.details["build"]
     assert build["noop_changed"] == 0 and build["update_changed"] == [row.details["update_record"]]
     stages = {s["stage"].strip() for s in build["update_breakdown"]}
-    assert any("SentenceTerms.assemble" in s for s in stages) and any("StoreCollection.existing" in s for s in stages)
+    assert any("BM25Terms.assemble" in s for s in stages) and any("StoreCollection.existing" in s for s in stages)
     table = format_table(rows)
     assert table.count("\n") == 2 and "stand-in" in table
     saved = json.loads(out.read_text())

@@ -11,7 +11,7 @@ import pytest
 from assistant.config import RetrievalSettings
 from assistant.rerank import FEATURES, NoReranker, SentenceReranker, make_reranker
 from assistant.sentence_index import SentenceIndex
-from assistant.sentence_terms import SentenceTerms
+from assistant.bm25_terms import BM25Terms
 from assistant.types import Passage
 
 # Three passages, two sentences each; vectors on 4 axes, one "topic" per axis.
@@ -46,7 +46,7 @@ def build_index() -> SentenceIndex:
             ids.append(f"{cid}@{start}")
             texts.append(text[start:end])
     return SentenceIndex(chunk_ids, np.array(starts, np.int32), np.array(ends, np.int32), np.vstack(vectors),
-                         SentenceTerms.build(texts))
+                         BM25Terms.build(texts))
 
 
 def passages(dense: dict[str, float], bm25: dict[str, float]) -> list[Passage]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.sentence_index import SentenceIndex
-from assistant.sentence_terms import SentenceTerms
+from assistant.bm25_terms import BM25Terms
 
 
 def _index() -> SentenceIndex:
@@ -18,7 +18,7 @@ def _index() -> SentenceIndex:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     texts = ["The alliance met in July.", "It agreed on a plan.", "Rain fell all week.", "Rivers rose.", "Roads closed."]
     return SentenceIndex.build(["a", "a", "b", "b", "b"], np.array([0, 26, 0, 20, 33], np.int32),
-                               np.array([25, 46, 19, 32, 46], np.int32), vectors, SentenceTerms.build(texts))
+                               np.array([25, 46, 19, 32, 46], np.int32), vectors, BM25Terms.build(texts))
 
 
 def test_vectors_are_kept_float16_and_saved_as_a_mappable_file(tmp_path: Path) -> None:
