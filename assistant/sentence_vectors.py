@@ -60,10 +60,12 @@ class SentenceVectors:
         """(spans, float16 vectors) per chunk."""
         spans = [chunk_spans(c.text) for c in chunks]
         texts = [c.text[s:e] for c, rows in zip(chunks, spans) for s, e in rows]
+        if len(self._known) > self._KNOWN_LIMIT:
+            # bounded memory: a 100k-chunk build never holds all its vectors here. Cleared before
+            # `missing` is worked out, so no sentence of this batch counts on a vector just dropped.
+            self._known.clear()
         missing = list(dict.fromkeys(t for t in texts if t not in self._known and t not in self._previous_rows))
         if missing:
-            if len(self._known) > self._KNOWN_LIMIT:
-                self._known.clear()  # bounded memory: a 100k-chunk build never holds all its vectors here
             vectors = self._embedder.embed_texts(missing, show_progress=self._show)
             self._known.update(zip(missing, vectors.astype(np.float16)))
             self.embedded += len(missing)
