@@ -49,6 +49,15 @@ def merge_runs(parts: list[tuple[str, np.ndarray | list[str]]]) -> list[tuple[st
             for kind, items in merged]
 
 
+def _idf(n: int, df: np.ndarray | float) -> np.ndarray | float:
+    return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def _length_norm(lengths: np.ndarray, average: float) -> np.ndarray:
+    """K1 * (1 - B + B * length / average length), per row, in float64."""
+    return K1 * ((1.0 - B) + B * lengths.astype(np.float64) / average)
+
+
 def _files(folder: Path, stem: str) -> tuple[Path, Path]:
     """(token arrays, vocabulary) of the terms saved under `stem` ("sentence", "passage")."""
     return folder / f"{stem}_terms.npz", folder / f"{stem}_vocab.json"
@@ -80,7 +89,7 @@ class Postings:
         n = len(offsets) - 1
         lengths = np.diff(offsets)
         average = max(len(tokens) / max(n, 1), 1e-9)
-        norm = (K1 * ((1.0 - B) + B * lengths.astype(np.float64) / average)).astype(np.float32)
+        norm = _length_norm(lengths, average).astype(np.float32)
         if not len(tokens):
             return cls(np.zeros(vocabulary + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), norm)
         owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
@@ -156,8 +165,8 @@ class BM25Terms:
         n = self.sentences
         average = max(len(self.tokens) / n, 1e-9)
         df = self.doc_freq[unique].astype(np.float64)
-        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        norm = K1 * ((1.0 - B) + B * lengths.astype(np.float64) / average)
+        idf = _idf(n, df)
+        norm = _length_norm(lengths, average)
         tfc = tf / (norm[:, None] + tf)
         return (tfc * idf * repeats).sum(axis=1).astype(np.float32)
 
@@ -177,7 +186,7 @@ class BM25Terms:
             lo, hi = int(postings.starts[token]), int(postings.starts[token + 1])
             rows, tf = postings.rows[lo:hi], postings.counts[lo:hi]
             df = float(self.doc_freq[token])
-            idf = np.float32(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+            idf = np.float32(_idf(n, df))
             out[rows] += idf * tf / (postings.norm[rows] + tf) * np.float32(repeat)
         return out
 
@@ -204,7 +213,7 @@ class BM25Terms:
 
 
 def _doc_freq(tokens: np.ndarray, offsets: np.ndarray, vocabulary: int) -> np.ndarray:
-    """Sentences holding each token (a token repeated in a sentence counts once)."""
+    """Rows holding each token (a token repeated in a row counts once)."""
     if not len(tokens):
         return np.zeros(vocabulary, dtype=np.int64)
     width = max(vocabulary, 1)

@@ -27,7 +27,7 @@ def passage_text(chunk: Chunk) -> str:
 
 class KeywordIndex:
     """BM25 over a list of texts, addressed by string ids. An update keeps the tokens of the texts
-    it keeps and tokenises only the new ones (`assemble`); postings are built once per load."""
+    it keeps and tokenises only the new ones (`of_chunks`); postings are built once per load."""
 
     def __init__(self, ids: Sequence[str], terms: BM25Terms) -> None:
         if len(ids) != terms.sentences:
