@@ -12,6 +12,11 @@ NEED_PYTHON := install Python 3.11 or 3.12 (e.g. apt-get install python3.11 pyth
 
 .PHONY: venv install install-test browser serve test test-fast clean
 
+# pip compiles llama.cpp (the 'llamacpp' extra) from source. Its default build targets this CPU's own
+# instructions, and on a Xeon with AMX that build (llama-cpp-python 0.3.35 and 0.3.36) segfaulted on the
+# first decode of the packaged Gemma-3 model; the portable build runs. Set CMAKE_ARGS to build otherwise.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
 # The stamp files record what was installed, so a second `make serve` starts at once.
 $(PY):
 	@[ -n "$(PYTHON)" ] || { echo "error: no Python 3.11 or 3.12 found on PATH; $(NEED_PYTHON)" >&2; exit 2; }

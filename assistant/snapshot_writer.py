@@ -44,8 +44,8 @@ def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: Sente
     try:
         staging.mkdir()
         atomic.write_text(staging / CHUNKS_FILE, json.dumps(chunk_rows(list(chunks)), ensure_ascii=False))
-        keyword = (KeywordIndex.of_chunks(chunks, previous.keyword, previous.chunks) if previous is not None
-                   else KeywordIndex.of_chunks(chunks, None, {}))
+        keyword = KeywordIndex.of_chunks(chunks, previous.keyword if previous is not None else None,
+                                         previous.chunks if previous is not None else {})
         keyword.save(staging / PASSAGE_BM25_DIR)
         sentences.save(staging)
         term_counts(chunks, previous).save(staging)
