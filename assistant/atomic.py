@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -33,7 +33,7 @@ def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
@@ -47,4 +47,4 @@ def publish_folder(staging: Path, final: Path) -> None:
             with file.open("rb") as handle:
                 os.fsync(handle.fileno())
     os.rename(staging, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)

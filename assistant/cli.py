@@ -1,4 +1,4 @@
-"""Command line: `assistant index | ask | chat | info | serve | eval`.
+"""Command line: `assistant index | add | documents | remove | ask | chat | info | serve | eval`.
 
 Library errors are typed; here they become one line on stderr and exit code 2."""
 
@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("files", nargs="+", type=Path)
     add.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
 
+    documents = commands.add_parser("documents", help="list the collection's uploaded documents (and quarantined ones)")
+    documents.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
+    documents.add_argument("--json", action="store_true")
+
+    remove = commands.add_parser("remove", help="delete uploaded documents: their stored files and their chunks")
+    remove.add_argument("names", nargs="+", help="uploaded file names, as `assistant documents` lists them")
+    remove.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
+
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
@@ -118,6 +126,8 @@ def print_answer(answer, out=sys.stdout) -> None:
     elif answer.short_answer and not answer.abstained:
         print(_bold(answer.short_answer, out), file=out)  # the phrase first, the quoted evidence under it
     print(answer.text, file=out)
+    for note in answer.notes:  # caveats, e.g. that the configured model failed and this is the fallback
+        print(f"Note: {note}", file=out)
     if answer.citations:
         print("\nSources:", file=out)
         for c in answer.citations:
@@ -173,6 +183,29 @@ def cmd_add(args: argparse.Namespace) -> int:
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    from assistant.engine import Assistant
+
+    files = Assistant(settings_from_args(args), auto_index=False).uploaded_files()
+    if args.json:
+        print(json.dumps([{"name": f.name, "source": f.source, "size": f.size, "modified": f.modified,
+                           "quarantined": f.quarantined} for f in files], indent=2))
+    elif not files:
+        print("no uploaded documents (add some with: assistant add FILE...)")
+    for f in files if not args.json else ():
+        state = f"  quarantined: {f.quarantined}" if f.quarantined else ""
+        print(f"{f.name}  ({f.size} bytes, uploaded {f.modified}){state}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from assistant.engine import Assistant
+
+    report = Assistant(settings_from_args(args), auto_index=False).remove_documents(args.names, progress=_waits_only)
+    print(f"removed {len(args.names)} document(s); {report.summary()}")
     return 0
 
 
@@ -263,7 +296,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"add": cmd_add, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
+HANDLERS = {"add": cmd_add, "documents": cmd_documents, "remove": cmd_remove, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

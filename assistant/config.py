@@ -70,6 +70,13 @@ class CorpusSettings(_Section):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a warning.")
     follow_external_symlinks: bool = Field(
         False, description="Follow symbolic links that lead outside the corpus folder (skipped with a warning by default).")
+    # Zip-based formats (.docx, .pptx, .epub) are measured entry by entry before a parser opens them, so a
+    # small file that inflates to gigabytes is refused instead of filling memory. Real documents sit far
+    # below these caps: a 400-page .docx inflates to ~15 MB with ratios under 20.
+    archive_max_entries: int = Field(10_000, ge=1, description="Entries a .docx/.pptx/.epub may hold.")
+    archive_max_inflated_mb: float = Field(200.0, gt=0, description="Total inflated size of a .docx/.pptx/.epub.")
+    archive_max_entry_mb: float = Field(100.0, gt=0, description="Inflated size of any one entry of a .docx/.pptx/.epub.")
+    archive_max_ratio: float = Field(200.0, gt=1, description="Inflated/compressed size of any entry over 1 MB inflated.")
 
 
 class StoreSettings(_Section):
@@ -78,6 +85,8 @@ class StoreSettings(_Section):
     collection: str = Field("corpus", description="Collection name: 3-50 letters, digits, '.', '_' or '-'.")
     batch_chunks: int = Field(256, ge=1, le=5000, description="Chunks embedded and committed to Chroma per batch (a kill loses at most one batch).")
     lock_timeout_s: float = Field(600.0, ge=0, description="How long a second writer waits for the collection's lock before giving up.")
+    min_free_mb: float = Field(200.0, ge=0, description="An index run stops (keeping its committed work and the "
+                               "previous index answering) when the index folder's file system has less free space than this.")
     lease_s: float = Field(60.0, ge=1, description="With a Chroma server: how long a writer's lease outlives its last "
                            "renewal (renewed every sixth of it), so a killed writer blocks others at most this long. "
                            "Keep it well above the clock skew between hosts.")
@@ -177,6 +186,8 @@ class UISettings(_Section):
     api_key: SecretStr | None = Field(None, description="Bearer token the HTTP API (/v1) requires; required when bound "
                                       "beyond loopback. Env: ASSISTANT_API_KEY.")
     max_upload_mb: float = Field(20.0, gt=0)
+    max_request_mb: float = Field(100.0, gt=0, description="Largest HTTP request body the API accepts (413 above it); "
+                                  "uploads of several files count together.")
     concurrency: int = Field(4, ge=1, le=64, description="Questions the web page answers at once (Gradio's queue "
                              "concurrency; its own default, 1, makes every user wait behind the others). Measured "
                              "with evals/bench_load.py. Env: ASSISTANT_UI__CONCURRENCY.")

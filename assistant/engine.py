@@ -30,7 +30,12 @@ from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
 from assistant.embedding import Embedder, make_embedder
-from assistant.errors import IndexCorruptError, SnapshotUnavailableError, UploadError
+from assistant.errors import (
+    DocumentNotFoundError,
+    IndexCorruptError,
+    SnapshotUnavailableError,
+    UploadError,
+)
 from assistant.index_view import IndexView
 from assistant.indexer import (
     IndexReport,
@@ -38,7 +43,9 @@ from assistant.indexer import (
     add_documents,
     build_index,
     ensure_built,
+    remove_from_index,
 )
+from assistant.ingest.loaders import LoadReport, record_file
 from assistant.locking import describe_holder, is_locked
 from assistant.manifest import (
     Manifest,
@@ -57,13 +64,19 @@ from assistant.store import (
     StoreCollection,
     describe_location,
 )
-from assistant.types import Answer, Passage, Turn
+from assistant.types import Answer, Document, Passage, Turn
 from assistant.uploads import (
     UPLOAD_SOURCE_PREFIX,
+    UploadedFile,
+    discard_staged,
+    list_uploads,
     load_uploads,
+    publish_staged,
+    quarantine_reasons,
     remove_upload,
     safe_name,
-    store_upload,
+    stage_upload,
+    upload_file_path,
     upload_source,
 )
 from assistant.validation import validate_question, validate_top_k
@@ -171,25 +184,70 @@ class Assistant:
 
     def add_files(self, paths: Sequence[Path | str], *, names: Sequence[str] | None = None,
                   progress: Progress | None = None) -> IndexReport:
-        """Index some files (uploads) next to what is already there. Each is first kept in the
-        collection's uploads folder under its name (default: the file's own), so a rebuild
-        re-reads it; unreadable ones are skipped and reported, and nothing indexed is lost."""
+        """Index some files (uploads) next to what is already there. Each is loaded before it is
+        stored: one that cannot be loaded is refused (in `report.skipped`) and leaves nothing behind;
+        the others are kept in the collection's uploads folder under their names (default: the
+        file's own), so a rebuild re-reads them. Nothing indexed is lost."""
         files = [Path(p).expanduser() for p in paths]
         names = list(names) if names is not None else [p.name for p in files]
         if len(names) != len(files):
             raise ValueError(f"add_files got {len(files)} paths but {len(names)} names; pass one name per path")
-        kept: list[Path] = []
-        refused: list[tuple[str, str]] = []
+        documents: list[Document] = []
+        skipped: list[tuple[str, str]] = []
         for path, name in zip(files, names):
             try:
-                kept.append(store_upload(self.settings, path, name))
+                loaded = self._store_loadable(path, name)
             except UploadError as err:
-                refused.append((upload_source(safe_name(name)), str(err)))
-        loaded = load_uploads(kept, self.settings)
-        for source, _ in loaded.skipped:
-            remove_upload(self.settings, source.removeprefix(UPLOAD_SOURCE_PREFIX))
-        report = add_documents(self.settings, self.embedder, self.store, loaded.documents,
-                               skipped=refused + list(loaded.skipped), progress=progress)
+                skipped.append((upload_source(safe_name(name)), str(err)))
+                continue
+            documents.extend(loaded.documents)
+            skipped.extend(loaded.skipped)  # records of a .json/.jsonl file that had no text
+        report = add_documents(self.settings, self.embedder, self.store, documents, skipped=skipped, progress=progress)
+        self._refresh()
+        return report
+
+    def _store_loadable(self, path: Path, name: str) -> LoadReport:
+        """Stage one upload, load it there, and store it only when it yields documents."""
+        staged = stage_upload(self.settings, path, name)
+        loaded = load_uploads([staged], self.settings)
+        if not loaded.documents:
+            discard_staged(staged)
+            reason = loaded.skipped[0][1] if loaded.skipped else "no text to index"
+            raise UploadError(f"cannot be indexed: {reason}")  # callers name the file
+        publish_staged(self.settings, staged)
+        return loaded
+
+    def uploaded_files(self) -> list[UploadedFile]:
+        """The collection's uploaded files (stored and quarantined)."""
+        return list_uploads(self.settings)
+
+    def uploaded_file_path(self, name: str) -> Path:
+        """Where an uploaded file lies (to download it); DocumentNotFoundError when there is none."""
+        path = upload_file_path(self.settings, name)
+        if path is None:
+            available = [item.name for item in list_uploads(self.settings)]
+            raise DocumentNotFoundError(self.settings.store.collection, [safe_name(name)], available)
+        return path
+
+    def remove_documents(self, names: Sequence[str], *, progress: Progress | None = None) -> IndexReport:
+        """Delete uploaded documents: their files first, then their chunks in one index run (a kill
+        between the two leaves files gone and chunks that the next run removes). Unknown names are
+        refused before anything is deleted."""
+        wanted = [safe_name(name) for name in names]
+        known = {item.name for item in list_uploads(self.settings)}
+        manifest = read_manifest(self.settings)
+        indexed = {source.removeprefix(UPLOAD_SOURCE_PREFIX) for source, entry in (manifest.documents.items() if manifest else ())
+                   if entry.origin == "upload"}
+        missing = [name for name in wanted if name not in known | indexed]
+        if not wanted or missing:
+            raise DocumentNotFoundError(self.settings.store.collection, missing or ["(no name given)"], sorted(known | indexed))
+        for name in wanted:
+            remove_upload(self.settings, name)
+        scope = {upload_source(name) for name in wanted}
+        scope |= {source for source in (manifest.documents if manifest else ()) if record_file(source) in scope}
+        if manifest is None or manifest.snapshot is None or not scope & set(manifest.documents):
+            return IndexReport(collection=self.settings.store.collection)
+        report = remove_from_index(self.settings, self.embedder, self.store, scope, progress=progress)
         self._refresh()
         return report
 
@@ -355,8 +413,11 @@ class Assistant:
     def info(self) -> dict[str, Any]:
         """What is indexed, read from the manifest and checked against the store (a Chroma server's
         own count, or its connection error)."""
+        from assistant.config_sources import config_file_in_use
+
         store = self.store  # connects first: against a server, info reports its state or why it can't
         manifest = read_manifest(self.settings)
+        config_file = config_file_in_use()
         store_chunks = None
         if manifest is not None and manifest.physical:
             store_chunks = store.open(manifest.physical, create=False).count()
@@ -367,6 +428,7 @@ class Assistant:
             "corpus": manifest.corpus if manifest else str(self.settings.corpus.path),
             "documents": len(manifest.documents) if manifest else 0,
             "uploads": sum(1 for d in manifest.documents.values() if d.origin == "upload") if manifest else 0,
+            "quarantined": quarantine_reasons(self.settings),
             "chunks": manifest.chunks if manifest else 0,
             "store_chunks": store_chunks,
             "sentences": manifest.sentences if manifest else 0,
@@ -376,6 +438,7 @@ class Assistant:
             "updated": manifest.updated if manifest else None,
             "index_hash": manifest.index_hash if manifest else None,
             "config_hash": self.settings.config_hash(),
+            "config_file": str(config_file) if config_file else None,  # never one skipped as untrusted
         }
 
 

@@ -63,6 +63,19 @@ class UploadError(AssistantError):
     """An uploaded file was refused (type, size, or unreadable)."""
 
 
+class DocumentNotFoundError(AssistantError, KeyError):
+    """No uploaded document of that name in the collection; the message lists the ones there are."""
+
+    def __init__(self, collection: str, missing: list[str], available: list[str]) -> None:
+        shown = ", ".join(available[:20]) + (f" and {len(available) - 20} more" if len(available) > 20 else "")
+        there = f"its uploaded documents are: {shown}" if available else "it has no uploaded documents"
+        super().__init__(f"collection {collection!r} has no uploaded document named {', '.join(missing)}; {there}")
+        self.missing = missing
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class IndexCorruptError(AssistantError):
     """The index's files are unreadable or out of step with Chroma; the message names the repair command."""
 
@@ -77,6 +90,11 @@ class SnapshotUnavailableError(AssistantError):
 
 class IndexBusyError(AssistantError):
     """Another process holds the collection's writer lock and did not release it in time."""
+
+
+class DiskSpaceError(AssistantError):
+    """An index run stopped because the index folder's file system fell below store.min_free_mb; its
+    committed work is kept and the previous index keeps answering."""
 
 
 class CorpusChangedError(AssistantError):

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import Settings
+from assistant.disk_space import check_free_space
 from assistant.embedding import Embedder
 from assistant.errors import (
     CorpusChangedError,
@@ -169,8 +170,9 @@ def ensure_built(settings: Settings, embedder: Embedder, store: ChromaStore, *, 
 
 def add_documents(settings: Settings, embedder: Embedder, store: ChromaStore, documents: Sequence[Document], *,
                   skipped: Sequence[tuple[str, str]] = (), show_progress: bool = False,
-                  progress: Progress | None = None) -> IndexReport:
-    """Add or update some uploaded documents and keep everything else already indexed."""
+                  progress: Progress | None = None, scope: set[str] | None = None) -> IndexReport:
+    """Add or update some uploaded documents and keep everything else already indexed. `scope`: the
+    sources this run may touch (default: the documents'); one in scope and not given is removed."""
     say = progress or log.info
     with writer_lock(settings, on_wait=say):
         manifest = read_manifest(settings)
@@ -181,7 +183,13 @@ def add_documents(settings: Settings, embedder: Embedder, store: ChromaStore, do
         run = _Run(settings, embedder, store, manifest, show_progress=show_progress, say=say)
         sources = [SourceDocument(d, "upload") for d in documents]
         return run.execute(sources, skipped=skipped, corpus=Path(manifest.corpus), rebuild=False,
-                           scope={d.source for d in documents})
+                           scope=scope if scope is not None else {d.source for d in documents})
+
+
+def remove_from_index(settings: Settings, embedder: Embedder, store: ChromaStore, sources: set[str], *,
+                      progress: Progress | None = None) -> IndexReport:
+    """Remove some documents' chunks in one crash-safe run; everything else stays as it is."""
+    return add_documents(settings, embedder, store, [], scope=sources, progress=progress)
 
 
 def refuse_orphaned_data(settings: Settings, store: ChromaStore) -> None:
@@ -248,6 +256,7 @@ class _Run:
             report.seconds = time.perf_counter() - started
             log.info(report.summary())
             return report
+        check_free_space(settings, "the index run stopped before writing anything")
         collection = self.store.open(target, create=True, corpus=str(corpus))
         manifest = write_manifest(settings, base.with_(run=new_run(kind, corpus, target), corpus=str(corpus),
                                                        fingerprint=settings.index_fingerprint()))
@@ -364,6 +373,8 @@ class _Run:
         size = self.settings.store.batch_chunks
         batches = (len(todo) + size - 1) // size
         for number, start in enumerate(range(0, len(todo), size), start=1):
+            check_free_space(self.settings, f"the index run stopped after committing {report.chunks_embedded} of "
+                                            f"{len(todo)} chunks (kept; the next run goes on from there)")
             batch = todo[start:start + size]
             records = [StoredChunk(chunk=r.chunk, doc_hash=r.doc_hash, doc_chunks=r.doc_chunks, origin=r.origin,
                                    spans=spans, vectors=vecs)

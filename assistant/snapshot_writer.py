@@ -11,6 +11,7 @@ from pathlib import Path
 
 from assistant import atomic
 from assistant.config import Settings
+from assistant.disk_space import check_free_space
 from assistant.errors import SnapshotUnavailableError
 from assistant.index_view import (
     CHUNKS_FILE,
@@ -37,6 +38,8 @@ def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: Sente
     """Write a complete snapshot folder and return its id (not yet named by the manifest). Term
     counts are carried over from `previous` and updated by the chunks that changed. A replica
     deriving a snapshot another process published passes that snapshot's id."""
+    check_free_space(settings, "stopped before writing a new snapshot (Chroma's records are kept; "
+                               "the current snapshot stays published)")
     root = snapshots_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     snapshot_id = snapshot_id or secrets.token_hex(6)

@@ -12,9 +12,12 @@ uploads into its own folder before an index run reads them."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import json
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +33,26 @@ UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf", ".docx", "
                                       ".jsonl", ".ipynb", ".eml")
 
 UPLOAD_SOURCE_PREFIX = "upload:"
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
+_SEPARATORS = re.compile(r"[/\\]")
+# File systems allow 255 bytes a name; the staging and quarantine names add up to ~20 bytes around it.
+UPLOAD_NAME_MAX_BYTES = 200
+_STAGING_FOLDER = ".incoming"
+_QUARANTINE_REASONS = ".reasons.json"  # hidden: no upload name (leading dots stripped) can be it
+
+
+def check_upload_name(name: str) -> None:
+    """Raise UploadError when a (safe) name is too long to be stored."""
+    size = len(name.encode("utf-8"))
+    if size > UPLOAD_NAME_MAX_BYTES:
+        raise UploadError(f"the file name is {size} bytes long in UTF-8, over the {UPLOAD_NAME_MAX_BYTES}-byte limit; "
+                          "rename the file to something shorter and upload it again")
 
 
 def check_upload(path: Path, *, name: str | None = None, max_mb: float,
                  extensions: Iterable[str] = UPLOAD_EXTENSIONS) -> None:
     """Raise UploadError when the file has the wrong type, is too big, or cannot be read."""
     name = name or path.name
+    check_upload_name(name)
     allowed = tuple(e.lower() for e in extensions)
     suffix = Path(name).suffix.lower()
     if suffix not in allowed:
@@ -84,33 +100,57 @@ def upload_dir(settings: Settings) -> Path:
     return Path(settings.store.path) / "uploads" / settings.store.collection
 
 
+def _is_invisible(char: str) -> bool:
+    """Control (Cc) and format (Cf) characters: bidi overrides such as U+202E, zero-width joiners, NUL."""
+    return unicodedata.category(char) in ("Cc", "Cf")
+
+
 def safe_name(name: str) -> str:
-    """A file name that stays inside the uploads folder (no separators, control characters or
-    leading dots). Other characters are kept: names are escaped when shown, never trusted."""
-    cleaned = _UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip().lstrip(".")
-    return cleaned[:200] or "upload"
+    """A file name that stays inside the uploads folder: NFC (so `café.md` sent decomposed and composed
+    is one file), no separators, no control or bidi/format characters (a right-to-left override
+    would make the shown name lie), no leading dots. Length is checked by `check_upload_name`, not cut."""
+    base = _SEPARATORS.sub("/", unicodedata.normalize("NFC", name)).rsplit("/", 1)[-1]
+    cleaned = "".join(char for char in base if not _is_invisible(char)).strip().lstrip(".").strip()
+    return cleaned or "upload"
 
 
 def upload_source(name: str) -> str:
     return UPLOAD_SOURCE_PREFIX + name
 
 
-def store_upload(settings: Settings, path: Path, name: str) -> Path:
-    """Copy a checked file into the uploads folder (0600), replacing an older copy atomically."""
-    folder = upload_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / safe_name(name)
-    staging = folder / f".{final.name}.incoming"
+def stage_upload(settings: Settings, path: Path, name: str) -> Path:
+    """Copy a checked file into the uploads folder's hidden staging folder (0600) under its safe name,
+    where it can be loaded before it counts as stored: nothing outside `.incoming/` changes."""
+    name = safe_name(name)
+    check_upload_name(name)
+    staging = upload_dir(settings) / _STAGING_FOLDER / name
     try:
+        staging.parent.mkdir(parents=True, exist_ok=True)
         with path.open("rb") as source, os.fdopen(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
             shutil.copyfileobj(source, target)
             target.flush()
             os.fsync(target.fileno())
         os.chmod(staging, 0o600)
-        os.replace(staging, final)
     except OSError as exc:
         staging.unlink(missing_ok=True)
         raise UploadError(f"the file could not be saved ({exc.strerror or exc})") from exc
+    return staging
+
+
+def discard_staged(staged: Path) -> None:
+    staged.unlink(missing_ok=True)
+
+
+def publish_staged(settings: Settings, staged: Path) -> Path:
+    """Move a staged upload that loaded into the uploads folder (atomic rename), replacing an older copy."""
+    final = upload_dir(settings) / staged.name
+    try:
+        os.replace(staged, final)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise UploadError(f"the file could not be saved ({exc.strerror or exc})") from exc
+    atomic.fsync_dir(final.parent)
+    _clear_quarantine(settings, final.name)  # a good copy replaces a quarantined one
     if settings.store.chroma_url:
         _server_uploads(settings).write(_upload_key(settings, final.name),
                                         base64.b64encode(final.read_bytes()).decode("ascii"),
@@ -126,13 +166,16 @@ def _upload_key(settings: Settings, name: str) -> str:
     return f"{settings.store.collection}/{name}"
 
 
-def _mirror_server_uploads(settings: Settings) -> list[Path]:
+def _mirror_server_uploads(settings: Settings, *, skip: set[str]) -> list[Path]:
     """Copy the server's uploads of this collection into the local folder; their local paths.
-    Local files the server doesn't hold are left alone (and not indexed)."""
+    Local files the server doesn't hold are left alone (and not indexed); `skip`: quarantined here."""
     records = _server_uploads(settings).find({"collection": settings.store.collection}, with_text=True)
     paths = []
     for record in records:
-        target = upload_dir(settings) / safe_name(str(record.metadata.get("name", "")))
+        name = safe_name(str(record.metadata.get("name", "")))
+        if name in skip:
+            continue
+        target = upload_dir(settings) / name
         data = base64.b64decode(record.text)
         if not target.is_file() or target.read_bytes() != data:
             atomic.write_bytes(target, data, mode=0o600)
@@ -141,13 +184,22 @@ def _mirror_server_uploads(settings: Settings) -> list[Path]:
 
 
 def remove_upload(settings: Settings, name: str) -> None:
+    """Delete an upload's stored copies (local, server, quarantine). Its chunks go in the next index run."""
+    name = safe_name(name)
     if settings.store.chroma_url:
-        _server_uploads(settings).delete(_upload_key(settings, safe_name(name)))
-    (upload_dir(settings) / safe_name(name)).unlink(missing_ok=True)
+        _server_uploads(settings).delete(_upload_key(settings, name))
+    stored = upload_dir(settings) / name
+    if stored.is_file():
+        stored.unlink()
+        atomic.fsync_dir(stored.parent)
+    _clear_quarantine(settings, name)
 
 
 def stored_upload_paths(settings: Settings) -> list[Path]:
-    folder = upload_dir(settings)
+    return _plain_files(upload_dir(settings))
+
+
+def _plain_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
@@ -159,5 +211,98 @@ def load_uploads(paths: list[Path], settings: Settings) -> LoadReport:
 
 
 def load_stored_uploads(settings: Settings) -> LoadReport:
-    paths = _mirror_server_uploads(settings) if settings.store.chroma_url else stored_upload_paths(settings)
-    return load_uploads(paths, settings)
+    """The stored uploads' documents. One that fails to load is moved to quarantine (never re-read on
+    every run); quarantined ones are reported as skipped, so an edition indexed earlier is kept until
+    the user removes the file."""
+    quarantined = quarantine_reasons(settings)
+    paths = _mirror_server_uploads(settings, skip=set(quarantined)) if settings.store.chroma_url else stored_upload_paths(settings)
+    report = load_uploads(paths, settings)
+    for source, reason in list(report.skipped):
+        name = source.removeprefix(UPLOAD_SOURCE_PREFIX)
+        if (upload_dir(settings) / name).is_file():
+            quarantine_upload(settings, name, reason)
+    for name, reason in quarantined.items():
+        report.skipped.append((upload_source(name), f"quarantined ({reason}); remove it with: assistant remove {name}"))
+    return report
+
+
+# -- quarantine: stored uploads that stopped loading ------------------------------------------------
+
+def quarantine_dir(settings: Settings) -> Path:
+    return Path(settings.store.path) / "quarantine" / settings.store.collection
+
+
+def quarantine_reasons(settings: Settings) -> dict[str, str]:
+    """Quarantined upload name -> why it was set aside."""
+    folder = quarantine_dir(settings)
+    try:
+        reasons = json.loads((folder / _QUARANTINE_REASONS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        reasons = {}
+    except (OSError, ValueError):  # unreadable or not JSON: the files themselves still say what is there
+        reasons = {}
+    present = {p.name for p in _plain_files(folder)}
+    return {name: str(reasons.get(name, "could not be loaded")) for name in sorted(present)}
+
+
+def quarantine_upload(settings: Settings, name: str, reason: str) -> Path:
+    """Move a stored upload that fails to load beside the uploads, with its reason."""
+    folder = quarantine_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    os.replace(upload_dir(settings) / name, target)
+    _write_reasons(settings, {**quarantine_reasons(settings), name: reason})
+    return target
+
+
+def _clear_quarantine(settings: Settings, name: str) -> None:
+    target = quarantine_dir(settings) / name
+    if target.is_file():
+        target.unlink()
+        reasons = quarantine_reasons(settings)
+        reasons.pop(name, None)
+        _write_reasons(settings, reasons)
+
+
+def _write_reasons(settings: Settings, reasons: dict[str, str]) -> None:
+    atomic.write_text(quarantine_dir(settings) / _QUARANTINE_REASONS, json.dumps(reasons, indent=1, sort_keys=True), mode=0o600)
+
+
+# -- listing, for the page, the API and the CLI ---------------------------------------------------
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One uploaded file of a collection; `quarantined` holds why it is set aside, else None."""
+
+    name: str
+    size: int
+    modified: str  # ISO 8601, UTC
+    quarantined: str | None = None
+
+    @property
+    def source(self) -> str:
+        return upload_source(self.name)
+
+
+def _described(path: Path, quarantined: str | None) -> UploadedFile:
+    info = path.stat()
+    modified = dt.datetime.fromtimestamp(info.st_mtime, dt.UTC).isoformat(timespec="seconds")
+    return UploadedFile(name=path.name, size=info.st_size, modified=modified, quarantined=quarantined)
+
+
+def list_uploads(settings: Settings) -> list[UploadedFile]:
+    """The collection's uploaded files, stored and quarantined, by name."""
+    found = [_described(path, None) for path in stored_upload_paths(settings)]
+    reasons = quarantine_reasons(settings)
+    found += [_described(quarantine_dir(settings) / name, why) for name, why in reasons.items()]
+    return sorted(found, key=lambda item: item.name)
+
+
+def upload_file_path(settings: Settings, name: str) -> Path | None:
+    """Where an uploaded file (stored or quarantined) lies, or None when there is no such upload."""
+    name = safe_name(name)
+    for folder in (upload_dir(settings), quarantine_dir(settings)):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            return path
+    return None

@@ -33,6 +33,17 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
+def check_unicode(text: str, what: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate such as the JSON escape "\\ud800"): no
+    tokenizer or store can take it, and there is no right way to guess what was meant."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidQuestionError(
+            f"{what} holds a character that is not valid Unicode (U+{ord(text[exc.start]):04X}, a lone surrogate, at "
+            f"position {exc.start}); send it as proper UTF-8 text") from None
+
+
 def validate_question(question: object, max_chars: int) -> str:
     """The question, stripped; refuses non-text, empty and over-long questions."""
     if question is not None and not isinstance(question, str):
@@ -40,6 +51,7 @@ def validate_question(question: object, max_chars: int) -> str:
     if question is None or not question.strip():
         raise InvalidQuestionError("the question is empty: type a question about your documents")
     question = question.strip()
+    check_unicode(question, "the question")
     if len(question) > max_chars:
         raise InvalidQuestionError(
             f"the question is {len(question)} characters long, over the {max_chars}-character limit; shorten it "
@@ -123,6 +135,7 @@ def _turn_text(value: object, where: str, *, required: bool) -> str:
         raise InvalidArgumentError(f"{where} {_show(value)} ({_type_name(value)}) is not text; {_HISTORY_HINT}")
     if required and not value.strip():
         raise InvalidArgumentError(f"{where} is empty; every earlier turn needs its question ({_HISTORY_HINT})")
+    check_unicode(value, where)
     return value
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.errors import UploadError
 from assistant.types import Answer, Citation
-from assistant.uploads import store_upload
+from assistant.uploads import publish_staged, stage_upload
 from ui import render
 from ui.errors import UIConfigError
 from ui.filters import FilterError, make_filter
@@ -186,7 +186,7 @@ def test_safe_name_keeps_files_inside_the_uploads_folder() -> None:
     assert safe_name("../../etc/passwd.txt") == "passwd.txt"
     assert safe_name("..\\..\\win.md") == "win.md"
     assert safe_name(".hidden.md") == "hidden.md"
-    assert safe_name("a\x00b.md") == "a_b.md"
+    assert safe_name("a\x00b.md") == "ab.md"  # control characters go
     assert safe_name("<b>x</b>.md") == "b>.md"  # the last path component, markup kept (escaped on display)
     assert safe_name("") == "upload"
 
@@ -200,11 +200,12 @@ def test_accepted_uploads_are_checked_then_stored_privately(tmp_path: Path) -> N
     bad.write_text("nope")
     batch = accept_uploads([good, bad], settings)
     assert batch.accepted == [(good, "note.md")] and batch.refused[0][0] == "x.xlsx"
-    final = store_upload(settings, good, "../../note.md")
+    final = publish_staged(settings, stage_upload(settings, good, "../../note.md"))
     assert final == upload_dir(settings) / "note.md" and final.read_text() == "The zebra code is 42."
     assert upload_dir(settings) == tmp_path / "store" / "uploads" / settings.store.collection
     assert final.stat().st_mode & 0o777 == 0o600  # uploads may be private: only the owner reads them
-    assert [p.name for p in upload_dir(settings).iterdir()] == ["note.md"]  # no staging leftovers
+    assert [p.name for p in upload_dir(settings).iterdir() if p.is_file()] == ["note.md"]
+    assert not any((upload_dir(settings) / ".incoming").iterdir())  # no staging leftovers
 
 
 # -- filters -------------------------------------------------------------------------------------------

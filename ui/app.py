@@ -1,4 +1,4 @@
-"""The Gradio page: chat with streamed, cited answers; settings; corpus facts and uploads.
+"""The Gradio page: chat with streamed, cited answers; settings; corpus facts; uploaded documents.
 
 Handlers only translate between the page and the library: typed errors become messages in the
 page, and all HTML comes from `ui.render` (escaped). One ChatSession per browser session lives in
@@ -6,13 +6,20 @@ a gr.State; the engines (model, index) are shared through an EnginePool.
 
 Chats last: each finished answer saves the conversation (`ChatSession.to_dict()`) to the ChatStore
 next to the index, owned by the signed-in user or, without sign-in, by a random browser id the page
-keeps in the browser's localStorage (gr.BrowserState). A reload restores the latest chat."""
+keeps in the browser's localStorage (gr.BrowserState). A reload restores the latest chat.
+
+Documents: the Documents panel lists a collection's uploaded documents (the served one unless another is
+chosen; uploads go to the chosen one, the chat keeps answering from the served one). A document is
+downloaded, or deleted after a confirm step: its chunks go in one crash-safe index run in a background
+thread while the row shows "Deleting…", then the list, the corpus facts and the sources filter refresh."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,6 +82,18 @@ def _owner(request: gr.Request | None, browser_id: object) -> tuple[str, str]:
     return (f"user:{user}" if user else f"browser:{kept}"), kept
 
 
+def _kept_sources(selected: list[str] | None, choices: list[tuple[str, str]]) -> list[str]:
+    """The filter's chosen sources that still exist: a deleted one left chosen would make Gradio refuse
+    the next question (a dropdown's value must be one of its choices)."""
+    known = {value for _, value in choices}
+    return [source for source in selected or [] if source in known]
+
+
+def _deleted_message(name: str, collection: str, chunks: int) -> str:
+    noun = "chunk" if chunks == 1 else "chunks"
+    return f"Deleted {name} and its {chunks} {noun} from collection {collection}."
+
+
 def _chat_choices(chats: list[ChatSummary]) -> list[tuple[str, str]]:
     return [(f"{c.title} · {c.updated.astimezone():%b %d %H:%M}", c.chat_id) for c in chats]
 
@@ -94,6 +113,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
     settings = pool.settings
     store = ChatStore.for_settings(settings)
     export_dir = Path(tempfile.mkdtemp(prefix="assistant-chat-export-"))
+    download_dir = Path(tempfile.mkdtemp(prefix="assistant-document-download-"))
     try:  # kept in the store so that a browser's id survives server restarts (a fresh secret would lose it)
         browser_secret, store_problem = store.secret("browser-state"), ""
     except ChatStoreError as err:
@@ -218,13 +238,110 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         return ([], "", render.render_notice("Started a new conversation.", "info"), state,
                 gr.Radio(value=None), export_button(state))
 
-    def corpus_view() -> tuple[Any, ...]:
+    def corpus_view(selected: list[str] | None = None) -> tuple[Any, ...]:
+        """The served collection's facts and the sources filter (keeping the chosen sources that still exist)."""
         try:
-            return render.render_corpus(pool.info(), pool.documents()), gr.Dropdown(choices=_source_choices(pool))
+            choices = _source_choices(pool)
+            return (render.render_corpus(pool.info(), pool.documents()),
+                    gr.Dropdown(choices=choices, value=_kept_sources(selected, choices)))
         except AssistantError as err:
-            return render.render_notice(str(err)), gr.Dropdown(choices=[])
+            return render.render_notice(str(err)), gr.Dropdown(choices=[], value=[])
 
-    def upload(files: list[str] | None) -> Iterator[tuple[Any, ...]]:
+    # -- the Documents panel. Its handlers return `doc_outputs`: the list, the document picker, download,
+    # delete, confirm, cancel, the panel's notice, and the name whose delete awaits confirmation. --------
+    def download_button(collection: str | None, name: str | None) -> Any:
+        """A download of the chosen upload: a copy in the page's temp folder (Gradio serves files only from
+        there, not from the index folder), kept per name, size and time so that picking it again costs nothing."""
+        if not name:
+            return gr.DownloadButton(value=None, interactive=False)
+        try:
+            source = pool.collection(collection).uploaded_file_path(name)
+        except AssistantError:
+            return gr.DownloadButton(value=None, interactive=False)
+        facts = source.stat()
+        key = hashlib.sha256(f"{collection}\0{name}\0{facts.st_size}\0{facts.st_mtime_ns}".encode()).hexdigest()[:20]
+        copy = download_dir / key / source.name
+        if not copy.is_file():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copy)
+        return gr.DownloadButton(value=str(copy), interactive=True)
+
+    def doc_panel(collection: str | None, chosen: str | None, notice: str = "") -> tuple[Any, ...]:
+        """The panel at rest: the collection's documents, `chosen` still picked when it is still there."""
+        try:
+            rows = pool.document_rows(collection)
+        except AssistantError as err:
+            return (render.render_notice(str(err)), gr.Dropdown(choices=[], value=None, interactive=True),
+                    download_button(None, None), gr.Button(visible=True, interactive=False),
+                    gr.Button("Confirm delete", visible=False), gr.Button(visible=False), notice, None)
+        names = [row.name for row in rows]
+        chosen = chosen if chosen in names else None
+        return (render.render_documents(rows, collection or pool.served),
+                gr.Dropdown(choices=names, value=chosen, interactive=True), download_button(collection, chosen),
+                gr.Button(visible=True, interactive=chosen is not None),
+                gr.Button("Confirm delete", visible=False, interactive=True), gr.Button(visible=False), notice, None)
+
+    def open_documents() -> tuple[Any, ...]:
+        """On load: the collections (new ones may have been built since the page was made), the served one's list."""
+        try:
+            names = pool.collections()
+        except AssistantError as err:
+            problem = render.render_notice(str(err))
+            return gr.Dropdown(choices=[pool.served], value=pool.served), *doc_panel(None, None, problem)
+        return gr.Dropdown(choices=names, value=pool.served), *doc_panel(None, None)
+
+    def pick_document(collection: str | None, chosen: str | None) -> tuple[Any, ...]:
+        return doc_panel(collection, chosen)
+
+    def ask_to_confirm(collection: str | None, chosen: str | None) -> tuple[Any, ...]:
+        """First click on Delete: the row and the button ask for confirmation; nothing is deleted yet."""
+        if not chosen:
+            return doc_panel(collection, None, render.render_notice("Pick a document to delete first."))
+        try:
+            rows = pool.document_rows(collection)
+        except AssistantError as err:
+            return doc_panel(collection, chosen, render.render_notice(str(err)))
+        row = next((r for r in rows if r.name == chosen), None)
+        if row is None:
+            return doc_panel(collection, None, render.render_notice(f"{chosen} is no longer in this collection."))
+        where = collection or pool.served
+        question = f"Delete {chosen} and its {row.chunks} chunks from collection {where}? This cannot be undone."
+        return (render.render_documents(rows, where, confirming=chosen), gr.skip(), gr.skip(),
+                gr.Button(visible=False), gr.Button("Confirm delete", visible=True, interactive=True),
+                gr.Button(visible=True, interactive=True), render.render_notice(question, "info"), chosen)
+
+    def delete_document(collection: str | None, pending: str | None,
+                        selected: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        """Confirmed: delete in a background job; the row shows "Deleting…" until its index run ends."""
+        if not pending:
+            yield *doc_panel(collection, None, render.render_notice("Pick a document to delete first.")), *_SKIP2
+            return
+        where = collection or pool.served
+        try:
+            rows = pool.document_rows(collection)
+            job = pool.remove_in_background([pending], collection)
+        except AssistantError as err:
+            yield *doc_panel(collection, pending, render.render_notice(str(err))), *_SKIP2
+            return
+        before = next((r.chunks for r in rows if r.name == pending), 0)
+        busy = (gr.Dropdown(interactive=False), gr.DownloadButton(interactive=False), gr.Button(visible=False),
+                gr.Button("Deleting…", visible=True, interactive=False), gr.Button(visible=False))
+        while not job.wait(_PROGRESS_POLL_S):  # questions are answered meanwhile from the published snapshot
+            yield (render.render_documents(rows, where, deleting=pending, progress=job.latest), *busy,
+                   render.render_notice(f"Deleting {pending}…", "info"), pending, *_SKIP2)
+        try:
+            job.result()
+            notice = render.render_notice(_deleted_message(pending, where, before), "ok")
+        except AssistantError as err:
+            notice = render.render_notice(str(err))
+        except Exception as err:  # the page must stay usable; the details go to the server log
+            log.exception("deleting %r from %s failed", pending, where)
+            notice = render.render_notice(f"Could not delete {pending} ({type(err).__name__}); "
+                                          "the server log has the details.")
+        yield *doc_panel(collection, None, notice), *corpus_view(selected)
+
+    def upload(files: list[str] | None, collection: str | None, selected: list[str] | None,
+               chosen: str | None) -> Iterator[tuple[Any, ...]]:
         paths = [Path(f) for f in (files or [])]
         if not paths:
             return
@@ -232,15 +349,20 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         refused = list(batch.refused)
         indexed: list[str] = []
         summary = ""
+        where = collection or pool.served
         if batch.accepted:
             names = ", ".join(name for _, name in batch.accepted)
-            job = pool.add_files_in_background(batch.accepted)
+            try:
+                job = pool.add_files_in_background(batch.accepted, collection)
+            except AssistantError as err:  # e.g. the chosen collection is gone
+                yield render.render_notice(str(err)), gr.skip(), gr.skip(), None, *doc_panel(collection, chosen)
+                return
             steps = 0
             # Others' questions are answered meanwhile; this only polls the job for its progress.
             while not job.wait(_PROGRESS_POLL_S):
                 steps += 1
                 yield (render.render_progress(f"Indexing {names}: {job.latest}", min(steps, 95), 100),
-                       gr.skip(), gr.skip(), gr.skip())
+                       *(gr.skip(),) * (3 + len(doc_outputs)))
             try:
                 report = job.result()
             except AssistantError as err:
@@ -253,9 +375,11 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                 failed = {source for source, _ in report.skipped}
                 refused.extend((source.removeprefix(UPLOAD_SOURCE_PREFIX), reason) for source, reason in report.skipped)
                 indexed = [name for _, name in batch.accepted if upload_source(name) not in failed]
-                summary = f"Now {report.documents} documents, {report.chunks} chunks (indexed in {report.seconds:.1f} s)."
-        corpus_html, dropdown = corpus_view()
-        yield render.render_upload_result(indexed, refused, summary), corpus_html, dropdown, None
+                summary = (f"Collection {where} now holds {report.documents} documents, {report.chunks} chunks "
+                           f"(indexed in {report.seconds:.1f} s).")
+        corpus_html, dropdown = corpus_view(selected)
+        yield (render.render_upload_result(indexed, refused, summary, askable=where == pool.served),
+               corpus_html, dropdown, None, *doc_panel(collection, chosen))
 
     with gr.Blocks(title="Document Q&A assistant", fill_width=True) as demo:
         state = gr.State(None)
@@ -295,10 +419,27 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                         date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
                 with gr.Accordion("Corpus", open=True, elem_id="corpus-panel"):
                     corpus = gr.HTML("", elem_id="corpus")
+                with gr.Accordion("Documents", open=True, elem_id="documents-panel"):
+                    collection = gr.Dropdown(choices=[pool.served], value=pool.served, label="Collection",
+                                             elem_id="collection", interactive=True,
+                                             info=f"Uploads go here and the list shows it; the chat answers from "
+                                                  f"{pool.served}.")
                     files = gr.File(label=f"Add documents ({', '.join(UPLOAD_EXTENSIONS)}; up to "
                                           f"{settings.ui.max_upload_mb:g} MB each)",
                                     file_count="multiple", type="filepath", elem_id="upload")
                     upload_status = gr.HTML("", elem_id="upload-status")
+                    documents = gr.HTML("", elem_id="documents")
+                    document = gr.Dropdown(choices=[], value=None, label="Document", elem_id="document-choice",
+                                           info="Pick an uploaded document to download or delete it.")
+                    with gr.Row(elem_classes="doc-actions"):
+                        download = gr.DownloadButton("Download", elem_id="download-document", size="sm",
+                                                     interactive=False)
+                        delete = gr.Button("Delete", elem_id="delete-document", size="sm", interactive=False)
+                        confirm = gr.Button("Confirm delete", elem_id="confirm-delete", size="sm", variant="stop",
+                                            visible=False)
+                        cancel = gr.Button("Cancel", elem_id="cancel-delete", size="sm", visible=False)
+                    documents_notice = gr.HTML("", elem_id="documents-notice")
+                    pending = gr.State(None)  # the document whose delete awaits confirmation
 
         ask_inputs = [question, chatbot, state, answerer, top_k, sources, date_from, date_to]
         ask_outputs = [chatbot, question, notice, state, chats, export]
@@ -307,8 +448,17 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         new_chat.click(new_conversation, [state], ask_outputs, show_progress="hidden")
         chatbot.clear(new_conversation, [state], ask_outputs, show_progress="hidden")
         chats.input(pick_chat, [chats, state], [chatbot, state, export, chats_notice, notice], show_progress="hidden")
-        files.upload(upload, [files], [upload_status, corpus, sources, files], show_progress="minimal")
+        doc_outputs = [documents, document, download, delete, confirm, cancel, documents_notice, pending]
+        files.upload(upload, [files, collection, sources, document],
+                     [upload_status, corpus, sources, files, *doc_outputs], show_progress="minimal")
+        collection.input(lambda name: doc_panel(name, None), [collection], doc_outputs, show_progress="hidden")
+        document.input(pick_document, [collection, document], doc_outputs, show_progress="hidden")
+        delete.click(ask_to_confirm, [collection, document], doc_outputs, show_progress="hidden")
+        cancel.click(pick_document, [collection, document], doc_outputs, show_progress="hidden")
+        confirm.click(delete_document, [collection, pending, sources], [*doc_outputs, corpus, sources],
+                      show_progress="hidden")
         demo.load(corpus_view, None, [corpus, sources], show_progress="hidden")
+        demo.load(open_documents, None, [collection, *doc_outputs], show_progress="hidden")
         demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
                   show_progress="hidden")
     # Gradio answers one event at a time unless told otherwise: every user would wait behind the others.

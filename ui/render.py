@@ -12,9 +12,12 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.types import Answer, Citation
+
+if TYPE_CHECKING:  # typing only: rendering stays free of the loaders ui.uploads brings in
+    from ui.uploads import DocumentRow
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _WHITESPACE_RUN = re.compile(r"[ \t\r\f\v]+")
@@ -228,13 +231,16 @@ def render_corpus(info: Mapping[str, Any], documents: Iterable[tuple[str, str, d
     return f'<div class="corpus"><table>{table}</table>{listing}</div>'
 
 
-def render_upload_result(indexed: Sequence[str], refused: Sequence[tuple[str, str]], summary: str = "") -> str:
-    """After an upload: what was added and, for each refused file, why (nothing else changed)."""
+def render_upload_result(indexed: Sequence[str], refused: Sequence[tuple[str, str]], summary: str = "", *,
+                         askable: bool = True) -> str:
+    """After an upload: what was added and, for each refused file, why (nothing else changed).
+    `askable`: the files went to the collection the chat answers from."""
     parts: list[str] = []
     if indexed:
         names = ", ".join(esc(n) for n in indexed)
+        next_step = "You can ask about them now." if askable else "This chat answers from another collection."
         parts.append(f'<div class="notice notice-ok" role="status">Indexed {len(indexed)} file(s): {names}. '
-                     "You can ask about them now.</div>")
+                     f"{next_step}</div>")
     for name, reason in refused:
         parts.append(f'<div class="notice notice-error" role="alert">{esc(name)}: {esc(reason)}</div>')
     if refused and not indexed:
@@ -263,3 +269,55 @@ def render_saved_turn(answer_text: str, citations: Sequence[Citation], standalon
     return (f'<div class="ans {kind} restored"><div class="ans-text">{text}</div>{render_sources(citations)}'
             f'<div class="meta">restored from saved chat{rewritten}</div></div>')
 
+
+
+# -- the document panel: uploaded documents of the chosen collection ---------------------------------
+
+def format_size(size: int) -> str:
+    """Bytes as people read them: 532 B, 12 KB, 1.3 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def format_modified(modified: str) -> str:
+    """An ISO 8601 UTC time as 'YYYY-MM-DD HH:MM UTC' (shown as given when it is not one)."""
+    try:
+        when = dt.datetime.fromisoformat(modified)
+    except ValueError:
+        return modified
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+def _document_row(row: DocumentRow, *, deleting: bool, confirming: bool) -> str:
+    noun = "chunk" if row.chunks == 1 else "chunks"
+    reason = esc(row.quarantined)
+    badge = f'<span class="doc-badge quarantined" title="{reason}">quarantined: {reason}</span>' if row.quarantined else ""
+    state = ""
+    if deleting:
+        state = '<span class="doc-state deleting" role="status"><span class="spinner"></span>Deleting…</span>'
+    elif confirming:
+        state = '<span class="doc-state confirming">Confirm delete?</span>'
+    classes = "doc-row" + (" deleting" if deleting else "") + (" confirming" if confirming else "")
+    return (f'<li class="{classes}" data-name="{esc(row.name)}"><span class="doc-name">{esc(row.name)}</span>{state}'
+            f'<span class="doc-facts"><span class="doc-size">{esc(format_size(row.size))}</span> · '
+            f'<span class="doc-date">{esc(format_modified(row.modified))}</span> · '
+            f'<span class="doc-chunks">{row.chunks} {noun}</span></span>{badge}</li>')
+
+
+def render_documents(rows: Sequence[DocumentRow], collection: str, *, deleting: str | None = None,
+                     confirming: str | None = None, progress: str = "") -> str:
+    """The collection's uploaded documents: name, size, date, chunks, and a badge for a quarantined one.
+    `deleting` / `confirming` mark the row a delete is running on / waiting for confirmation of;
+    `progress` is the running delete's latest step."""
+    head = f'<div class="docs-head">Uploaded to <span class="docs-collection">{esc(collection)}</span></div>'
+    if not rows:
+        return (f'<div class="docs">{head}<div class="docs-empty">No uploaded documents in this collection yet; '
+                "add some with the file box above.</div></div>")
+    items = "".join(_document_row(r, deleting=r.name == deleting, confirming=r.name == confirming) for r in rows)
+    step = f'<div class="docs-progress progress-text">{esc(progress)}</div>' if progress and deleting else ""
+    return f'<div class="docs">{head}<ul class="doc-rows">{items}</ul>{step}</div>'

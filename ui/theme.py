@@ -83,6 +83,27 @@ footer { display: none !important; }
 .progress-bar { height: 100%; background: var(--color-accent); transition: width .3s; }
 .progress-text { font-size: 13px; color: var(--body-text-color-subdued); }
 .upload-summary { font-size: 13px; color: var(--body-text-color-subdued); margin-top: 4px; }
+.docs-head { font-size: 13px; color: var(--body-text-color-subdued); margin: 2px 0 4px; }
+.docs-collection { font-family: var(--font-mono); color: var(--body-text-color); }
+.docs-empty { font-size: 13px; color: var(--body-text-color-subdued); font-style: italic; }
+.doc-rows { list-style: none; padding: 0 !important; margin: 0 !important; max-height: 260px; overflow-y: auto; }
+.doc-row { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 0 0 6px !important;
+  display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 8px; font-size: 13px; }
+.doc-row .doc-name { font-family: var(--font-mono); font-weight: 600; flex: 1 1 160px; word-break: break-all; }
+.doc-row .doc-facts { flex: 1 0 100%; color: var(--body-text-color-subdued); font-size: 12px; }
+.doc-badge.quarantined { flex: 1 0 100%; font-size: 12px; color: #92400e; background: rgba(217, 119, 6, .1);
+  border: 1px solid rgba(217, 119, 6, .4); border-radius: 6px; padding: 1px 6px; word-break: break-word; }
+.doc-state { font-size: 12px; font-weight: 650; border-radius: 10px; padding: 0 8px; white-space: nowrap; }
+.doc-row.confirming { border-color: #dc2626; background: rgba(220, 38, 38, .05); }
+.doc-state.confirming { color: #b91c1c; background: rgba(220, 38, 38, .1); }
+.doc-row.deleting { border-color: #dc2626; background: rgba(220, 38, 38, .07); opacity: .85; }
+.doc-row.deleting .doc-name { text-decoration: line-through; text-decoration-color: rgba(220, 38, 38, .6); }
+.doc-state.deleting { color: #fff; background: #dc2626; display: inline-flex; align-items: center; gap: 5px; }
+.doc-state .spinner { width: 9px; height: 9px; border: 2px solid rgba(255, 255, 255, .45); border-top-color: #fff;
+  border-radius: 50%; animation: spin .8s linear infinite; }
+@keyframes spin { to { transform: rotate(360deg); } }
+.docs-progress { margin-top: 2px; }
+.doc-actions { gap: 6px; }
 """
 
 # Clicking a [n] badge in an answer opens (and scrolls to) source n of that same answer.

@@ -7,7 +7,8 @@ is validated before anyone sees it as final.
   for the newest; the answer carries a note.
 - Output validation (assistant.answer.validation): invalid [n] dropped, unsupported sentences
   flagged, citations renumbered; no valid citation -> AnswerSettings.fallback.
-- Backend failures (BackendError): raised, or the configured fallback with the error as a note.
+- Backend failures (BackendError): raised, or the configured fallback with a note naming the model,
+  where it lives and the error (shown by the CLI, the page and the API's `notes`).
 - Follow-ups: the model rewrites them (checked), the deterministic rewrite otherwise."""
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class GenerativeAnswerer:
         except BackendError as exc:
             if self._settings.answer.on_backend_error == "raise":
                 raise
-            yield self._fall_back(request, f"The model failed ({exc}); this is the fallback answer.")
+            yield self._fall_back(request, self._failure_note(exc))
             return
         yield self._validated(request, raw, disagreement, passages)
 
@@ -144,6 +145,13 @@ class GenerativeAnswerer:
         if disagreement is not None:
             notes.append(disagreement_note(*disagreement))
         return AnswerDraft(text=result.text, citations=result.citations, unsupported=result.unsupported, notes=tuple(notes))
+
+    def _failure_note(self, exc: BackendError) -> str:
+        """Says, with the answer, that the configured model (and where it lives) failed: a fallback must
+        never pass for the model's answer, nor hide that the question was sent somewhere."""
+        instead = ("the extractive fallback, quoted from the passages" if self._settings.answer.fallback == "extractive"
+                   else "the fallback abstention")
+        return f"The language model ({self._backend.description}) failed ({exc}); this answer is {instead}, not generated."
 
     def _fall_back(self, request: AnswerRequest, note: str) -> AnswerDraft:
         if self._settings.answer.fallback == "extractive":

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
 from assistant.api import RETRIEVE_TOP_K, as_turns, make_filter
@@ -31,16 +31,21 @@ from assistant.http_api.models import (
     AskRequest,
     ChatCompletion,
     ChatCompletionRequest,
+    DocumentInfo,
+    DocumentList,
     DocumentsResponse,
     ModelCard,
     ModelList,
+    RemovedResponse,
     RetrieveRequest,
     RetrieveResponse,
     SkippedFile,
 )
 from assistant.http_api.openai_shape import chat_completion, conversation, sse_events
+from assistant.http_api.limits import BodySizeLimit, BodyTooLarge
 from assistant.http_api.uploads import receive_uploads
 from assistant.types import Answer
+from assistant.uploads import UPLOAD_SOURCE_PREFIX
 
 
 def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
@@ -95,16 +100,52 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
         with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
             batch = receive_uploads(files, Path(folder), max_mb=settings.ui.max_upload_mb)
             if not batch.accepted:
-                reasons = "; ".join(f"{name}: {why}" for name, why in batch.refused) or "no files were sent"
-                raise ApiError(400, f"nothing to index ({reasons})", code="invalid_upload")
+                raise ApiError(400, f"nothing to index ({_reasons(batch.refused) or 'no files were sent'})", code="invalid_upload")
             report = engine.add_files([path for path, _ in batch.accepted], names=[name for _, name in batch.accepted])
-        skipped = [SkippedFile(name=name, reason=why) for name, why in batch.refused + list(report.skipped)]
+        refused = batch.refused + [(source.removeprefix(UPLOAD_SOURCE_PREFIX), why) for source, why in report.skipped]
+        if not (report.added or report.changed or report.unchanged):
+            raise ApiError(400, f"nothing to index ({_reasons(refused)})", code="invalid_upload")
         return DocumentsResponse(collection=engine.settings.store.collection, added=report.added, changed=report.changed,
-                                 unchanged=report.unchanged, skipped=skipped, chunks=report.chunks)
+                                 unchanged=report.unchanged, skipped=[SkippedFile(name=n, reason=why) for n, why in refused],
+                                 chunks=report.chunks)
+
+    @router.get("/documents")
+    def list_documents(collection: str | None = None) -> DocumentList:
+        """The collection's uploaded documents (stored and quarantined), with what the index holds of each."""
+        engine = engines.get(collection)
+        catalogue = engine.view().manifest.documents
+        data = []
+        for item in engine.uploaded_files():
+            entry = catalogue.get(item.source)
+            data.append(DocumentInfo(name=item.name, source=item.source, size=item.size, modified=item.modified,
+                                     title=entry.title if entry else None, chunks=entry.chunks if entry else 0,
+                                     quarantined=item.quarantined))
+        return DocumentList(collection=engine.settings.store.collection, data=data)
+
+    @router.get("/documents/{name}", response_model=None)
+    def download_document(name: str, collection: str | None = None) -> FileResponse:
+        engine = engines.get(collection)
+        path = engine.uploaded_file_path(name)
+        # Served as an attachment of an opaque type: an uploaded .html must never run in the API's origin.
+        return FileResponse(path, filename=path.name, media_type="application/octet-stream",
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+    @router.delete("/documents/{name}")
+    def delete_document(name: str, collection: str | None = None) -> RemovedResponse:
+        engine = engines.get(collection)
+        report = engine.remove_documents([name])
+        return RemovedResponse(collection=engine.settings.store.collection, removed=report.removed,
+                               chunks=engine.view().manifest.chunks)
 
     app.include_router(router)
     _add_error_handlers(app)
+    # Outermost: a body over the limit is refused before any route (or the multipart parser) reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=int(settings.ui.max_request_mb * 1024 * 1024), prefix="/v1")
     return app
+
+
+def _reasons(refused: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{name}: {why}" for name, why in refused)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -120,7 +161,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     def http_error(_: Request, exc: HTTPException) -> JSONResponse:  # unknown route, wrong method
         kind = INVALID_REQUEST if exc.status_code < 500 else SERVER_ERROR
-        return JSONResponse(error_body(str(exc.detail), kind, None), status_code=exc.status_code, headers=exc.headers)
+        code = "request_too_large" if isinstance(exc, BodyTooLarge) else None
+        return JSONResponse(error_body(str(exc.detail), kind, code), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -103,6 +103,32 @@ class DocumentsResponse(BaseModel):
     chunks: int = Field(description="Chunks in the collection after the upload.")
 
 
+class DocumentInfo(BaseModel):
+    """One uploaded document of a collection."""
+
+    name: str
+    source: str = Field(description="Its source in answers' citations: `upload:<name>`.")
+    size: int = Field(description="Bytes.")
+    modified: str = Field(description="When it was uploaded (ISO 8601, UTC).")
+    title: str | None = None
+    chunks: int = Field(0, description="Chunks indexed from it (0 while not indexed).")
+    quarantined: str | None = Field(None, description="Why it stopped loading and was set aside; null when it is fine.")
+
+
+class DocumentList(BaseModel):
+    object: Literal["list"] = "list"
+    collection: str
+    data: list[DocumentInfo]
+
+
+class RemovedResponse(BaseModel):
+    """What `DELETE /v1/documents/{name}` removed."""
+
+    collection: str
+    removed: list[str] = Field(description="Sources whose chunks left the index.")
+    chunks: int = Field(description="Chunks in the collection after the removal.")
+
+
 class ApiCitation(BaseModel):
     """One `[n]` of the answer text: the passage it points at and the exact quoted span in it."""
 

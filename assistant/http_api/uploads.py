@@ -19,7 +19,9 @@ def receive_uploads(files: Sequence[UploadFile], folder: Path, *, max_mb: float)
     limit = int(max_mb * 1024 * 1024)
     for number, upload in enumerate(files):
         name = safe_name(upload.filename or "upload")
-        path = folder / f"{number}-{name}"  # two files of one name stay apart; the name given is `name`
+        # A neutral temporary name: the given one may be too long for the file system (checked, with a
+        # clear reason, by sort_uploads), and two files of one name stay apart.
+        path = folder / f"{number}.upload"
         written = 0
         with path.open("wb") as target:
             while written <= limit and (block := upload.file.read(_READ_BLOCK)):

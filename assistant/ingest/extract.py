@@ -79,6 +79,19 @@ def one_line(exc: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def repair_text(text: str) -> str:
+    """The text with every code point UTF-8 cannot encode replaced by U+FFFD.
+
+    Only surrogates are such code points: lone ones come from JSON escapes ("\\ud800") and from file
+    names that are not UTF-8 (Python's surrogateescape); a split pair is joined back into its character.
+    Hashing, chunking and the index all need valid UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def decode_text(data: bytes) -> str:
     if b"\x00" in data[:_SNIFF_BYTES]:
         raise FileUnreadable("looks binary (contains NUL bytes), not text")

@@ -1,5 +1,6 @@
 """Per-format text extraction, chosen by file extension. Each reader raises FileUnreadable with a
-short reason. Plain text, HTML and PDF are read here; other families have their own module."""
+short reason. Plain text, HTML and PDF are read here; other families have their own module. Zip
+packages are measured against the archive caps (see archives) before their reader opens them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.ingest import mail, notebooks, office, records
+from assistant.ingest.archives import ArchiveLimits, check_archive
 from assistant.ingest.extract import (
     ExtractedPage,
     ExtractedRecords,
@@ -21,8 +23,8 @@ from assistant.ingest.extract import (
     read_text,
 )
 
-__all__ = ["ExtractedPage", "ExtractedRecords", "FileUnreadable", "decode_text", "not_regular_reason",
-           "read_file", "read_html", "read_pdf", "read_text"]
+__all__ = ["ArchiveLimits", "ExtractedPage", "ExtractedRecords", "FileUnreadable", "decode_text",
+           "not_regular_reason", "read_file", "read_html", "read_pdf", "read_text"]
 
 
 def read_html(path: Path) -> ExtractedPage:
@@ -87,20 +89,30 @@ def read_plain(path: Path) -> ExtractedPage:
 
 PageReader = Callable[[Path], ExtractedPage]
 RecordReader = Callable[[Path], ExtractedRecords]
+PackageReader = Callable[[bytes], ExtractedPage]
 
 # Extensions not listed here (a user may add e.g. ".rst" to the settings) are read as plain text.
 PAGE_READERS: dict[str, PageReader] = {
     ".html": read_html, ".htm": read_html, ".pdf": read_pdf,
-    ".docx": office.read_docx, ".pptx": office.read_pptx, ".epub": office.read_epub,
     ".csv": records.read_csv, ".ipynb": notebooks.read_ipynb, ".eml": mail.read_eml,
 }
+# Zip-based formats: read_file measures the bytes (check_archive) and hands the same bytes to the
+# reader, so a format added here is guarded against zip bombs by this one entry.
+ZIP_READERS: dict[str, PackageReader] = {".docx": office.read_docx, ".pptx": office.read_pptx, ".epub": office.read_epub}
 # Files holding many documents: each record becomes its own document.
 RECORD_READERS: dict[str, RecordReader] = {".json": records.read_json, ".jsonl": records.read_jsonl}
 
 
-def read_file(path: Path) -> ExtractedPage | ExtractedRecords:
-    """The text of one file, by its extension: one page, or the records of a JSON file."""
+def read_file(path: Path, limits: ArchiveLimits) -> ExtractedPage | ExtractedRecords:
+    """The text of one file, by its extension: one page, or the records of a JSON file.
+
+    `limits` caps what a zip package may inflate to: ArchiveLimits.from_settings(corpus_settings)."""
     suffix = path.suffix.lower()
+    package_reader = ZIP_READERS.get(suffix)
+    if package_reader is not None:
+        data = read_bytes(path)
+        check_archive(data, limits)
+        return package_reader(data)
     record_reader = RECORD_READERS.get(suffix)
     if record_reader is not None:
         return record_reader(path)

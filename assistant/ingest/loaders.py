@@ -1,8 +1,9 @@
 """Read a corpus folder (recursively; the types in CorpusSettings.extensions) or a JSONL file into Documents.
 
 Unreadable files, links that leave the folder or loop, and pipes or devices are skipped with a
-warning naming the file and why; the rest still load. A .json/.jsonl file inside a folder holds
-records (see ingest.records): each becomes a document named `<file>#<id>`."""
+warning naming the file and why; the rest still load. Whatever a parser raises, a file is the unit
+of failure: it is skipped with the reason, never the whole load. A .json/.jsonl file inside a folder
+holds records (see ingest.records): each becomes a document named `<file>#<id>`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from pathlib import Path
 from assistant.config import CorpusSettings
 from assistant.errors import CorpusError, JsonlFormatError
 from assistant.ingest import cleaning
+from assistant.ingest.extract import one_line, repair_text
 from assistant.ingest.formats import (
     RECORD_READERS,
+    ArchiveLimits,
     ExtractedRecords,
     FileUnreadable,
     not_regular_reason,
@@ -35,6 +38,7 @@ class LoadReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
 
     def skip(self, source: str, reason: str) -> None:
+        source, reason = repair_text(source), repair_text(reason)  # a name or message may not be UTF-8
         self.skipped.append((source, reason))
         log.warning("skipped %s: %s", source, reason)
 
@@ -48,7 +52,12 @@ def content_hash(*parts: str) -> str:
 
 
 def make_document(source: str, raw_text: str, *, title: str | None = None, date_value: str | None = None) -> Document:
-    """Clean raw text and attach metadata: header date > front matter > given value."""
+    """Clean raw text and attach metadata: header date > front matter > given value.
+
+    Every text field is repaired first (extract.repair_text), so hashing and indexing never meet
+    text that is not valid UTF-8."""
+    source, raw_text = repair_text(source), repair_text(raw_text)
+    title = repair_text(title) if title else None
     header_date, text = cleaning.split_date_header(raw_text)
     front, text = cleaning.split_front_matter(text)
     text = cleaning.clean_text(text)
@@ -73,15 +82,18 @@ def record_file(source: str) -> str | None:
     return head if separator and head.lower().endswith(RECORDS_SUFFIXES) else None
 
 
-def _load_file(path: Path, source: str, report: LoadReport) -> list[Document]:
+def _load_file(path: Path, source: str, limits: ArchiveLimits, report: LoadReport) -> list[Document]:
     """The file's documents: one, or one per readable record (the others are reported as skipped)."""
-    found = read_file(path)
+    found = read_file(path, limits)
     if not isinstance(found, ExtractedRecords):
         return [make_document(source, found.text, title=found.title, date_value=found.date)]
+    documents = [make_document(f"{source}{RECORD_SEPARATOR}{key}", page.text, title=page.title, date_value=page.date)
+                 for key, page in found.records]
+    # Reported once every record is made: a file that fails as a whole is then one line, not a
+    # line per record followed by one for the file.
     for key, reason in found.skipped:
         report.skip(f"{source}{RECORD_SEPARATOR}{key}", reason)
-    return [make_document(f"{source}{RECORD_SEPARATOR}{key}", page.text, title=page.title, date_value=page.date)
-            for key, page in found.records]
+    return documents
 
 
 def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadReport) -> None:
@@ -99,9 +111,18 @@ def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadRep
         report.skip(source, f"file is {info.st_size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB limit (ASSISTANT_CORPUS__MAX_FILE_MB)")
         return
     try:
-        documents = _load_file(path, source, report)
+        documents = _load_file(path, source, ArchiveLimits.from_settings(settings), report)
     except FileUnreadable as exc:
         report.skip(source, str(exc))
+        return
+    except Exception as exc:
+        # The one isolation boundary per file. Third-party parsers (email, json, lxml, python-docx,
+        # python-pptx, pypdf, ebooklib, nbformat...) raise types no list can foresee on hostile input,
+        # and one file must never stop the load. Not silenced: the file is skipped with the type and
+        # message, the traceback goes to the debug log. KeyboardInterrupt/SystemExit still stop it.
+        log.debug("reading %s failed", source, exc_info=True)
+        report.skip(source, f"could not be read ({type(exc).__name__}: {one_line(exc)}); "
+                    "the file may be damaged: re-save it or leave it out")
         return
     for document in documents:
         if document.text.strip():
@@ -110,12 +131,29 @@ def _add_file(path: Path, source: str, settings: CorpusSettings, report: LoadRep
             report.skip(document.source, "no text left after cleaning")
 
 
+def _drop_repeated_sources(report: LoadReport) -> LoadReport:
+    """Keep the first document of each name: the index needs one per name. Two names can meet when
+    load_files is given two files of one name, or two file names that are not UTF-8 read the same once
+    repaired (U+FFFD)."""
+    seen: set[str] = set()
+    kept: list[Document] = []
+    for document in report.documents:
+        if document.source in seen:
+            report.skip(document.source, "has the same name as a file loaded before it (names that are not UTF-8 "
+                        "read alike once repaired); rename one of them")
+        else:
+            seen.add(document.source)
+            kept.append(document)
+    report.documents = kept
+    return report
+
+
 def load_folder(root: Path, settings: CorpusSettings) -> LoadReport:
     """Every document under `root` (see CorpusWalk for how links and odd files are treated)."""
     report = LoadReport()
     for path, source in CorpusWalk(root, settings, report.skip).files():
         _add_file(path, source, settings, report)
-    return report
+    return _drop_repeated_sources(report)
 
 
 def load_files(paths: list[Path], settings: CorpusSettings, *, prefix: str = "") -> LoadReport:
@@ -128,7 +166,7 @@ def load_files(paths: list[Path], settings: CorpusSettings, *, prefix: str = "")
             report.skip(source, f"unsupported file type {path.suffix or '(none)'}; use one of {' '.join(sorted(extensions))}")
         else:
             _add_file(path, source, settings, report)
-    return report
+    return _drop_repeated_sources(report)
 
 
 def load_jsonl(path: Path) -> LoadReport:
@@ -143,7 +181,7 @@ def load_jsonl(path: Path) -> LoadReport:
         missing = [key for key in ("id", "text") if not isinstance(record.get(key), str) or not record[key].strip()]
         if missing:
             raise JsonlFormatError(str(path), line_no, f"missing or empty string field(s): {', '.join(missing)}")
-        doc_id = record["id"].strip()
+        doc_id = repair_text(record["id"].strip())  # repaired before the check: two ids may read the same after
         if doc_id in seen:
             raise JsonlFormatError(str(path), line_no, f"duplicate id {doc_id!r}")
         seen.add(doc_id)

@@ -24,12 +24,18 @@ from assistant.ingest.extract import (
 _ADDRESS_HEADERS = ("From", "To", "Cc")
 
 
+# A malformed header is kept as raw text by policy.default; only its parsed views can fail, and the
+# address parser fails on some inputs through its own bugs: AttributeError for 'a:b:c;d' and 'a@['
+# (Python 3.11), which are still this message's fault, not a reason to stop.
+_HEADER_FAILURES = (MessageError, ValueError, IndexError, AttributeError, TypeError)
+
+
 def _header(message: EmailMessage, name: str) -> str | None:
-    # A malformed header is kept as raw text by policy.default; only its parsed views can fail.
     try:
         value = message.get(name)
-    except (MessageError, ValueError, IndexError) as exc:
-        raise FileUnreadable(f"has a {name} header that cannot be read ({one_line(exc)})") from exc
+    except _HEADER_FAILURES as exc:
+        raise FileUnreadable(f"has a {name} header that cannot be read ({type(exc).__name__}: {one_line(exc)}); "
+                             "correct the header or re-save the message") from exc
     text = " ".join(str(value).split()) if value is not None else ""
     return text or None
 
@@ -38,7 +44,7 @@ def _date(message: EmailMessage) -> str | None:
     try:
         header = message.get("Date")
         return iso_date(header.datetime) if header is not None and getattr(header, "datetime", None) else None
-    except (MessageError, ValueError, IndexError, TypeError):
+    except _HEADER_FAILURES:
         return None  # an unreadable date is no date, not an unreadable message
 
 

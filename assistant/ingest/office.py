@@ -1,14 +1,14 @@
 """Zipped XML documents: Word (.docx), PowerPoint (.pptx) and EPUB e-books.
 
 Each library is an optional extra, imported on first use; title and date come from the file's own
-metadata (Office core properties, EPUB Dublin Core), never from the file system."""
+metadata (Office core properties, EPUB Dublin Core), never from the file system. Readers take the
+file's bytes, which `formats.read_file` has measured first (see archives: no zip bomb gets here)."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from assistant.ingest.extract import (
@@ -17,7 +17,6 @@ from assistant.ingest.extract import (
     iso_date,
     markup_text,
     one_line,
-    read_bytes,
     require_extra,
 )
 
@@ -51,12 +50,11 @@ def _table_lines(table: Any) -> Iterator[str]:
             yield " | ".join(cells)
 
 
-def read_docx(path: Path) -> ExtractedPage:
+def read_docx(data: bytes) -> ExtractedPage:
     docx = require_extra("docx", "docx", "python-docx")
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
-    data = read_bytes(path)
     try:
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
@@ -99,11 +97,10 @@ def _slide_text(slide: Any) -> str:
 _TEMPLATE_TITLES = {"PowerPoint Presentation"}
 
 
-def read_pptx(path: Path) -> ExtractedPage:
+def read_pptx(data: bytes) -> ExtractedPage:
     pptx = require_extra("pptx", "pptx", "python-pptx")
     from pptx.exc import PackageNotFoundError
 
-    data = read_bytes(path)
     try:
         deck = pptx.Presentation(io.BytesIO(data))
         slides = [_slide_text(slide) for slide in deck.slides]
@@ -128,11 +125,10 @@ def _dublin_core(book: Any, name: str) -> str | None:
     return _clean_title(values[0][0]) if values else None
 
 
-def read_epub(path: Path) -> ExtractedPage:
+def read_epub(data: bytes) -> ExtractedPage:
     require_extra("ebooklib", "epub", "ebooklib")
     from ebooklib import ITEM_DOCUMENT, epub
 
-    data = read_bytes(path)
     try:
         # ignore_ncx: read the spine (the reading order) and skip the old NCX table of contents.
         book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": True})
