@@ -40,6 +40,9 @@ from assistant.errors import ConfigError
 # The source checkout (evals data, reports, thresholds); never a default for user data, which may
 # be a read-only site-packages folder in a non-editable install.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The full benchmark pools lie beside the checkout (`../shared/benchmarks/`), never at a machine's absolute
+# path; gates read the small samples vendored under evals/data/ instead, so a plain clone passes them.
+BENCHMARKS_DIR = PROJECT_ROOT.parent / "shared" / "benchmarks"
 INDEX_LAYOUT = 4
 
 __all__ = ["ENV_SHORTCUTS", "PROJECT_ROOT", "Settings", "load_settings"]

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 ErrorFactory = Callable[[int, str], Exception]
+
+
+def read_json_lines(path: Path) -> list[Any]:
+    """Every non-blank line of a JSON Lines file, parsed (benchmarks and training data, which are trusted)."""
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 def iter_json_objects(lines: Iterable[str], error: ErrorFactory) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from assistant import Assistant, load_settings
-from assistant.config import PROJECT_ROOT
+from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT
 
-DEFAULT_SQUAD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "squad-v1.1-dev" / "passages.jsonl"
+DEFAULT_SQUAD = BENCHMARKS_DIR / "squad-v1.1-dev" / "passages.jsonl"
 QUESTIONS = [
     "Where will the NSATU mission be based?", "When is JATEC expected to become operational?",
     "How many personnel will the NATO effort involve?", "What does NATO stand for?",

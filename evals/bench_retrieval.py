@@ -40,11 +40,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assistant.config import Settings, load_settings  # noqa: E402
+from assistant.config import BENCHMARKS_DIR, Settings, load_settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "benchmarks" / "squad-v1.1-dev"
-FALLBACK_DATA = Path("/work/shared/benchmarks/squad-v1.1-dev")
+DEFAULT_DATA = BENCHMARKS_DIR / "squad-v1.1-dev"
 SEED = 20240601
 TUNE_SIZE = 1000
 TOP_K = 10
@@ -322,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where the indexes are built (default: a temporary folder)")
     args = parser.parse_args(argv)
 
-    data = args.data or (DEFAULT_DATA if DEFAULT_DATA.exists() else FALLBACK_DATA)
+    data = args.data or DEFAULT_DATA
     passages, questions = load_data(data)
     tune_part, report_part = split_questions(questions, args.seed, args.tune_size)
     if args.sample is not None:

@@ -57,11 +57,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import assistant  # noqa: F401  (sets the offline environment before the ML stack loads)
-from assistant.config import Settings, load_settings
+from assistant.config import BENCHMARKS_DIR, Settings, load_settings
+from assistant.jsonl import read_json_lines
 
-SHARED = Path("/work/shared/benchmarks")
-SQUAD_DIR = SHARED / "squad-v1.1-dev"
-MTRAG_PASSAGES = SHARED / "mtrag-cloud" / "passages.jsonl"
+SQUAD_DIR = BENCHMARKS_DIR / "squad-v1.1-dev"
+MTRAG_PASSAGES = BENCHMARKS_DIR / "mtrag-cloud" / "passages.jsonl"
 DEFAULT_OUT = REPO / "evals" / "results" / "scale.json"
 STAND_IN = "stand-in"
 REAL = "real"
@@ -124,23 +124,19 @@ def make_bench_embedder(kind: str, settings: Settings):
 
 
 # -- real text sources ----------------------------------------------------------------------------
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def squad_records() -> Iterator[dict]:
     """The SQuAD passages, report-split articles first, so that a size below the SQuAD chunk count
     still holds passages the quality questions ask about."""
     from assistant.evaluation.splits import article_of, squad_article_split
 
     report = set(squad_article_split().report)
-    records = read_jsonl(SQUAD_DIR / "passages.jsonl")
+    records = read_json_lines(SQUAD_DIR / "passages.jsonl")
     for record in sorted(records, key=lambda r: article_of(r["id"]) not in report):
         yield {"id": record["id"], "title": record["title"], "text": record["text"], "part": "squad"}
 
 
 def mtrag_records() -> Iterator[dict]:
-    for record in read_jsonl(MTRAG_PASSAGES):
+    for record in read_json_lines(MTRAG_PASSAGES):
         yield {"id": record["id"], "title": record.get("title") or "", "text": record["text"], "part": "mtrag"}
 
 
@@ -193,7 +189,7 @@ def build_pool(workdir: Path, settings: Settings, chunks_needed: int, *, all_squ
     """Records in corpus order with their chunk counts, cached in the workdir and extended on demand
     (to `chunks_needed`, and through every SQuAD passage when `all_squad`)."""
     pool_path = workdir / "pool.jsonl"
-    pool = read_jsonl(pool_path) if pool_path.exists() else []
+    pool = read_json_lines(pool_path) if pool_path.exists() else []
     have = sum(r["chunks"] for r in pool)
 
     def enough() -> bool:
@@ -276,7 +272,7 @@ def squad_questions(passage_ids: set[str], sample: int) -> list[dict]:
     from assistant.evaluation.splits import article_of, squad_article_split
 
     report = set(squad_article_split().report)
-    questions = [q for q in read_jsonl(SQUAD_DIR / "questions.dev.jsonl")
+    questions = [q for q in read_json_lines(SQUAD_DIR / "questions.dev.jsonl")
                  if q["gold_passage_ids"] and all(p in passage_ids for p in q["gold_passage_ids"])
                  and article_of(q["gold_passage_ids"][0]) in report]
     questions.sort(key=lambda q: q["id"])

@@ -65,6 +65,7 @@ sys.path.insert(0, str(REPO))
 import assistant  # noqa: E402,F401  (sets the offline environment before the ML stack loads)
 from assistant.answer.scorer import MAX_LENGTH, AnswerScorer, make_answer_scorer  # noqa: E402
 from assistant.evaluation.splits import ArticleSplit, article_of, calibration_articles, squad_article_split  # noqa: E402
+from assistant.jsonl import read_json_lines  # noqa: E402
 from assistant.sentences import content_terms, sentence_spans  # noqa: E402
 
 DATA = REPO / "evals" / "data"
@@ -103,19 +104,15 @@ class Pair:
     label: float
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
 
 def load_paragraphs(path: Path) -> dict[str, tuple[str, ...]]:
     """Passage id -> its sentences, split exactly as the product splits them."""
-    return {rec["id"]: tuple(rec["text"][s:e] for s, e in sentence_spans(rec["text"])) for rec in read_jsonl(path)}
+    return {rec["id"]: tuple(rec["text"][s:e] for s, e in sentence_spans(rec["text"])) for rec in read_json_lines(path)}
 
 
 def load_questions(v1_path: Path, v2_path: Path) -> list[Question]:
     """v1.1 and v2.0 questions, one record per id (v2.0 repeats v1.1's answerable ones)."""
-    v1, v2 = read_jsonl(v1_path), read_jsonl(v2_path)
+    v1, v2 = read_json_lines(v1_path), read_json_lines(v2_path)
     v1_ids, v2_ids = {rec["id"] for rec in v1}, {rec["id"] for rec in v2}
     merged: dict[str, Question] = {}
     for rec in v1 + v2:

@@ -42,9 +42,10 @@ from assistant.answer.short_answer import pattern_short_answer  # noqa: E402
 from assistant.answer.span_reader import MAX_LENGTH, make_span_reader  # noqa: E402
 from assistant.evaluation.metrics import exact_match, max_token_f1  # noqa: E402
 from assistant.evaluation.splits import squad_article_split  # noqa: E402
+from assistant.jsonl import read_json_lines  # noqa: E402
 from assistant.sentences import sentence_spans  # noqa: E402
 from evals.train_answer_scorer import (  # noqa: E402
-    PASSAGES, QUESTION_FILES, Question, add_training_arguments, TrainConfig, in_part, load_questions, read_jsonl, run_steps, save_fp16,
+    PASSAGES, QUESTION_FILES, Question, add_training_arguments, TrainConfig, in_part, load_questions, run_steps, save_fp16,
     seed_everything,
 )
 
@@ -123,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = seed_everything(args.seed)
     wall = time.perf_counter()
     split = squad_article_split()
-    passages = {rec["id"]: rec["text"] for rec in read_jsonl(PASSAGES)}
+    passages = {rec["id"]: rec["text"] for rec in read_json_lines(PASSAGES)}
     questions = load_questions(*QUESTION_FILES)
     fit, fit_skipped = examples(in_part(questions, split, "fit"), passages)
     report, report_skipped = examples(in_part(questions, split, "report"), passages)

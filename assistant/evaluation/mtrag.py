@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.config import PROJECT_ROOT, Settings
+from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT, Settings
 from assistant.errors import IndexMismatchError
 from assistant.evaluation.errors import EvalError
 from assistant.evaluation.metrics import document_ranking, mean
+from assistant.jsonl import read_json_lines
 from assistant.types import Answer, Turn
 
-DATA = PROJECT_ROOT.parent / "shared" / "benchmarks" / "mtrag-cloud"
+DATA = BENCHMARKS_DIR / "mtrag-cloud"
 WORK = PROJECT_ROOT / "evals" / "reports" / "mtrag-subpool"  # git-ignored, like every run folder
 COLLECTION = "eval-mtrag-subpool"
 SEED = 20261129
@@ -50,9 +51,9 @@ def part_of(conversation_id: str, seed: int = SEED) -> str:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """A benchmark file, or an EvalError saying where the benchmark was expected."""
     try:
-        with path.open(encoding="utf-8") as lines:
-            return [json.loads(line) for line in lines if line.strip()]
+        return read_json_lines(path)
     except FileNotFoundError:
         raise EvalError(f"MTRAG data not found: {path} (expected the benchmark under {DATA})") from None
     except json.JSONDecodeError as exc:
