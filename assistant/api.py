@@ -18,6 +18,8 @@ from assistant.engine import Assistant
 from assistant.store import SearchFilter
 from assistant.types import Answer, Passage, Turn
 from assistant.validation import (
+    DATE_ARGUMENTS,
+    DateLabels,
     expand_path,
     validate_date_range,
     validate_history,
@@ -68,9 +70,11 @@ def resolve_settings(settings: Settings | None, *, collection: str | None = None
         raise settings_error(exc) from None
 
 
-def make_filter(sources: SourcesLike = None, date_from: DateLike = None, date_to: DateLike = None) -> SearchFilter | None:
-    """A SearchFilter from caller-friendly values, or None when nothing is filtered."""
-    start, end = validate_date_range(date_from, date_to)
+def make_filter(sources: SourcesLike = None, date_from: DateLike = None, date_to: DateLike = None, *,
+                labels: DateLabels = DATE_ARGUMENTS) -> SearchFilter | None:
+    """A SearchFilter from caller-friendly values, or None when nothing is filtered. The one filter
+    builder of the CLI, the API and the page (`labels`: how its messages name the two dates)."""
+    start, end = validate_date_range(date_from, date_to, labels)
     search_filter = SearchFilter(validate_sources(sources), start, end)
     return None if search_filter.is_empty() else search_filter
 

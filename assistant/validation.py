@@ -120,11 +120,17 @@ def parse_date(value: object, name: str) -> dt.date | None:
         raise InvalidArgumentError(f"{name} {_show(value)} is not a date; pass YYYY-MM-DD (e.g. {_DATE_EXAMPLE})") from None
 
 
-def validate_date_range(date_from: object, date_to: object) -> tuple[dt.date | None, dt.date | None]:
-    """(date_from, date_to) as dates; refuses a range that ends before it starts."""
-    start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to")
+DateLabels = tuple[str, str]
+DATE_ARGUMENTS: DateLabels = ("date_from", "date_to")
+
+
+def validate_date_range(date_from: object, date_to: object, labels: DateLabels = DATE_ARGUMENTS) -> tuple[dt.date | None, dt.date | None]:
+    """(date_from, date_to) as dates; refuses a range that ends before it starts. `labels` name the two
+    values in messages (the argument names, or the page's field names)."""
+    first, second = labels
+    start, end = parse_date(date_from, first), parse_date(date_to, second)
     if start is not None and end is not None and start > end:
-        raise InvalidArgumentError(f"date_from {start} is after date_to {end}; pass a date_from on or before date_to")
+        raise InvalidArgumentError(f"{first} {start} is after {second} {end}; make {first} the same day as {second} or earlier")
     return start, end
 
 

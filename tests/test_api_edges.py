@@ -133,7 +133,7 @@ def test_dates_that_work(value, expected) -> None:
 def test_date_of_another_type_and_reversed_range_are_refused() -> None:
     assert "date_to 20240630 (int) is not a date" in raised(InvalidArgumentError, parse_date, 20240630, "date_to")
     message = raised(InvalidArgumentError, validate_date_range, "2024-07-01", dt.date(2024, 6, 30))
-    assert message == "date_from 2024-07-01 is after date_to 2024-06-30; pass a date_from on or before date_to"
+    assert message == "date_from 2024-07-01 is after date_to 2024-06-30; make date_from the same day as date_to or earlier"
     assert validate_date_range("2024-06-30", "2024-06-30") == (dt.date(2024, 6, 30), dt.date(2024, 6, 30))
 
 

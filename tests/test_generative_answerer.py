@@ -37,6 +37,9 @@ class CannedBackend:
     def complete(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> str:
         return "".join(self.stream(prompt, max_tokens=max_tokens, stop=stop))
 
+    def uses_chat(self) -> bool:
+        return True  # prompts arrive as chat messages, as an instruction-tuned model's would
+
 
 def make(engine: Assistant, backend: CannedBackend, **answer: object) -> GenerativeAnswerer:
     settings = engine.settings.with_(answer={"answerer": "openai", **answer})

@@ -271,7 +271,7 @@ def test_each_error_gives_a_clear_message_and_loses_nothing(page, tmp_path: Path
     page.locator("#date-from input, #date-from textarea").first.fill("last tuesday")
     page.locator("#question textarea").fill("What is JATEC?")
     page.locator("#ask").click()
-    expect(page.locator("#notice")).to_contain_text("The 'From' date 'last tuesday' is not a date: use YYYY-MM-DD")
+    expect(page.locator("#notice")).to_contain_text("The 'From' date 'last tuesday' is not a date; pass YYYY-MM-DD")
     page.locator("#date-from input, #date-from textarea").first.fill("")
 
     assert documents_count(page) == before

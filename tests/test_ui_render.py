@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import UploadError
+from assistant.api import make_filter
+from assistant.errors import InvalidArgumentError, UploadError
 from assistant.types import Answer, Citation
 from assistant.uploads import publish_staged, stage_upload
 from ui import render
 from ui.errors import UIConfigError
-from ui.filters import FilterError, make_filter
 from ui.server import check_bind, is_loopback
 from ui.uploads import accept_uploads, check_upload, safe_name, upload_dir
 
@@ -209,14 +209,15 @@ def test_accepted_uploads_are_checked_then_stored_privately(tmp_path: Path) -> N
 
 
 # -- filters -------------------------------------------------------------------------------------------
-def test_filters_parse_dates_and_sources() -> None:
-    assert make_filter([], "", " ") is None
-    found = make_filter(["a.txt"], "2024-01-01", "2024-12-31")
+def test_the_page_filters_through_the_library_builder_with_its_field_names() -> None:
+    labels = ("the 'From' date", "the 'To' date")
+    assert make_filter([], "", " ", labels=labels) is None
+    found = make_filter(["a.txt"], "2024-01-01", "2024-12-31", labels=labels)
     assert found is not None and found.sources == ("a.txt",) and found.date_to == dt.date(2024, 12, 31)
-    with pytest.raises(FilterError, match="'From' date '2024-13-01' is not a date"):
-        make_filter([], "2024-13-01", "")
-    with pytest.raises(FilterError, match="after the 'To' date"):
-        make_filter([], "2024-06-01", "2024-01-01")
+    with pytest.raises(InvalidArgumentError, match="the 'From' date '2024-13-01' is not a date; pass YYYY-MM-DD"):
+        make_filter([], "2024-13-01", "", labels=labels)
+    with pytest.raises(InvalidArgumentError, match="the 'From' date 2024-06-01 is after the 'To' date 2024-01-01; make"):
+        make_filter([], "2024-06-01", "2024-01-01", labels=labels)
 
 
 # -- bind safety ---------------------------------------------------------------------------------------

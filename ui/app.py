@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import assistant  # noqa: F401  (offline environment before gradio loads)
+from assistant.api import make_filter
 from assistant.chat import ChatSession
 from assistant.chat_export import chat_markdown, markdown_filename
 from assistant.chat_store import ChatStore, ChatSummary, chat_title, new_chat_id
-from assistant.errors import AssistantError, ChatStoreError, SessionFormatError
+from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentError, SessionFormatError
 from assistant.types import Answer
 from assistant.uploads import UPLOAD_SOURCE_PREFIX, upload_source
 from ui import render
 from ui.engines import ANSWERERS, EnginePool
-from ui.filters import FilterError, make_filter
 from ui.theme import CSS, HEAD_JS, make_theme
 from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads
 
@@ -48,6 +48,7 @@ Message = dict[str, str]
 _PROGRESS_POLL_S = 0.5
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 _BROWSER_ID_KEY = "assistant-browser-id"
+_DATE_FIELDS = ("the 'From' date", "the 'To' date")  # how filter messages name the page's date fields
 
 WELCOME = (
     '<div class="welcome"><div class="welcome-title">Ask a question about your documents</div>'
@@ -192,9 +193,10 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             yield history, message, render.render_notice("Type a question first: the message is empty."), state, *_SKIP2
             return
         try:
-            filters = make_filter(sources, date_from, date_to)
-        except FilterError as err:
-            yield history, message, render.render_notice(str(err)), state, *_SKIP2
+            filters = make_filter(sources, date_from, date_to, labels=_DATE_FIELDS)
+        except InvalidArgumentError as err:
+            notice = str(err)
+            yield history, message, render.render_notice(notice[:1].upper() + notice[1:]), state, *_SKIP2
             return
         if state is None:
             state = SessionState(chat=ChatSession(engine=pool.primary))

@@ -114,13 +114,10 @@ class GenerativeAnswerer:
 
     def _uses_completion(self) -> bool:
         """Whether the backend reads a plain completion prompt (a base model without a chat template).
-        Backends that cannot tell (no uses_chat) get chat messages. Errors while finding out (e.g. the
-        model file fails to load) surface later, from stream(), where they are handled."""
-        uses_chat = getattr(self._backend, "uses_chat", None)
-        if uses_chat is None:
-            return False
+        Errors while finding out (e.g. the model file fails to load) surface later, from stream(),
+        where they are handled."""
         try:
-            return not uses_chat()
+            return not self._backend.uses_chat()
         except BackendError:
             return False
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import AssistantError, IndexMismatchError
@@ -27,7 +27,10 @@ from assistant.evaluation.signals import answer_span, confidence_of, has_short_a
 from assistant.evaluation.suites import Suite
 from assistant.evaluation.reliability import run_reliability
 from assistant.evaluation.tradeoff import summarize_tradeoff
-from assistant.types import Answer, Passage
+from assistant.types import Answer, Passage, Turn
+
+if TYPE_CHECKING:  # the index stack is heavy to import; the harness only names its report type
+    from assistant.indexer import IndexReport
 
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "evals" / "reports"
 RANK_DEPTH = 10  # documents scored for hit@k / MRR@10
@@ -36,19 +39,23 @@ log = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
-    def ask(self, question: str, *, top_k: int | None = None, history: Any = None) -> Answer: ...
+    """What the harness needs of an engine: an `Assistant`, or a test's deterministic stand-in."""
+
+    def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer: ...
 
     def retrieve(self, query: str, *, top_k: int = 10) -> list[Passage]: ...
+
+    def index(self, corpus: Path | str | None = None, *, rebuild: bool = False, show_progress: bool = False) -> IndexReport: ...
 
 
 class Session(Protocol):
     def ask(self, message: str) -> Answer: ...
 
 
-SessionFactory = Callable[[Any], Session]
+SessionFactory = Callable[[Engine], Session]
 
 
-def _default_session_factory(engine: Any) -> Session:
+def _default_session_factory(engine: Engine) -> Session:
     from assistant import ChatSession  # imported late: keeps this module light to import
 
     return ChatSession(engine=engine)
@@ -130,7 +137,7 @@ def score_turn(
     }
 
 
-def _ask_turns(engine: Any, item: GoldItem, session_factory: SessionFactory) -> Iterable[dict[str, Any]]:
+def _ask_turns(engine: Engine, item: GoldItem, session_factory: SessionFactory) -> Iterable[dict[str, Any]]:
     session = session_factory(engine) if item.turns else None
     for index, turn in enumerate(item.all_turns):
         answer: Answer | None = None
@@ -150,7 +157,7 @@ def _ask_turns(engine: Any, item: GoldItem, session_factory: SessionFactory) -> 
 
 
 def run_items(
-    engine: Any,
+    engine: Engine,
     items: Sequence[GoldItem],
     *,
     session_factory: SessionFactory = _default_session_factory,
@@ -286,7 +293,7 @@ def _split_summary(suite: Suite) -> dict[str, Any] | None:
 def run_suite(
     suite: Suite,
     *,
-    engine: Any = None,
+    engine: Engine | None = None,
     out_dir: Path | None = None,
     progress: bool = True,
     session_factory: SessionFactory = _default_session_factory,

@@ -17,6 +17,10 @@ class LLMBackend(Protocol):
     name: str          # "llamacpp" | "openai"
     description: str   # where the model lives, for messages: a file path or "model @ base URL"
 
+    def uses_chat(self) -> bool:
+        """Whether the model reads chat messages (True) or a plain completion prompt (a base model
+        without a chat template). May raise BackendError when finding out needs the model loaded."""
+
     def complete(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> str:
         """The whole generated text."""
 
