@@ -13,7 +13,7 @@ from assistant.chat import ChatSession  # noqa: E402
 from assistant.config import Settings, load_settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
-from assistant.store import SearchFilter  # noqa: E402
+from assistant.index.store import SearchFilter  # noqa: E402
 from assistant.types import Answer, Citation, Passage, Turn  # noqa: E402
 
 __all__ = [

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from assistant.config import Settings, load_settings, settings_error
 from assistant.engine import Assistant
-from assistant.store import SearchFilter
+from assistant.index.store import SearchFilter
 from assistant.types import Answer, Passage, Turn
 from assistant.validation import (
     DATE_ARGUMENTS,

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from assistant.config import Settings
 from assistant.engine import Assistant, final_answer
 from assistant.errors import InvalidArgumentError, SessionFormatError
-from assistant.store import SearchFilter
+from assistant.index.store import SearchFilter
 from assistant.types import Answer, Citation, Turn
 
 _MAX_TURNS_KEPT = 20

@@ -146,7 +146,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     engine = Assistant(settings_from_args(args))
     if args.check or args.repair:
-        from assistant.index_check import check_index, repair_index
+        from assistant.index.check import check_index, repair_index
 
         result = repair_index(engine.settings, engine.store, progress=_say) if args.repair else check_index(engine.settings, engine.store)
         if args.json:

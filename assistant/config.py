@@ -27,7 +27,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from assistant.collection_names import check_collection_name
+from assistant.index.names import check_collection_name
 from assistant.config_sources import (
     ENV_SHORTCUTS,
     ConfigFileSource,

@@ -29,15 +29,15 @@ from assistant.answer.clarify import (
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
-from assistant.embedding import Embedder, make_embedder
+from assistant.retrieval.embedding import Embedder, make_embedder
 from assistant.errors import (
     DocumentNotFoundError,
     IndexCorruptError,
     SnapshotUnavailableError,
     UploadError,
 )
-from assistant.index_view import IndexView
-from assistant.indexer import (
+from assistant.index.view import IndexView
+from assistant.index.run import (
     IndexReport,
     Progress,
     add_documents,
@@ -46,18 +46,18 @@ from assistant.indexer import (
     remove_from_index,
 )
 from assistant.ingest.loaders import LoadReport, record_file
-from assistant.locking import describe_holder, is_locked
-from assistant.manifest import (
+from assistant.index.locking import describe_holder, is_locked
+from assistant.index.manifest import (
     Manifest,
     check_fingerprint,
     manifest_stamp,
     read_manifest,
 )
-from assistant.rerank import make_reranker
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval.rerank import make_reranker
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.small_talk import SmallTalkKind, classify, reply
-from assistant.snapshot_writer import load_or_derive_view
-from assistant.store import (
+from assistant.index.snapshot_writer import load_or_derive_view
+from assistant.index.store import (
     ChromaStore,
     CollectionGoneError,
     SearchFilter,

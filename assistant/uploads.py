@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant import atomic
+from assistant.index import atomic
 from assistant.config import Settings
 from assistant.errors import UploadError
 from assistant.ingest.loaders import LoadReport, load_files
-from assistant.registry import UPLOADS_COLLECTION, ServerRegistry, server_registry
+from assistant.index.registry import UPLOADS_COLLECTION, ServerRegistry, server_registry
 
 # What the library reads (assistant.ingest.formats); .json/.jsonl hold records, one document each.
 UPLOAD_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".html", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json",

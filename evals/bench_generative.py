@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import assistant  # noqa: F401  (offline environment first)
     from assistant.config import load_settings
-    from assistant.embedding import make_embedder
+    from assistant.retrieval.embedding import make_embedder
     from assistant.engine import Assistant
 
     work = Path(tempfile.mkdtemp(prefix="bench-generative-"))

@@ -291,7 +291,7 @@ def evaluate_weights(rows, weights: np.ndarray) -> tuple[float, float, float]:
 
 def tune(engine: Assistant, questions: Sequence[dict]) -> list[dict]:
     """Grid search of the reranker weights (passage BM25 fixed at 1: only ratios matter)."""
-    from assistant.rerank import FEATURES
+    from assistant.retrieval.rerank import FEATURES
 
     rows = collect_features(engine, questions)
     pool_recall = sum(1 for _, sources, gold in rows if gold & set(sources)) / len(rows)

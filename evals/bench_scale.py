@@ -118,7 +118,7 @@ class StandInEmbedder:
 def make_bench_embedder(kind: str, settings: Settings):
     if kind == STAND_IN:
         return StandInEmbedder()
-    from assistant.embedding import make_embedder
+    from assistant.retrieval.embedding import make_embedder
 
     return make_embedder(settings.embedding)
 
@@ -352,13 +352,14 @@ class StageTimer:
 
 def install_update_timers() -> StageTimer:
     """Time the stages of an index run without touching the indexer's code."""
-    from assistant import atomic, indexer
+    from assistant.index import atomic
+    from assistant.index import run as indexer
     from assistant.engine import Assistant
-    from assistant.keyword import KeywordIndex
-    from assistant.sentence_index import SentenceIndex
-    from assistant.bm25_terms import BM25Terms
-    from assistant.sentence_vectors import SentenceVectors
-    from assistant.store import StoreCollection
+    from assistant.retrieval.keyword import KeywordIndex
+    from assistant.retrieval.sentence_index import SentenceIndex
+    from assistant.retrieval.bm25_terms import BM25Terms
+    from assistant.index.sentence_vectors import SentenceVectors
+    from assistant.index.store import StoreCollection
 
     timer = StageTimer()
     timer.wrap(indexer, "load_sources", "read + parse the corpus (load_sources)")

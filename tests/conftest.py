@@ -18,7 +18,7 @@ import pytest
 
 import assistant  # noqa: F401  (applies the offline environment before the stack loads)
 from assistant.config import PROJECT_ROOT, Settings, load_settings
-from assistant.embedding import Embedder, make_embedder
+from assistant.retrieval.embedding import Embedder, make_embedder
 from assistant.engine import Assistant
 
 BUNDLED_CORPUS = PROJECT_ROOT / "corpus"

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.embedding import Embedder
+from assistant.retrieval.embedding import Embedder
 from assistant.engine import Assistant
 
 _SERVER_START_LIMIT_S = 120

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.config_sources import CONFIG_ENV, config_file_in_use, find_config_file
-from assistant.embedding import Embedder
+from assistant.retrieval.embedding import Embedder
 from assistant.engine import Assistant
 from conftest import BUNDLED_CORPUS
 from llm_fixtures import engine_like, free_port_nobody_listens, serve_in_thread
@@ -207,7 +207,7 @@ def test_the_walk_skips_an_untrusted_file_and_goes_on_up(elsewhere: Path, caplog
     above = elsewhere.parent.parent / "assistant.toml"
     above.write_text('[retrieval]\ntop_k = 7\n')
     near = elsewhere / "pyproject.toml"
-    near.write_text('[tool.assistant.retrieval]\ntop_k = 3\n')
+    near.write_text('[tool.assistant.retrieval.hybrid]\ntop_k = 3\n')
     os.chmod(near, 0o646)
     with caplog.at_level(logging.WARNING, logger="assistant.config_sources"):
         assert find_config_file() == (above, ())

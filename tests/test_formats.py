@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import CorpusSettings
-from assistant.embedding import Embedder
+from assistant.retrieval.embedding import Embedder
 from assistant.engine import Assistant
 from assistant.errors import JsonlFormatError
 from assistant.ingest import load_corpus

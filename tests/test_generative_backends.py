@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from assistant.config import load_settings
-from assistant.embedding import Embedder
+from assistant.retrieval.embedding import Embedder
 from assistant.engine import Assistant
 from assistant.errors import BackendError, MissingExtraError
 from assistant.llm.factory import make_backend

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, ChatSession
-from assistant.embedding import Embedder
+from assistant.retrieval.embedding import Embedder
 from assistant.engine import Assistant
 from assistant.llm.factory import make_backend
 from llm_fixtures import LlamaServer, engine_like, gemma_path, llama_server, llm_sections  # noqa: F401

@@ -25,7 +25,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.config import PROJECT_ROOT
-from assistant.embedding import Embedder
+from assistant.retrieval.embedding import Embedder
 from assistant.engine import Assistant
 from assistant.errors import InvalidArgumentError, InvalidQuestionError
 from assistant.integrations.llama_index import (

@@ -21,7 +21,7 @@ from test_ui_browser import WAIT_MS, ask, assert_not_pwned, documents_count, ope
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.engine import Assistant
-from assistant.locking import writer_lock
+from assistant.index.locking import writer_lock
 from assistant.uploads import quarantine_upload, upload_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]

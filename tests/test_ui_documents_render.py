@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.manifest import DocumentEntry
+from assistant.index.manifest import DocumentEntry
 from assistant.uploads import UploadedFile
 from ui import render
 from ui.uploads import DocumentRow, document_rows

@@ -15,9 +15,9 @@ from typing import Any
 
 from assistant.engine import Assistant
 from assistant.http_api.engines import CollectionEngines
-from assistant.indexer import IndexReport
-from assistant.jobs import BackgroundJob
-from assistant.manifest import read_manifest
+from assistant.index.run import IndexReport
+from assistant.index.jobs import BackgroundJob
+from assistant.index.manifest import read_manifest
 from ui.uploads import DocumentRow, document_rows
 
 ANSWERERS: tuple[tuple[str, str], ...] = (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.ingest.loaders import record_file
-from assistant.manifest import DocumentEntry
+from assistant.index.manifest import DocumentEntry
 from assistant.uploads import (
     UPLOAD_EXTENSIONS,
     UploadBatch,

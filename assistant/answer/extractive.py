@@ -23,7 +23,7 @@ from assistant.answer.short_answer import short_answer
 from assistant.answer.span_reader import SpanReader
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
-from assistant.index_view import IndexView
+from assistant.index.view import IndexView
 from assistant.rewrite import rewrite_followup
 from assistant.sentences import content_terms
 from assistant.types import Passage, Turn

@@ -7,7 +7,7 @@ from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import ScorerAndCalibration
 from assistant.answer.span_reader import SpanReader
 from assistant.config import Settings
-from assistant.index_view import IndexView
+from assistant.index.view import IndexView
 
 
 def make_answerer(settings: Settings, view: IndexView, *,

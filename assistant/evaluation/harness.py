@@ -30,7 +30,7 @@ from assistant.evaluation.tradeoff import summarize_tradeoff
 from assistant.types import Answer, Passage, Turn
 
 if TYPE_CHECKING:  # the index stack is heavy to import; the harness only names its report type
-    from assistant.indexer import IndexReport
+    from assistant.index.run import IndexReport
 
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "evals" / "reports"
 RANK_DEPTH = 10  # documents scored for hit@k / MRR@10

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from assistant.collection_names import check_collection_name
+from assistant.index.names import check_collection_name
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.manifest import list_manifest_collections, read_manifest
+from assistant.index.manifest import list_manifest_collections, read_manifest
 
 
 def list_collections(settings: Settings) -> list[str]:

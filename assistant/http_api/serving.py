@@ -20,7 +20,7 @@ from assistant.http_api.app import create_app
 from assistant.http_api.auth import check_api_bind
 from assistant.http_api.engines import CollectionEngines
 from assistant.sentences import split_sentences
-from assistant.store import describe_location
+from assistant.index.store import describe_location
 
 _GRACE_S = 5          # open streams get this long to finish when the server stops
 _POLL_S = 0.05

@@ -28,7 +28,7 @@ from llama_index.core import Document as LlamaDocument
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import InvalidArgumentError
-from assistant.indexer import IndexReport, Progress
+from assistant.index.run import IndexReport, Progress
 from assistant.ingest.cleaning import parse_date, split_date_header
 from assistant.integrations.llama_index.binding import resolve_engine
 from assistant.uploads import safe_name, upload_source

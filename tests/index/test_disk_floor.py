@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.disk_space import free_mb
+from assistant.index.disk_space import free_mb
 from assistant.engine import Assistant
 from assistant.errors import DiskSpaceError
-from assistant.index_check import check_index
-from assistant.manifest import manifest_path, read_manifest
+from assistant.index.check import check_index
+from assistant.index.manifest import manifest_path, read_manifest
 from tests.conftest import BUNDLED_CORPUS, make_settings
 
 pytestmark = pytest.mark.slow

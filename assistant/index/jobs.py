@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from assistant.indexer import Progress
+from assistant.index.run import Progress
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.engine import Assistant
 from assistant.errors import IndexMismatchError
-from assistant.manifest import manifest_path
+from assistant.index.manifest import manifest_path
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow

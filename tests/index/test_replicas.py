@@ -21,8 +21,8 @@ from servers import clean_env, launch
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
 from assistant.errors import IndexBusyError
-from assistant.index_check import check_index
-from assistant.locking import is_locked, writer_lock
+from assistant.index.check import check_index
+from assistant.index.locking import is_locked, writer_lock
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -135,7 +135,7 @@ def test_api_upload_refuses_bad_files_in_one_line(chroma_server: str, tmp_path: 
 _HOLD_LEASE = textwrap.dedent("""
     import sys, time
     from assistant.config import load_settings
-    from assistant.locking import writer_lock
+    from assistant.index.locking import writer_lock
     settings = load_settings().with_(store={{"path": {path!r}, "collection": {collection!r}, "chroma_url": {url!r}, "lease_s": {lease}}})
     with writer_lock(settings):
         print("held", flush=True)

@@ -11,8 +11,8 @@ import pytest
 import bm25s
 import Stemmer
 
-from assistant.bm25_terms import BM25Terms, bm25_tokenize
-from assistant.keyword import KeywordIndex
+from assistant.retrieval.bm25_terms import BM25Terms, bm25_tokenize
+from assistant.retrieval.keyword import KeywordIndex
 from assistant.types import Chunk
 
 SENTENCES = [

@@ -9,11 +9,11 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant import atomic
+from assistant.index import atomic
 from assistant.config import Settings
-from assistant.disk_space import check_free_space
+from assistant.index.disk_space import check_free_space
 from assistant.errors import SnapshotUnavailableError
-from assistant.index_view import (
+from assistant.index.view import (
     CHUNKS_FILE,
     PASSAGE_BM25_DIR,
     IndexView,
@@ -21,13 +21,13 @@ from assistant.index_view import (
     load_view,
     snapshots_dir,
 )
-from assistant.keyword import KeywordIndex
-from assistant.manifest import Manifest
-from assistant.sentence_index import SentenceIndex
-from assistant.sentence_vectors import snapshot_sentence_index
-from assistant.store import ChromaStore, StoreCollection
-from assistant.store_records import StoredChunk
-from assistant.term_counts import TermCounts
+from assistant.retrieval.keyword import KeywordIndex
+from assistant.index.manifest import Manifest
+from assistant.retrieval.sentence_index import SentenceIndex
+from assistant.index.sentence_vectors import snapshot_sentence_index
+from assistant.index.store import ChromaStore, StoreCollection
+from assistant.index.records import StoredChunk
+from assistant.index.term_counts import TermCounts
 from assistant.types import Chunk
 
 _KEEP_OLD = 1  # snapshots kept besides the current one, for readers still loading the previous

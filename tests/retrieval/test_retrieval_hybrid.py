@@ -9,7 +9,7 @@ import pytest
 
 import assistant.api as api
 from assistant import Passage, retrieve
-from assistant.index_view import snapshots_dir
+from assistant.index.view import snapshots_dir
 
 # A token that MiniLM has no sense of but BM25 matches exactly.
 RARE_CODE = "XQ-7734-ZULU"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.term_counts import TERM_COUNTS_FILE, TermCounts
+from assistant.index.term_counts import TERM_COUNTS_FILE, TermCounts
 from assistant.types import Chunk
 
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from assistant.config import StoreSettings
 from assistant.errors import IndexMismatchError, StoreUnavailableError
-from assistant.registry import server_client
-from assistant.store_records import (
+from assistant.index.registry import server_client
+from assistant.index.records import (
     StoredChunk,
     chunk_from_metadata,
     date_ordinal,
@@ -282,7 +282,7 @@ class StoreCollection:
 
 
 def _stored_chunks(page: dict[str, Any]) -> Iterator[StoredChunk]:
-    from assistant.store_records import stored_from_record
+    from assistant.index.records import stored_from_record
 
     texts = page.get("documents") or [""] * len(page["ids"])
     for cid, text, meta in zip(page["ids"], texts, page["metadatas"]):

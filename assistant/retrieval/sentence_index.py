@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.bm25_terms import bm25_tokenize
-from assistant.bm25_terms import BM25Terms
+from assistant.retrieval.bm25_terms import bm25_tokenize
+from assistant.retrieval.bm25_terms import BM25Terms
 
 _ARRAYS_FILE = "sentences.npz"          # chunk ids and offsets (and, in older snapshots, the vectors too)
 _VECTORS_FILE = "sentence_vectors.npy"  # float16 vectors, apart so that they can be memory-mapped

@@ -16,9 +16,9 @@ from assistant.errors import (
     IndexMissingError,
     SnapshotUnavailableError,
 )
-from assistant.indexer import Progress
-from assistant.locking import is_locked, writer_lock
-from assistant.manifest import (
+from assistant.index.run import Progress
+from assistant.index.locking import is_locked, writer_lock
+from assistant.index.manifest import (
     DocumentEntry,
     Manifest,
     check_fingerprint,
@@ -26,15 +26,15 @@ from assistant.manifest import (
     read_manifest,
     write_manifest,
 )
-from assistant.sentence_index import SentenceIndex
-from assistant.bm25_terms import BM25Terms
-from assistant.snapshot_writer import (
+from assistant.retrieval.sentence_index import SentenceIndex
+from assistant.retrieval.bm25_terms import BM25Terms
+from assistant.index.snapshot_writer import (
     load_or_derive_view,
     prune_snapshots,
     write_snapshot,
 )
-from assistant.store import ChromaStore, describe_location
-from assistant.store_records import StoredChunk
+from assistant.index.store import ChromaStore, describe_location
+from assistant.index.records import StoredChunk
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from assistant.keyword import DocumentColumns, KeywordIndex
-from assistant.store import SearchFilter
+from assistant.retrieval.keyword import DocumentColumns, KeywordIndex
+from assistant.index.store import SearchFilter
 
 DOCS = [  # (id, source, date, text)
     ("a#1:0", "a.txt", dt.date(2023, 11, 29), "The lighthouse keeper logged the storm surge at dawn."),

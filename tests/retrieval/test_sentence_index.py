@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.sentence_index import SentenceIndex
-from assistant.bm25_terms import BM25Terms
+from assistant.retrieval.sentence_index import SentenceIndex
+from assistant.retrieval.bm25_terms import BM25Terms
 
 
 def _index() -> SentenceIndex:

@@ -7,10 +7,10 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from assistant.embedding import Embedder
-from assistant.index_view import IndexView
-from assistant.sentence_index import SentenceIndex
-from assistant.bm25_terms import BM25Terms, merge_runs
+from assistant.retrieval.embedding import Embedder
+from assistant.index.view import IndexView
+from assistant.retrieval.sentence_index import SentenceIndex
+from assistant.retrieval.bm25_terms import BM25Terms, merge_runs
 from assistant.sentences import sentence_spans
 from assistant.types import Chunk
 

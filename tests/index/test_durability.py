@@ -22,7 +22,7 @@ import pytest
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexMissingError
-from assistant.manifest import read_manifest
+from assistant.index.manifest import read_manifest
 from tests.conftest import make_settings, unique_collection
 
 pytestmark = pytest.mark.slow

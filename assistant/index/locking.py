@@ -20,10 +20,10 @@ from typing import Any, Protocol
 
 from filelock import FileLock, Timeout
 
-from assistant import atomic
+from assistant.index import atomic
 from assistant.config import Settings
 from assistant.errors import IndexBusyError, IndexCorruptError, StoreUnavailableError
-from assistant.registry import RegistryRecord, server_registry
+from assistant.index.registry import RegistryRecord, server_registry
 
 log = logging.getLogger(__name__)
 

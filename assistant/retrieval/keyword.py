@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.bm25_terms import BM25Terms, bm25_tokenize, merge_runs
-from assistant.store_records import date_ordinal
+from assistant.retrieval.bm25_terms import BM25Terms, bm25_tokenize, merge_runs
+from assistant.index.records import date_ordinal
 from assistant.types import Chunk
 
 _IDS_FILE = "ids.json"

@@ -6,7 +6,7 @@ and 9 s for the passages of a one-file update, evals/bench_scale.py). Instead ea
 tokens are kept as ids into one vocabulary, with the corpus statistics BM25 needs (how many texts
 hold each token, how many tokens in all); an update tokenises only the new texts and slices the
 kept ones. Scores reproduce bm25s's Lucene variant (checked against bm25s in
-tests/test_bm25_terms.py): `scores` for a few hundred rows (sentences of the candidate passages),
+tests/retrieval/test_bm25_terms.py): `scores` for a few hundred rows (sentences of the candidate passages),
 `all_scores` for every row through postings built once per load (passage retrieval)."""
 
 from __future__ import annotations

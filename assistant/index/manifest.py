@@ -14,11 +14,11 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant import atomic
+from assistant.index import atomic
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
-from assistant.registry import server_registry
-from assistant.store import describe_location
+from assistant.index.registry import server_registry
+from assistant.index.store import describe_location
 
 MANIFEST_VERSION = 2
 MANIFEST_FILE = "manifest.json"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.sentence_vectors import SentenceVectors
+from assistant.index.sentence_vectors import SentenceVectors
 from assistant.types import Chunk
 
 

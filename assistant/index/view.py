@@ -15,11 +15,11 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError
-from assistant.keyword import KeywordIndex
-from assistant.manifest import Manifest, collection_dir
-from assistant.sentence_index import SentenceIndex
-from assistant.bm25_terms import BM25Terms
-from assistant.term_counts import TermCounts
+from assistant.retrieval.keyword import KeywordIndex
+from assistant.index.manifest import Manifest, collection_dir
+from assistant.retrieval.sentence_index import SentenceIndex
+from assistant.retrieval.bm25_terms import BM25Terms
+from assistant.index.term_counts import TermCounts
 from assistant.types import Chunk
 
 CHUNKS_FILE = "chunks.json"

@@ -11,7 +11,7 @@ import numpy as np
 
 from assistant.config import RetrievalSettings
 from assistant.errors import ConfigError, MissingExtraError
-from assistant.sentence_index import SentenceIndex
+from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.types import Passage
 
 

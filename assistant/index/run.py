@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import Settings
-from assistant.disk_space import check_free_space
-from assistant.embedding import Embedder
+from assistant.index.disk_space import check_free_space
+from assistant.retrieval.embedding import Embedder
 from assistant.errors import (
     CorpusChangedError,
     IndexCorruptError,
@@ -30,11 +30,11 @@ from assistant.errors import (
     IndexMissingError,
     SnapshotUnavailableError,
 )
-from assistant.index_view import IndexView
+from assistant.index.view import IndexView
 from assistant.ingest import chunk_documents_safely, load_corpus
 from assistant.ingest.loaders import record_file
-from assistant.locking import writer_lock
-from assistant.manifest import (
+from assistant.index.locking import writer_lock
+from assistant.index.manifest import (
     DocumentEntry,
     Manifest,
     check_fingerprint,
@@ -43,19 +43,19 @@ from assistant.manifest import (
     read_manifest,
     write_manifest,
 )
-from assistant.sentence_vectors import SentenceVectors, snapshot_sentence_index
-from assistant.snapshot_writer import (
+from assistant.index.sentence_vectors import SentenceVectors, snapshot_sentence_index
+from assistant.index.snapshot_writer import (
     load_or_derive_view,
     prune_snapshots,
     write_snapshot,
 )
-from assistant.store import (
+from assistant.index.store import (
     ChromaStore,
     StoreCollection,
     describe_location,
     new_physical_name,
 )
-from assistant.store_records import Origin, StoredChunk
+from assistant.index.records import Origin, StoredChunk
 from assistant.types import Chunk, Document
 from assistant.uploads import load_stored_uploads
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.config import RetrievalSettings
-from assistant.index_view import IndexView
-from assistant.keyword import DocumentColumns
-from assistant.rerank import Reranker
-from assistant.store import SearchFilter, StoreCollection
+from assistant.index.view import IndexView
+from assistant.retrieval.keyword import DocumentColumns
+from assistant.retrieval.rerank import Reranker
+from assistant.index.store import SearchFilter, StoreCollection
 from assistant.types import Passage
 
 
