@@ -17,7 +17,7 @@ from assistant.answer.clarify import (
     resolve_reply,
     should_clarify,
 )
-from assistant.cli import print_answer
+from assistant.serving.cli import print_answer
 from assistant.types import Answer, Passage, Turn
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from assistant.serving.cli import main
 from assistant.config import PROJECT_ROOT
 
 

@@ -20,9 +20,9 @@ from servers import clean_env, launch
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
 from assistant.errors import ConfigError, InvalidArgumentError
-from assistant.http_api import check_api_bind
-from assistant.http_api.models import ChatMessage
-from assistant.http_api.openai_shape import conversation
+from assistant.serving.http_api import check_api_bind
+from assistant.serving.http_api.models import ChatMessage
+from assistant.serving.http_api.openai_shape import conversation
 from assistant.types import Answer, Passage, Turn
 
 KEY = "test-key-5f0c2b"

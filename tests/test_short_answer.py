@@ -7,7 +7,7 @@ import io
 import pytest
 
 from assistant.answer.short_answer import short_answer
-from assistant.cli import print_answer
+from assistant.serving.cli import print_answer
 from assistant.types import Answer
 
 

@@ -108,7 +108,7 @@ def test_small_talk_in_the_history_does_not_steer_a_followup(bundled_engine: Ass
 def test_small_talk_is_shown_as_a_plain_reply_not_an_abstention() -> None:
     import io
 
-    from assistant.cli import print_answer
+    from assistant.serving.cli import print_answer
     from ui.render import render_answer
 
     text = "Collection 'docs' holds 2 documents:\n- First <report>\n- Second"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.engine import Assistant
-from assistant.http_api.engines import CollectionEngines
+from assistant.serving.http_api.engines import CollectionEngines
 from assistant.index.run import IndexReport
 from assistant.index.jobs import BackgroundJob
 from assistant.index.manifest import read_manifest

@@ -1,7 +1,7 @@
 """Starting the page safely: loopback by default, credentials required beyond it.
 
 `serve(settings, host=..., port=...)` is what `assistant serve` and `python -m ui` call. The page and
-the library's HTTP API (/v1, `assistant.http_api`) share one port: the page is mounted on the API's
+the library's HTTP API (/v1, `assistant.serving.http_api`) share one port: the page is mounted on the API's
 app. The bind is checked before anything heavy loads, so a refused start is immediate."""
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from assistant.api import may_build_on_first_use
 from assistant.config import Settings, load_settings, reveal
 from assistant.engine import Assistant
 from assistant.errors import AssistantError
-from assistant.http_api import (
+from assistant.serving.http_api import (
     CollectionEngines,
     RunningServer,
     check_api_bind,
     create_app,
     start_server,
 )
-from assistant.http_api.auth import is_loopback
-from assistant.http_api.serving import load_for_serving, serve_until_interrupted
+from assistant.serving.http_api.auth import is_loopback
+from assistant.serving.http_api.serving import load_for_serving, serve_until_interrupted
 from ui.errors import UIConfigError
 
 _UPLOAD_HARD_CAP_FACTOR = 4  # Gradio itself refuses files this many times over our limit

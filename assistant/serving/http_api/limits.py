@@ -11,7 +11,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.http_api.errors import INVALID_REQUEST, error_body
+from assistant.serving.http_api.errors import INVALID_REQUEST, error_body
 
 _STATUS = 413
 

@@ -16,9 +16,9 @@ import uvicorn
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import ConfigError
-from assistant.http_api.app import create_app
-from assistant.http_api.auth import check_api_bind
-from assistant.http_api.engines import CollectionEngines
+from assistant.serving.http_api.app import create_app
+from assistant.serving.http_api.auth import check_api_bind
+from assistant.serving.http_api.engines import CollectionEngines
 from assistant.sentences import split_sentences
 from assistant.index.store import describe_location
 

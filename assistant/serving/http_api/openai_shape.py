@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.errors import AssistantError, InvalidArgumentError
-from assistant.http_api.errors import classify, error_body
-from assistant.http_api.models import (
+from assistant.serving.http_api.errors import classify, error_body
+from assistant.serving.http_api.models import (
     AnswerExtras,
     ApiCitation,
     AssistantMessage,

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from assistant.config import reveal
 from assistant.errors import ConfigError
-from assistant.http_api.errors import ApiError
+from assistant.serving.http_api.errors import ApiError
 
 
 def is_loopback(host: str) -> bool:

@@ -10,10 +10,10 @@ extra (fastapi, uvicorn), and turns typed errors into one-line OpenAI-style erro
 
 from __future__ import annotations
 
-from assistant.http_api.app import create_app
-from assistant.http_api.auth import check_api_bind, is_loopback
-from assistant.http_api.engines import CollectionEngines, list_collections
-from assistant.http_api.serving import RunningServer, serve_api, start_api, start_server
+from assistant.serving.http_api.app import create_app
+from assistant.serving.http_api.auth import check_api_bind, is_loopback
+from assistant.serving.http_api.engines import CollectionEngines, list_collections
+from assistant.serving.http_api.serving import RunningServer, serve_api, start_api, start_server
 
 __all__ = ["CollectionEngines", "RunningServer", "check_api_bind", "create_app", "is_loopback", "list_collections",
            "serve_api", "start_api", "start_server"]

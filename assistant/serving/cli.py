@@ -283,7 +283,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.api:
         try:
-            from assistant.http_api import serve_api
+            from assistant.serving.http_api import serve_api
         except ImportError as exc:
             raise MissingExtraError("The HTTP API", "api", "fastapi and uvicorn") from exc
         serve_api(settings_from_args(args), host=args.host, port=args.port, auto_index=_may_build(args))

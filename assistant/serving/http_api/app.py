@@ -17,9 +17,9 @@ from starlette.exceptions import HTTPException
 from assistant.api import RETRIEVE_TOP_K, as_turns, make_filter
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.http_api.auth import bearer_check, configured_key
-from assistant.http_api.engines import CollectionEngines
-from assistant.http_api.errors import (
+from assistant.serving.http_api.auth import bearer_check, configured_key
+from assistant.serving.http_api.engines import CollectionEngines
+from assistant.serving.http_api.errors import (
     INVALID_REQUEST,
     SERVER_ERROR,
     ApiError,
@@ -27,7 +27,7 @@ from assistant.http_api.errors import (
     error_body,
     error_response,
 )
-from assistant.http_api.models import (
+from assistant.serving.http_api.models import (
     AskRequest,
     ChatCompletion,
     ChatCompletionRequest,
@@ -41,9 +41,9 @@ from assistant.http_api.models import (
     RetrieveResponse,
     SkippedFile,
 )
-from assistant.http_api.openai_shape import chat_completion, conversation, sse_events
-from assistant.http_api.limits import BodySizeLimit, BodyTooLarge
-from assistant.http_api.uploads import receive_uploads
+from assistant.serving.http_api.openai_shape import chat_completion, conversation, sse_events
+from assistant.serving.http_api.limits import BodySizeLimit, BodyTooLarge
+from assistant.serving.http_api.uploads import receive_uploads
 from assistant.types import Answer
 from assistant.uploads import UPLOAD_SOURCE_PREFIX
 
