@@ -213,7 +213,7 @@ class Assistant:
         if not loaded.documents:
             discard_staged(staged)
             reason = loaded.skipped[0][1] if loaded.skipped else "no text to index"
-            raise UploadError(f"cannot be indexed: {reason}")  # callers name the file
+            raise UploadError(reason)  # callers name the file
         publish_staged(self.settings, staged)
         return loaded
 

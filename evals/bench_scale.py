@@ -57,10 +57,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import assistant  # noqa: F401  (sets the offline environment before the ML stack loads)
-from assistant.config import BENCHMARKS_DIR, Settings, load_settings
+from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT, Settings, load_settings
 from assistant.jsonl import read_json_lines
 
-SQUAD_DIR = BENCHMARKS_DIR / "squad-v1.1-dev"
+# The full SQuAD pool beside the checkout; a plain clone (and its test) reads the sample vendored under evals/data/.
+SQUAD_DIR = next((folder for folder in (BENCHMARKS_DIR / "squad-v1.1-dev", PROJECT_ROOT / "evals" / "data" / "squad-v1.1-dev")
+                  if (folder / "passages.jsonl").is_file()), BENCHMARKS_DIR / "squad-v1.1-dev")
 MTRAG_PASSAGES = BENCHMARKS_DIR / "mtrag-cloud" / "passages.jsonl"
 DEFAULT_OUT = REPO / "evals" / "results" / "scale.json"
 STAND_IN = "stand-in"
@@ -592,7 +594,7 @@ def run(sizes: Sequence[int], *, embedder: str, workdir: Path, out: Path | None,
     settings = load_settings()
     pool = build_pool(workdir, settings, max(sizes), all_squad=baseline)
     targets: list[int | None] = ([None] if baseline else []) + sorted(sizes)
-    meta = {"when": dt.datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv),
+    meta = {"when": dt.datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv), "squad": str(SQUAD_DIR),
             "embedder": embedder, "cpus": os.cpu_count(), "sizes": list(sizes)}
     rows: list[Row] = []
     for target in targets:
