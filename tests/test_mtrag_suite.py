@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant.evaluation.errors import EvalError
 from assistant.evaluation.mtrag import (
+    GATED_POOL,
     MODES,
+    VENDORED_DATA,
     MtragTurn,
     labelled_turns,
+    load_turns,
     gate_metrics,
     ndcg_at_k,
     part_of,
@@ -20,6 +24,7 @@ from assistant.evaluation.mtrag import (
     recall_at_k,
     run_mtrag,
     select_turns,
+    subpool_lines,
     three_way_table,
 )
 from tests.conftest import make_settings
@@ -165,3 +170,13 @@ def test_run_mtrag_end_to_end_on_a_tiny_benchmark(tmp_path: Path, embedder) -> N
                 and "glazes" in r["question"])["sent"].endswith("second kiln firing?")
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "sub-pool" in report and "report part" in report and "| recall@5_first |" in report
+
+
+def test_the_vendored_sample_holds_the_gated_subpool_with_every_named_passage() -> None:
+    conversations, turns = load_turns(VENDORED_DATA)
+    lines = subpool_lines(GATED_POOL, conversations, VENDORED_DATA).splitlines()
+    ids = {json.loads(line)["id"] for line in lines}
+    assert len(lines) == len(ids) == GATED_POOL
+    assert all(set(turn.gold) <= ids for turn in turns)  # a plain clone's gate can find every gold passage
+    with pytest.raises(EvalError, match=rf"holds no 3000-passage sub-pool: pass --pool {GATED_POOL}"):
+        subpool_lines(3000, conversations, VENDORED_DATA)

@@ -31,7 +31,10 @@ from assistant.evaluation.metrics import document_ranking, mean
 from assistant.jsonl import read_json_lines
 from assistant.types import Answer, Turn
 
-DATA = BENCHMARKS_DIR / "mtrag-cloud"
+FULL_DATA = BENCHMARKS_DIR / "mtrag-cloud"
+# What a plain clone has: the conversations and the gated sub-pool, written by evals/vendor_mtrag.py.
+VENDORED_DATA = PROJECT_ROOT / "evals" / "data" / "mtrag-cloud"
+DATA = FULL_DATA if (FULL_DATA / "passages.jsonl").is_file() else VENDORED_DATA
 WORK = PROJECT_ROOT / "evals" / "reports" / "mtrag-subpool"  # git-ignored, like every run folder
 COLLECTION = "eval-mtrag-subpool"
 SEED = 20261129
@@ -106,18 +109,33 @@ def load_turns(data: Path = DATA, labels: Collection[str] = LABELS) -> tuple[lis
     return conversations + underspecified, turns
 
 
-def write_subpool(size: int, conversations: Sequence[dict[str, Any]], data: Path = DATA, work: Path = WORK,
-                  seed: int = SEED) -> tuple[Path, int, int]:
-    """Write the sub-pool JSONL; returns (path, passages, of which named by the conversations)."""
+def subpool_lines(size: int, conversations: Sequence[dict[str, Any]], data: Path = DATA, seed: int = SEED) -> str:
+    """The sub-pool as JSON Lines: every passage the conversations name, then seeded others up to `size`.
+    A folder without the full pool (the vendored sample) holds the gated sub-pool as written here."""
+    vendored = data / f"passages-{size}.jsonl"
+    if not (data / "passages.jsonl").is_file() and vendored.is_file():
+        return vendored.read_text(encoding="utf-8")
+    if not (data / "passages.jsonl").is_file():
+        raise EvalError(f"{data} holds no {size}-passage sub-pool: pass --pool {GATED_POOL}, or put the MTRAG Cloud "
+                        f"benchmark at {FULL_DATA}")
     named = {pid for c in conversations for t in c["turns"]
              for key in ("gold_passage_ids", "nonrelevant_passage_ids") for pid in (t.get(key) or [])}
     passages = read_jsonl(data / "passages.jsonl")
     others = [p for p in passages if p["id"] not in named]
     random.Random(seed).shuffle(others)
     chosen = [p for p in passages if p["id"] in named] + others[:max(0, size - len(named))]
+    return "".join(json.dumps({"id": p["id"], "title": p.get("title") or "", "text": p["text"]}) + "\n" for p in chosen)
+
+
+def write_subpool(size: int, conversations: Sequence[dict[str, Any]], data: Path = DATA, work: Path = WORK,
+                  seed: int = SEED) -> tuple[Path, int, int]:
+    """Write the sub-pool JSONL; returns (path, passages, of which named by the conversations)."""
+    named = {pid for c in conversations for t in c["turns"]
+             for key in ("gold_passage_ids", "nonrelevant_passage_ids") for pid in (t.get(key) or [])}
+    body = subpool_lines(size, conversations, data, seed)
+    chosen = [json.loads(line) for line in body.splitlines()]
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"passages-{size}.jsonl"
-    body = "".join(json.dumps({"id": p["id"], "title": p.get("title") or "", "text": p["text"]}) + "\n" for p in chosen)
     if not path.is_file() or path.read_text(encoding="utf-8") != body:  # unchanged file: the index stays incremental
         path.write_text(body, encoding="utf-8")
     return path, len(chosen), len(named & {p["id"] for p in chosen})
