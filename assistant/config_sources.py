@@ -28,6 +28,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from assistant.errors import ConfigError
 
+if sys.platform != "win32":  # owners and groups have names only on POSIX; Windows never asks for them
+    import grp
+    import pwd
+
 log = logging.getLogger(__name__)
 
 CONFIG_ENV = "ASSISTANT_CONFIG"
@@ -130,9 +134,6 @@ def _writable_by_others(info: os.stat_result) -> str | None:
 def _private_group(gid: int, owner: int) -> bool:
     """Whether the owner is the group's only member (a user-private group, as umask 002 systems make),
     so group-writable still means writable by the owner alone: the rule of Debian's OpenSSH StrictModes."""
-    import grp  # pwd and grp exist only on POSIX, so they are imported where only POSIX gets
-    import pwd
-
     try:
         group = grp.getgrgid(gid)
         owner_name = pwd.getpwuid(owner).pw_name
@@ -144,8 +145,6 @@ def _private_group(gid: int, owner: int) -> bool:
 
 
 def _user_name(uid: int) -> str:
-    import pwd
-
     try:
         return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
     except KeyError:
@@ -153,8 +152,6 @@ def _user_name(uid: int) -> str:
 
 
 def _group_name(gid: int) -> str:
-    import grp
-
     try:
         return f"{grp.getgrgid(gid).gr_name} (gid {gid})"
     except KeyError:
@@ -163,8 +160,6 @@ def _group_name(gid: int) -> str:
 
 def _login() -> str:
     """The current user's name for a chown command (the uid when it has none)."""
-    import pwd
-
     try:
         return pwd.getpwuid(os.geteuid()).pw_name
     except KeyError:

@@ -29,6 +29,7 @@ from assistant.answer.clarify import (
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
 from assistant.config import Settings, load_settings
+from assistant.config_sources import config_file_in_use
 from assistant.retrieval.embedding import Embedder, make_embedder
 from assistant.errors import (
     DocumentNotFoundError,
@@ -67,7 +68,9 @@ from assistant.index.store import (
 from assistant.types import Answer, Document, Passage, Turn
 from assistant.uploads import (
     UPLOAD_SOURCE_PREFIX,
+    UploadedDocument,
     UploadedFile,
+    describe_uploads,
     discard_staged,
     list_uploads,
     load_uploads,
@@ -220,6 +223,12 @@ class Assistant:
     def uploaded_files(self) -> list[UploadedFile]:
         """The collection's uploaded files (stored and quarantined)."""
         return list_uploads(self.settings)
+
+    def uploaded_documents(self) -> list[UploadedDocument]:
+        """The uploaded files with the chunks the published index holds of each (from the manifest alone:
+        listing another collection's uploads does not load its index)."""
+        manifest = read_manifest(self.settings)
+        return describe_uploads(list_uploads(self.settings), manifest.documents if manifest else {})
 
     def uploaded_file_path(self, name: str) -> Path:
         """Where an uploaded file lies (to download it); DocumentNotFoundError when there is none."""
@@ -413,8 +422,6 @@ class Assistant:
     def info(self) -> dict[str, Any]:
         """What is indexed, read from the manifest and checked against the store (a Chroma server's
         own count, or its connection error)."""
-        from assistant.config_sources import config_file_in_use
-
         store = self.store  # connects first: against a server, info reports its state or why it can't
         manifest = read_manifest(self.settings)
         config_file = config_file_in_use()

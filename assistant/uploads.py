@@ -18,14 +18,15 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.index import atomic
 from assistant.config import Settings
 from assistant.errors import UploadError
-from assistant.ingest.loaders import LoadReport, load_files
+from assistant.index.manifest import DocumentEntry
+from assistant.ingest.loaders import LoadReport, load_files, record_file
 from assistant.index.registry import UPLOADS_COLLECTION, ServerRegistry, server_registry
 
 # What the library reads (assistant.ingest.formats); .json/.jsonl hold records, one document each.
@@ -237,9 +238,7 @@ def quarantine_reasons(settings: Settings) -> dict[str, str]:
     folder = quarantine_dir(settings)
     try:
         reasons = json.loads((folder / _QUARANTINE_REASONS).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        reasons = {}
-    except (OSError, ValueError):  # unreadable or not JSON: the files themselves still say what is there
+    except (OSError, ValueError):  # none yet, unreadable or not JSON: the files themselves say what is there
         reasons = {}
     present = {p.name for p in _plain_files(folder)}
     return {name: str(reasons.get(name, "could not be loaded")) for name in sorted(present)}
@@ -282,6 +281,37 @@ class UploadedFile:
     @property
     def source(self) -> str:
         return upload_source(self.name)
+
+
+@dataclass(frozen=True)
+class UploadedDocument:
+    """An uploaded file with what the published index holds of it, as the page, the API and the CLI list it."""
+
+    name: str
+    size: int
+    modified: str  # ISO 8601, UTC
+    chunks: int = 0
+    title: str | None = None
+    quarantined: str | None = None
+
+    @property
+    def source(self) -> str:
+        return upload_source(self.name)
+
+
+def describe_uploads(files: Iterable[UploadedFile], catalogue: Mapping[str, DocumentEntry]) -> list[UploadedDocument]:
+    """The uploaded files with their chunk counts and titles. A .json/.jsonl upload is indexed as one
+    document per record (`upload:x.jsonl#key`), so its chunks are summed over them (and it has no one title)."""
+    chunks: dict[str, int] = {}
+    for source, entry in catalogue.items():
+        owner = record_file(source) or source
+        chunks[owner] = chunks.get(owner, 0) + entry.chunks
+    described = []
+    for f in files:
+        entry = catalogue.get(f.source)
+        described.append(UploadedDocument(name=f.name, size=f.size, modified=f.modified, chunks=chunks.get(f.source, 0),
+                                          title=entry.title if entry else None, quarantined=f.quarantined))
+    return described
 
 
 def _described(path: Path, quarantined: str | None) -> UploadedFile:

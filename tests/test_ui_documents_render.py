@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 from assistant.index.manifest import DocumentEntry
-from assistant.uploads import UploadedFile
+from assistant.uploads import UploadedDocument, UploadedFile, describe_uploads
 from ui import render
-from ui.uploads import DocumentRow, document_rows
 
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 
 
-def row(name: str = "notes.md", **kw) -> DocumentRow:
-    return DocumentRow(name=name, size=kw.pop("size", 2048), modified=kw.pop("modified", "2025-03-04T05:06:07+00:00"),
+def row(name: str = "notes.md", **kw) -> UploadedDocument:
+    return UploadedDocument(name=name, size=kw.pop("size", 2048), modified=kw.pop("modified", "2025-03-04T05:06:07+00:00"),
                        **kw)
 
 
@@ -31,7 +30,7 @@ def test_rows_join_uploads_with_their_chunks_summing_records_of_a_records_file()
         "upload:people.jsonl#2": DocumentEntry(hash="h3", chunks=4, origin="upload"),
         "a.md": DocumentEntry(hash="h4", chunks=99),  # a corpus file of the same name is not the upload
     }
-    rows = document_rows(files, catalogue)
+    rows = describe_uploads(files, catalogue)
     assert [(r.name, r.chunks, r.quarantined) for r in rows] == [
         ("a.md", 3, None), ("people.jsonl", 6, None), ("bad.pdf", 0, "is not a readable PDF")]
     assert rows[1].size == 20 and rows[1].modified == "2025-01-02T00:00:00+00:00"

@@ -17,8 +17,7 @@ from assistant.engine import Assistant
 from assistant.serving.http_api.engines import CollectionEngines
 from assistant.index.run import IndexReport
 from assistant.index.jobs import BackgroundJob
-from assistant.index.manifest import read_manifest
-from ui.uploads import DocumentRow, document_rows
+from assistant.uploads import UploadedDocument
 
 ANSWERERS: tuple[tuple[str, str], ...] = (
     ("Extractive (quotes, no model)", "extractive"),
@@ -62,11 +61,9 @@ class EnginePool:
         """The engine of collection `name` (None: the served one); IndexMissingError for one never built."""
         return self._collections.get(name or self.served)
 
-    def document_rows(self, collection: str | None) -> list[DocumentRow]:
+    def document_rows(self, collection: str | None) -> list[UploadedDocument]:
         """The collection's uploaded documents with the chunks its published index holds of each."""
-        engine = self.collection(collection)
-        manifest = read_manifest(engine.settings)  # the manifest alone: no need to load another collection's index
-        return document_rows(engine.uploaded_files(), manifest.documents if manifest else {})
+        return self.collection(collection).uploaded_documents()
 
     def add_files_in_background(self, files: Sequence[tuple[Path, str]],
                                 collection: str | None = None) -> BackgroundJob[IndexReport]:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.types import Answer, Citation
 
-if TYPE_CHECKING:  # typing only: rendering stays free of the loaders ui.uploads brings in
-    from ui.uploads import DocumentRow
+if TYPE_CHECKING:  # typing only: rendering stays free of the loaders assistant.uploads brings in
+    from assistant.uploads import UploadedDocument
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _WHITESPACE_RUN = re.compile(r"[ \t\r\f\v]+")
@@ -293,7 +293,7 @@ def format_modified(modified: str) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
-def _document_row(row: DocumentRow, *, deleting: bool, confirming: bool) -> str:
+def _document_row(row: UploadedDocument, *, deleting: bool, confirming: bool) -> str:
     noun = "chunk" if row.chunks == 1 else "chunks"
     reason = esc(row.quarantined)
     badge = f'<span class="doc-badge quarantined" title="{reason}">quarantined: {reason}</span>' if row.quarantined else ""
@@ -309,7 +309,7 @@ def _document_row(row: DocumentRow, *, deleting: bool, confirming: bool) -> str:
             f'<span class="doc-chunks">{row.chunks} {noun}</span></span>{badge}</li>')
 
 
-def render_documents(rows: Sequence[DocumentRow], collection: str, *, deleting: str | None = None,
+def render_documents(rows: Sequence[UploadedDocument], collection: str, *, deleting: str | None = None,
                      confirming: str | None = None, progress: str = "") -> str:
     """The collection's uploaded documents: name, size, date, chunks, and a badge for a quarantined one.
     `deleting` / `confirming` mark the row a delete is running on / waiting for confirmation of;

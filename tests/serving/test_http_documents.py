@@ -101,6 +101,7 @@ def test_a_zip_bomb_and_a_lone_surrogate_record_are_handled_per_file(http: httpx
     [skipped] = body["skipped"]
     assert skipped["name"] == "minutes.docx" and "over the 100 MB limit (ASSISTANT_CORPUS__ARCHIVE_MAX_ENTRY_MB)" in skipped["reason"]
     assert "minutes.docx" not in listed(http)
+    assert listed(http)["dock.json"]["chunks"] >= 1  # a records file's chunks are its records'
     answer = http.post("/ask", json={"question": "When was the Skarvik dock crane repaired?"}).json()
     assert answer["citations"][0]["source"] == "upload:dock.json#r1"
 

@@ -113,13 +113,8 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
     def list_documents(collection: str | None = None) -> DocumentList:
         """The collection's uploaded documents (stored and quarantined), with what the index holds of each."""
         engine = engines.get(collection)
-        catalogue = engine.view().manifest.documents
-        data = []
-        for item in engine.uploaded_files():
-            entry = catalogue.get(item.source)
-            data.append(DocumentInfo(name=item.name, source=item.source, size=item.size, modified=item.modified,
-                                     title=entry.title if entry else None, chunks=entry.chunks if entry else 0,
-                                     quarantined=item.quarantined))
+        data = [DocumentInfo(name=d.name, source=d.source, size=d.size, modified=d.modified, title=d.title, chunks=d.chunks,
+                             quarantined=d.quarantined) for d in engine.uploaded_documents()]
         return DocumentList(collection=engine.settings.store.collection, data=data)
 
     @router.get("/documents/{name}", response_model=None)
