@@ -2,19 +2,17 @@
 
     from assistant import ask
     answer = ask("Where is the new training centre based?")
-"""
 
-from assistant._offline import apply_offline_env
+Importing the package changes nothing in the process: the offline environment (assistant._offline)
+is applied by the entry points and by each engine before it loads a model."""
 
-apply_offline_env()  # before anything imports transformers, chromadb or gradio
-
-from assistant.api import ask, ask_stream, retrieve  # noqa: E402
-from assistant.chat import ChatSession  # noqa: E402
-from assistant.config import Settings, load_settings  # noqa: E402
-from assistant.engine import Assistant  # noqa: E402
-from assistant.errors import AssistantError  # noqa: E402
-from assistant.index.store import SearchFilter  # noqa: E402
-from assistant.types import Answer, Citation, Passage, Turn  # noqa: E402
+from assistant.api import ask, ask_stream, retrieve
+from assistant.config import Settings, load_settings
+from assistant.conversation.session import ChatSession
+from assistant.errors import AssistantError
+from assistant.facade import Assistant
+from assistant.index.store import SearchFilter
+from assistant.types import Answer, Citation, Passage, Turn
 
 __all__ = [
     "Answer", "Assistant", "AssistantError", "ChatSession", "Citation", "Passage", "SearchFilter", "Settings", "Turn",

@@ -27,7 +27,6 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from assistant.index.names import check_collection_name
 from assistant.config_sources import (
     ENV_SHORTCUTS,
     ConfigFileSource,
@@ -36,6 +35,7 @@ from assistant.config_sources import (
     user_data_dir,
 )
 from assistant.errors import ConfigError
+from assistant.names import check_collection_name
 
 # The source checkout (evals data, reports, thresholds); never a default for user data, which may
 # be a read-only site-packages folder in a non-editable install.

@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 from assistant.config import PROJECT_ROOT
+from evals.common import EVALS_DATA, RESULTS
 
-DEFAULT_PASSAGES = PROJECT_ROOT / "evals" / "data" / "squad-v1.1-dev" / "passages.jsonl"
+DEFAULT_PASSAGES = EVALS_DATA / "squad-v1.1-dev" / "passages.jsonl"
 _BATCH = re.compile(r"committed batch (\d+)/(\d+)")
 
 
@@ -48,7 +49,7 @@ def index_run(store: Path, passages: Path, collection: str, *, kill_at: float | 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=Path, default=DEFAULT_PASSAGES)
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "results" / "durability_bench.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "durability_bench.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp)

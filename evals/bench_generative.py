@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     import assistant  # noqa: F401  (offline environment first)
     from assistant.config import load_settings
     from assistant.retrieval.embedding import make_embedder
-    from assistant.engine import Assistant
+    from assistant import Assistant
 
     work = Path(tempfile.mkdtemp(prefix="bench-generative-"))
     base = load_settings().with_(store={"path": work / "store", "collection": "bench-generative", "chroma_url": None},

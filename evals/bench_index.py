@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from assistant import Assistant, load_settings
-from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT
+from assistant.config import PROJECT_ROOT
+from evals.common import RESULTS, benchmark, percentile
 
-DEFAULT_SQUAD = BENCHMARKS_DIR / "squad-v1.1-dev" / "passages.jsonl"
+DEFAULT_SQUAD = benchmark("squad-v1.1-dev") / "passages.jsonl"
 QUESTIONS = [
     "Where will the NSATU mission be based?", "When is JATEC expected to become operational?",
     "How many personnel will the NATO effort involve?", "What does NATO stand for?",
@@ -47,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
     parser.add_argument("--repeat", type=int, default=5, help="asks per question for latency")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "evals" / "results" / "index_bench.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "index_bench.json")
     args = parser.parse_args()
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +64,7 @@ def main() -> None:
             for question in QUESTIONS:
                 for stage, seconds in engine.ask(question).timings.items():
                     stages.setdefault(stage, []).append(seconds * 1000)
-        results["ask_p50_ms"] = {stage: round(statistics.median(v), 2) for stage, v in stages.items()}
+        results["ask_p50_ms"] = {stage: round(percentile(v, 50), 2) for stage, v in stages.items()}
 
         if args.squad.exists():
             build, reindex, _, chunks = time_index(base.with_(store={"collection": "bench-squad"}), args.squad)

@@ -35,7 +35,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(PROJECT_ROOT))
 
-DEFAULT_OUT = PROJECT_ROOT / "evals" / "results" / "load.json"
+from evals.common import RESULTS, percentile  # noqa: E402
+
+DEFAULT_OUT = RESULTS / "load.json"
 READY_PREFIX = "Assistant ready on "
 STARTUP_CEILING_S = 600  # a cold start builds the index; a ceiling, not a measurement
 CHAT_API = "/respond"    # ui/app.py wires `respond` to the question box (Gradio names the endpoint after it)
@@ -52,16 +54,6 @@ Ask = Callable[[str], str]  # one turn of one session: the question in, the answ
 
 
 # -- figures (pure) -------------------------------------------------------------------------------------
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) with linear interpolation between closest ranks; nan when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 @dataclass(frozen=True)
 class LoadRow:
     path: str

@@ -25,7 +25,6 @@ import itertools
 import json
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -40,10 +39,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assistant.config import BENCHMARKS_DIR, Settings, load_settings  # noqa: E402
-from assistant.engine import Assistant  # noqa: E402
+from assistant.config import Settings, load_settings  # noqa: E402
+from assistant import Assistant  # noqa: E402
+from assistant.jsonl import read_json_lines  # noqa: E402
+from evals.common import RESULTS, benchmark, p50_p95  # noqa: E402
 
-DEFAULT_DATA = BENCHMARKS_DIR / "squad-v1.1-dev"
+DEFAULT_DATA = benchmark("squad-v1.1-dev")
 SEED = 20240601
 TUNE_SIZE = 1000
 TOP_K = 10
@@ -126,16 +127,16 @@ def score_run(result: Result, questions: Sequence[dict], search: Callable[[str],
     n = len(questions)
     result.questions = n
     result.r1, result.r5, result.mrr10 = hits1 / n, hits5 / n, rr / n
-    result.p50_ms = 1000 * statistics.median(latencies)
-    result.p95_ms = 1000 * float(np.percentile(latencies, 95))
+    p50, p95 = p50_p95(latencies)
+    result.p50_ms, result.p95_ms = 1000 * p50, 1000 * p95
     result.query_peak_mib = memory.peak_mib
     return result
 
 
 # -- data -----------------------------------------------------------------------------------------
 def load_data(folder: Path) -> tuple[list[dict], list[dict]]:
-    passages = [json.loads(line) for line in (folder / "passages.jsonl").read_text().splitlines() if line.strip()]
-    questions = [json.loads(line) for line in (folder / "questions.dev.jsonl").read_text().splitlines() if line.strip()]
+    passages = read_json_lines(folder / "passages.jsonl")
+    questions = read_json_lines(folder / "questions.dev.jsonl")
     for q in questions:
         q["question"] = q["question"].strip()
     return passages, questions
@@ -256,7 +257,7 @@ def write_outputs(out: Path, results: Sequence[Result], meta: dict) -> None:
 # -- tuning ---------------------------------------------------------------------------------------------
 def collect_features(engine: Assistant, questions: Sequence[dict]) -> list[tuple[np.ndarray, list[str], set[str]]]:
     """(feature matrix, candidate sources, gold ids) per question, from the real retriever."""
-    retriever = engine._current().retriever
+    retriever = engine.snapshot().retriever
     reranker = retriever._reranker
     vectors = engine.embedder.embed_texts([q["question"] for q in questions])
     rows = []
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tune-size", type=int, default=TUNE_SIZE, help="questions held out for tuning (never reported)")
     parser.add_argument("--tune", action="store_true", help="grid-search the reranker weights on the tune split and exit")
     parser.add_argument("--only", choices=("framework", "bm25", "project"), action="append", help="run only these retrievers")
-    parser.add_argument("--out", type=Path, default=REPO / "evals" / "results", help="where retrieval.{json,md} go")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where retrieval.{json,md} go")
     parser.add_argument("--workdir", type=Path, help="where the indexes are built (default: a temporary folder)")
     args = parser.parse_args(argv)
 

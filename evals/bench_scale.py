@@ -58,6 +58,7 @@ sys.path.insert(0, str(REPO))
 
 import assistant  # noqa: F401  (sets the offline environment before the ML stack loads)
 from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT, Settings, load_settings
+from assistant.index.run import IndexReport
 from assistant.jsonl import read_json_lines
 
 # The full SQuAD pool beside the checkout; a plain clone (and its test) reads the sample vendored under evals/data/.
@@ -353,34 +354,32 @@ class StageTimer:
 
 
 def install_update_timers() -> StageTimer:
-    """Time the stages of an index run without touching the indexer's code."""
-    from assistant.index import atomic
-    from assistant.index import run as indexer
-    from assistant.engine import Assistant
-    from assistant.retrieval.keyword import KeywordIndex
-    from assistant.retrieval.sentence_index import SentenceIndex
-    from assistant.retrieval.bm25_terms import BM25Terms
+    """Time the parts of an index run's steps that its report does not break down: public methods
+    of the index's data formats and store, wrapped for one run and restored after. The steps
+    themselves come from the run's own report (`IndexReport.stages`, see `update_breakdown`)."""
+    from assistant import atomic
+    from assistant.index.passage_terms import PassageTerms
+    from assistant.index.sentence_index import SentenceIndex
     from assistant.index.sentence_vectors import SentenceVectors
     from assistant.index.store import StoreCollection
+    from assistant.index.terms import BM25Terms
 
     timer = StageTimer()
-    timer.wrap(indexer, "load_sources", "read + parse the corpus (load_sources)")
-    timer.wrap(indexer, "_previous_view", "load the previous snapshot (load_view)")
-    timer.wrap(indexer._Run, "_plan", "diff documents + chunk changed ones (_plan)")
-    timer.wrap(StoreCollection, "ids", "Chroma: list every id (StoreCollection.ids)")
-    timer.wrap(StoreCollection, "existing", "Chroma: look up this run's ids (StoreCollection.existing)")
-    timer.wrap(indexer._Run, "_write", "embed + upsert changed chunks (_write)")
+    timer.wrap(StoreCollection, "ids", "  Chroma: list every id (StoreCollection.ids)")
+    timer.wrap(StoreCollection, "existing", "  Chroma: look up this run's ids (StoreCollection.existing)")
     timer.wrap(SentenceVectors, "__init__", "  of which: map previous sentence texts to vectors (SentenceVectors.__init__)")
-    timer.wrap(indexer, "snapshot_sentence_index", "assemble the sentence index (snapshot_sentence_index)")
-    timer.wrap(indexer, "write_snapshot", "write the snapshot folder (write_snapshot)")
     timer.wrap(atomic, "write_text", "  of which: chunks.json + manifests (atomic.write_text)")
-    timer.wrap(KeywordIndex, "of_chunks", "  of which: passage BM25 terms (KeywordIndex.of_chunks)", static=True)
+    timer.wrap(PassageTerms, "of_chunks", "  of which: passage BM25 terms (PassageTerms.of_chunks)", static=True)
     timer.wrap(SentenceIndex, "save", "  of which: sentence arrays + terms save (SentenceIndex.save)")
     timer.wrap(BM25Terms, "assemble", "any BM25 terms assembly (BM25Terms.assemble, sentences + passages)", static=True)
-    timer.wrap(StoreCollection, "delete_ids", "Chroma: delete superseded chunks")
-    timer.wrap(indexer, "prune_snapshots", "prune old snapshots")
-    timer.wrap(Assistant, "_refresh", "engine: switch to the new snapshot (_refresh)")
+    timer.wrap(StoreCollection, "delete_ids", "  Chroma: delete superseded chunks (StoreCollection.delete_ids)")
     return timer
+
+
+def update_breakdown(report: IndexReport, timer: StageTimer) -> list[dict[str, Any]]:
+    """The run's steps in order (its report's `stages`), then the parts the timer measured."""
+    steps = [{"stage": name, "seconds": round(seconds, 3), "calls": 1} for name, seconds in report.stages.items()]
+    return steps + timer.table()
 
 
 # -- child processes ------------------------------------------------------------------------------
@@ -410,7 +409,7 @@ def raw_throughput(kind: str, settings: Settings, texts: Sequence[str]) -> dict[
 
 def child_build(job: dict) -> dict[str, Any]:
     """Build, no-op re-index, one-document update, raw embedder throughput."""
-    from assistant.engine import Assistant
+    from assistant import Assistant
 
     settings = job_settings(job)
     corpus = Path(job["corpus"])
@@ -436,13 +435,13 @@ def child_build(job: dict) -> dict[str, Any]:
             "build_peak_mib": round(build_memory["peak_mib"]), "noop_s": round(noop_s, 2),
             "noop_changed": len(noop.added) + len(noop.changed) + len(noop.removed),
             "update_s": round(update_s, 2), "update_changed": update.changed, "update_embedded_sentences": update.sentences_embedded,
-            "update_peak_mib": round(update_memory["peak_mib"]), "update_breakdown": timer.table(),
+            "update_peak_mib": round(update_memory["peak_mib"]), "update_breakdown": update_breakdown(update, timer),
             **raw_throughput(job["embedder"], settings, texts)}
 
 
 def child_serve(job: dict) -> dict[str, Any]:
     """Cold start to the first answer, then retrieve/ask latencies, then R@5 on the quality sample."""
-    from assistant.engine import Assistant
+    from assistant import Assistant
 
     settings = job_settings(job)
     engine = Assistant(settings, embedder=make_bench_embedder(job["embedder"], settings), auto_index=False)

@@ -38,13 +38,12 @@ from assistant.answer.base import AnswerRequest
 from assistant.answer.confidence import CALIBRATION_FILE, LogisticModel
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, make_answer_scorer
-from assistant.config import PROJECT_ROOT
 from assistant.evaluation.metrics import alias_match
 from assistant.evaluation.reliability import expected_calibration_error, plot_reliability, reliability_bins
 from assistant.evaluation.splits import article_of, calibration_articles, squad_article_split
 from assistant.evaluation.suites import SQUAD2_DIR, load_squad_items, squad_settings
+from evals.common import RESULTS
 
-RESULTS = PROJECT_ROOT / "evals" / "results"
 REGULARISATION_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 1.0)
 # The quote-a-second-sentence rule (see `Calibration.second_quote_ratio`): the table this script
 # prints for each ratio is the measurement behind the choice; 0.7 adds a quote to about a quarter

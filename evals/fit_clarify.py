@@ -20,22 +20,24 @@ import itertools
 import json
 from pathlib import Path
 
-from assistant.answer.clarify import (
+from assistant.conversation.clarify import (
     ClarifyFeatures,
     ClarifyRule,
     features_from_titles,
     should_clarify,
 )
-from assistant.config import PROJECT_ROOT, load_settings
+from assistant.config import load_settings
 from assistant.evaluation.mtrag import run_mtrag
+from assistant.jsonl import read_json_lines
+from evals.common import RESULTS
 
 MAX_FALSE_CLARIFY = 0.10
-OUT = PROJECT_ROOT / "evals" / "results" / "clarify_fit.json"
+OUT = RESULTS / "clarify_fit.json"
 
 
 def _features(run: Path, mode: str) -> tuple[list[ClarifyFeatures], list[ClarifyFeatures]]:
     """(underspecified, answerable) turns' features of one mode of a run."""
-    rows = [json.loads(line) for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_json_lines(run / "results.jsonl")
     top = ClarifyRule().top_passages
     found = [(r["label"], features_from_titles(r["question"], r["titles"][:top], r["confidence"])) for r in rows if r["mode"] == mode]
     return ([f for label, f in found if label == "UNDERSPECIFIED"],

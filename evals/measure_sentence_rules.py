@@ -13,14 +13,14 @@ Nothing is tuned here; this only checks that each choice earns its place.
 
 from __future__ import annotations
 
-import json
 import string
-from pathlib import Path
 
 from assistant.evaluation.splits import article_of, squad_article_split
+from assistant.jsonl import read_json_lines
 from assistant.sentences import ABBREVIATIONS, sentence_spans
+from evals.common import EVALS_DATA
 
-DATA = Path(__file__).resolve().parent / "data" / "squad-v1.1-dev"
+DATA = EVALS_DATA / "squad-v1.1-dev"
 
 VARIANTS: dict[str, dict] = {
     "Punkt + abbreviations + lowercase_continues (shipped)": {},
@@ -32,10 +32,10 @@ VARIANTS: dict[str, dict] = {
 
 def main() -> None:
     report = set(squad_article_split().report)
-    passages = {r["id"]: r["text"] for r in map(json.loads, (DATA / "passages.jsonl").open(encoding="utf-8"))}
+    passages = {r["id"]: r["text"] for r in read_json_lines(DATA / "passages.jsonl")}
     report_texts = [text for passage_id, text in passages.items() if article_of(passage_id) in report]
     located = []  # (passage text, answer start, answer end) of each report question's first gold answer
-    for record in map(json.loads, (DATA / "questions.dev.jsonl").open(encoding="utf-8")):
+    for record in read_json_lines(DATA / "questions.dev.jsonl"):
         (passage_id,) = record["gold_passage_ids"]
         text, answer = passages[passage_id], record["answers"][0]
         if article_of(passage_id) in report and (at := text.find(answer)) >= 0:

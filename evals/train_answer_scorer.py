@@ -67,10 +67,10 @@ from assistant.answer.scorer import MAX_LENGTH, AnswerScorer, make_answer_scorer
 from assistant.evaluation.splits import ArticleSplit, article_of, calibration_articles, squad_article_split  # noqa: E402
 from assistant.jsonl import read_json_lines  # noqa: E402
 from assistant.sentences import content_terms, sentence_spans  # noqa: E402
+from evals.common import EVALS_DATA, p50_p95, percentile  # noqa: E402
 
-DATA = REPO / "evals" / "data"
-PASSAGES = DATA / "squad-v1.1-dev" / "passages.jsonl"
-QUESTION_FILES = (DATA / "squad-v1.1-dev" / "questions.dev.jsonl", DATA / "squad-v2.0-dev" / "questions.dev.jsonl")
+PASSAGES = EVALS_DATA / "squad-v1.1-dev" / "passages.jsonl"
+QUESTION_FILES = (EVALS_DATA / "squad-v1.1-dev" / "questions.dev.jsonl", EVALS_DATA / "squad-v2.0-dev" / "questions.dev.jsonl")
 DEFAULT_OUT = REPO / "assistant" / "models" / "answer_scorer"
 RESULTS = REPO / "evals" / "results" / "answer_scorer.json"
 SEED = 20261124
@@ -389,9 +389,9 @@ def measure_latency(scorer: AnswerScorer, questions: Sequence[Question], paragra
             scorer.score(q.text, sentences)
             wall.append(1000 * (time.perf_counter() - wall_start))
             cpu.append(1000 * (time.process_time() - cpu_start))
-        figures[f"{size}_sentences"] = {"wall_p50_ms": round(float(np.median(wall)), 1),
-                                        "wall_p95_ms": round(float(np.percentile(wall, 95)), 1),
-                                        "cpu_p50_ms": round(float(np.median(cpu)), 1)}
+        wall_p50, wall_p95 = p50_p95(wall)
+        figures[f"{size}_sentences"] = {"wall_p50_ms": round(wall_p50, 1), "wall_p95_ms": round(wall_p95, 1),
+                                        "cpu_p50_ms": round(percentile(cpu, 50), 1)}
     return {**figures, "calls_per_size": LATENCY_REPEATS, "load_average_1min": round(os.getloadavg()[0], 2)}
 
 

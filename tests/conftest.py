@@ -16,10 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-import assistant  # noqa: F401  (applies the offline environment before the stack loads)
+from assistant import Assistant
+from assistant._offline import apply_offline_env
 from assistant.config import PROJECT_ROOT, Settings, load_settings
 from assistant.retrieval.embedding import Embedder, make_embedder
-from assistant.engine import Assistant
+
+apply_offline_env()  # tests load models and gradio directly too, not only through an engine or entry point
 
 BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
 

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from assistant.retrieval.embedding import Embedder
-from assistant.engine import Assistant
+from assistant import Assistant
 
 _SERVER_START_LIMIT_S = 120
 TEST_N_CTX = 1024

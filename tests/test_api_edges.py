@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import api
+from assistant import api, arguments, documents, engine_pool
 from assistant.config import Settings
 from assistant.errors import ConfigError, InvalidArgumentError, InvalidQuestionError
 from assistant.types import Answer, Turn
@@ -103,9 +103,9 @@ def test_bad_sources_say_what_to_pass(value, fragment: str) -> None:
 
 
 def test_api_filter_treats_a_single_string_as_one_source() -> None:
-    found = api.make_filter("ferries.txt")
+    found = arguments.make_filter("ferries.txt")
     assert found is not None and found.sources == ("ferries.txt",)
-    assert api.make_filter(None, None, None) is None
+    assert arguments.make_filter(None, None, None) is None
 
 
 # -- dates ------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_history_forms_that_work() -> None:
         ("How long is the trip?", ""), ("Is it daily?", "Yes."), ("Any pets?", "")]
     assert turns[4].standalone_question == "Is the ferry daily?"
     assert validate_history(None) == () and validate_history([]) == ()
-    assert api.as_turns([("q?", "a.")]) == (Turn(question="q?", answer="a."),)  # chat.py's entry point
+    assert arguments.as_turns([("q?", "a.")]) == (Turn(question="q?", answer="a."),)  # the chat session's entry point
 
 
 @pytest.mark.parametrize("history, fragment", [
@@ -175,7 +175,7 @@ def test_malformed_history_names_the_entry_and_what_to_pass(history, fragment: s
     message = raised(InvalidArgumentError, validate_history, history)
     assert fragment in message and "pass a Turn, a (question, answer) pair" in message
     with pytest.raises(InvalidArgumentError):
-        api.as_turns(history)
+        arguments.as_turns(history)
 
 
 # -- paths and settings -----------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_paths_expand_the_home_folder(tmp_path: Path, monkeypatch: pytest.Monkey
     assert expand_path("~/docs") == tmp_path / "docs"
     assert expand_path(Path("~") / "docs") == tmp_path / "docs"
     assert expand_path("relative/docs") == Path("relative/docs")
-    settings = api.resolve_settings(make_settings(tmp_path / "store"), corpus="~/docs")
+    settings = arguments.resolve_settings(make_settings(tmp_path / "store"), corpus="~/docs")
     assert settings.corpus.path == tmp_path / "docs"
 
 
@@ -200,14 +200,14 @@ def test_bad_paths_are_refused(value, fragment: str) -> None:
 
 @pytest.mark.parametrize("collection", ["ab", "", "x" * 70, "bad name!"])
 def test_invalid_setting_becomes_a_config_error_naming_it(tmp_path: Path, collection: str) -> None:
-    message = raised(ConfigError, api.resolve_settings, make_settings(tmp_path / "store"), collection=collection)
+    message = raised(ConfigError, arguments.resolve_settings, make_settings(tmp_path / "store"), collection=collection)
     assert message.startswith("invalid setting store.collection: ")
     assert "Value error" not in message and "pydantic" not in message
 
 
 def test_invalid_environment_setting_becomes_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "0")
-    message = raised(ConfigError, api.resolve_settings, None)
+    message = raised(ConfigError, arguments.resolve_settings, None)
     assert message.startswith("invalid setting retrieval.top_k: ") and "(got '0')" in message
 
 
@@ -263,7 +263,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "---\ntitle: Harbour market\ndate: 2024-03-02\n---\nThe harbour market opens every Saturday at eight. "
         "Fishermen sell the morning catch beside the ferry pier.")
     settings = make_settings(tmp_path_factory.mktemp("edges-store"), corpus=corpus)
-    api.engine_for(settings).index()
+    documents.index_corpus(engine_pool.engine_for(settings))
     return settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.types import Answer
 
 pytestmark = pytest.mark.slow
@@ -23,26 +23,26 @@ ANSWERABLE = [
     ("Which deputy defense minister led Ukraine's delegation in Poland?", "Klochko", {JATEC}),
     ("When will the center be operational?", "early 2025", {JATEC}),
     ("About how many personnel will the alliance's assistance effort for Ukraine involve?", "700", {MINISTERS}),
-    ("At least how much money a year did the allies promise Ukraine for its security?", "40 billion", {SUMMIT}),
-    ("Who holds the alliance's post of Supreme Allied Commander Transformation?", "Pierre Vandier", {JATEC}),
+    ("How much money did the allies promise Ukraine at least, within the next year?", "40 billion", {SUMMIT}),
+    ("Who is the admiral serving as NATO's Supreme Allied Commander Transformation?", "Pierre Vandier", {JATEC}),
     ("Which fighter jets did France offer to donate to Ukraine?", "Mirage", {NSATU_NYT}),
-    ("Which member state did not want the new effort to be called a mission?", "Germany", {NSATU_NYT}),
-    ("What is the full name behind the alliance's acronym NATO?", "North Atlantic Treaty Organization", {FOREIGN}),
-    ("What is the name of the Ukrainian foreign minister who went to Brussels?", "Kuleba", {FOREIGN}),
+    ("Which ally objected to the word mission for the new NATO effort?", "Germany", {NSATU_NYT}),
+    ("What do the letters NATO stand for in full?", "North Atlantic Treaty Organization", {FOREIGN}),
+    ("Who was the Ukrainian foreign minister at the Brussels meeting with NATO allies?", "Kuleba", {FOREIGN}),
     ("Who will the three-star general heading the mission report to?", "Cavoli", {NSATU_NYT}),
-    ("What secure system will Ukraine be the first partner country to set up with the alliance?", "secure information and communication system", {JATEC}),
+    ("What kind of secure system will Ukraine be the first partner to build with NATO?", "secure information and communication system", {JATEC}),
 ]
 
 # Off-topic, and on-topic but not in the documents (the near misses an answerer must still refuse).
 UNANSWERABLE = [
-    "What is the capital of Australia?",
-    "What is the population of Wiesbaden?",
-    "Which ocean is the deepest?",
-    "Who won the 2022 football World Cup?",
-    "How many euros a year will the joint analysis centre cost to run?",
-    "What recipe is used to bake sourdough bread?",
-    "How many submarines did France offer to Ukraine?",
-    "Who will command the centre in Bydgoszcz?",
+    "What is the capital city of Canada?",
+    "How many people live in Wiesbaden?",
+    "What is the tallest mountain in Africa?",
+    "Which team won the 2018 Olympic hockey final?",
+    "What yearly budget will the joint analysis centre in Poland have?",
+    "How do I make a lemon meringue pie?",
+    "How many aircraft carriers did France offer to Ukraine?",
+    "Who will be the commander of JATEC?",
 ]
 
 
@@ -79,11 +79,11 @@ def test_answer_carries_provenance(bundled_engine: Assistant):
 
 
 def test_top_k_limits_passages(bundled_engine: Assistant):
-    assert len(bundled_engine.ask("What is JATEC?", top_k=2).passages) == 2
+    assert len(bundled_engine.ask("What is the JATEC center?", top_k=2).passages) == 2
 
 
 def test_newer_source_preferred_when_sources_disagree(bundled_engine: Assistant):
-    answer = bundled_engine.ask("How many member states does NATO have?")
+    answer = bundled_engine.ask("How many countries are NATO members?")
     assert "32" in answer.text
     first = answer.text.find("32")
     assert "30" not in answer.text or first < answer.text.find("30")

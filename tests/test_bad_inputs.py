@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import Assistant, validate_question
+from assistant import Assistant
+from assistant.validation import validate_question
 from assistant.errors import CorpusError, InvalidQuestionError, JsonlFormatError
 
 
@@ -19,7 +20,7 @@ def test_empty_question_refused(question):
 def test_question_over_length_limit_refused():
     with pytest.raises(InvalidQuestionError, match=r"2001 characters long, over the 2000-character limit"):
         validate_question("x" * 2001, 2000)
-    assert validate_question("  What is JATEC?  ", 2000) == "What is JATEC?"
+    assert validate_question("  What is the JATEC center?  ", 2000) == "What is the JATEC center?"
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ import pytest
 from assistant.config import PROJECT_ROOT
 from assistant.config_sources import CONFIG_ENV, config_file_in_use, find_config_file
 from assistant.retrieval.embedding import Embedder
-from assistant.engine import Assistant
+from assistant import Assistant
 from conftest import BUNDLED_CORPUS
 from llm_fixtures import engine_like, free_port_nobody_listens, serve_in_thread
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-import assistant.api as api
+from assistant.engine_pool import share
 from assistant import SearchFilter, ask, retrieve
 
 JATEC = "000_41cde8d9d66dd8ed.txt"
@@ -20,7 +20,7 @@ QUESTION = "What did NATO agree about support for Ukraine?"
 
 @pytest.fixture
 def settings(bundled_engine, monkeypatch):
-    monkeypatch.setitem(api._engines, bundled_engine.settings.model_dump_json(), bundled_engine)
+    share(bundled_engine)
     return bundled_engine.settings
 
 

@@ -26,7 +26,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.config import PROJECT_ROOT
 from assistant.retrieval.embedding import Embedder
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.errors import InvalidArgumentError, InvalidQuestionError
 from assistant.integrations.llama_index import (
     AssistantChatEngine,

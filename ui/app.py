@@ -2,7 +2,8 @@
 
 Handlers only translate between the page and the library: typed errors become messages in the
 page, and all HTML comes from `ui.render` (escaped). One ChatSession per browser session lives in
-a gr.State; the engines (model, index) are shared through an EnginePool.
+a gr.State; the engines (model, index) are shared through the library's EnginePool. The page's
+launcher (ui.server) sets the offline environment before this module, and gradio, load.
 
 Chats last: each finished answer saves the conversation (`ChatSession.to_dict()`) to the ChatStore
 next to the index, owned by the signed-in user or, without sign-in, by a random browser id the page
@@ -26,20 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import assistant  # noqa: F401  (offline environment before gradio loads)
-from assistant.api import make_filter
-from assistant.chat import ChatSession
-from assistant.chat_export import chat_markdown, markdown_filename
-from assistant.chat_store import ChatStore, ChatSummary, chat_title, new_chat_id
+import gradio as gr
+
+from assistant.documents import uploaded_file_path
+from assistant.arguments import make_filter
+from assistant.conversation.export import chat_markdown, markdown_filename
+from assistant.conversation.saved import ChatStore, ChatSummary, chat_title, new_chat_id
+from assistant.conversation.session import ChatSession
+from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentError, SessionFormatError
 from assistant.types import Answer
-from assistant.uploads import UPLOAD_SOURCE_PREFIX, upload_source
+from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, upload_source
 from ui import render
-from ui.engines import ANSWERERS, EnginePool
 from ui.theme import CSS, HEAD_JS, make_theme
 from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads
-
-import gradio as gr  # noqa: E402  (after the offline environment)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,12 @@ _PROGRESS_POLL_S = 0.5
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 _BROWSER_ID_KEY = "assistant-browser-id"
 _DATE_FIELDS = ("the 'From' date", "the 'To' date")  # how filter messages name the page's date fields
+
+ANSWERERS: tuple[tuple[str, str], ...] = (
+    ("Extractive (quotes, no model)", "extractive"),
+    ("Local model (llama.cpp)", "llamacpp"),
+    ("OpenAI-compatible server", "openai"),
+)
 
 WELCOME = (
     '<div class="welcome"><div class="welcome-title">Ask a question about your documents</div>'
@@ -201,7 +208,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         if state is None:
             state = SessionState(chat=ChatSession(engine=pool.primary))
         try:
-            state.chat.engine = pool.get(answerer)
+            state.chat.engine = pool.get(answerer=answerer)
         except (AssistantError, ValueError) as err:
             yield history, message, render.render_notice(f"Answerer {answerer!r} is not available: {err}"), state, *_SKIP2
             return
@@ -257,7 +264,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         if not name:
             return gr.DownloadButton(value=None, interactive=False)
         try:
-            source = pool.collection(collection).uploaded_file_path(name)
+            source = uploaded_file_path(pool.collection(collection), name)
         except AssistantError:
             return gr.DownloadButton(value=None, interactive=False)
         facts = source.stat()
@@ -464,7 +471,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
                   show_progress="hidden")
     # Gradio answers one event at a time unless told otherwise: every user would wait behind the others.
-    # The engine is safe to call from several threads (see Assistant); the limit is measured by evals/bench_load.py.
+    # The engine is safe to call from several threads (see AnswerEngine); the limit is measured by evals/bench_load.py.
     demo.queue(default_concurrency_limit=settings.ui.concurrency)
     return demo
 

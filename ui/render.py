@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.types import Answer, Citation
 
-if TYPE_CHECKING:  # typing only: rendering stays free of the loaders assistant.uploads brings in
-    from assistant.uploads import UploadedDocument
+if TYPE_CHECKING:  # typing only: rendering stays free of the loaders assistant.ingest.uploads brings in
+    from assistant.ingest.uploads import UploadedDocument
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _WHITESPACE_RUN = re.compile(r"[ \t\r\f\v]+")

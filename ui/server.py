@@ -1,6 +1,6 @@
 """Starting the page safely: loopback by default, credentials required beyond it.
 
-`serve(settings, host=..., port=...)` is what `assistant serve` and `python -m ui` call. The page and
+`serve(settings, host=..., port=...)` is what `python -m ui` calls (`assistant serve` runs `python -m ui`). The page and
 the library's HTTP API (/v1, `assistant.serving.http_api`) share one port: the page is mounted on the API's
 app. The bind is checked before anything heavy loads, so a refused start is immediate."""
 
@@ -16,12 +16,13 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from assistant.api import may_build_on_first_use
+from assistant._offline import apply_offline_env
+from assistant.arguments import may_build_on_first_use
 from assistant.config import Settings, load_settings, reveal
-from assistant.engine import Assistant
+from assistant.engine import AnswerEngine
+from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError
 from assistant.serving.http_api import (
-    CollectionEngines,
     RunningServer,
     check_api_bind,
     create_app,
@@ -72,8 +73,9 @@ class RunningUI:
 
 
 def start(settings: Settings, *, host: str | None = None, port: int | None = None,
-          engine: Assistant | None = None, auto_index: bool = True, log: Any = print) -> RunningUI:
+          engine: AnswerEngine | None = None, auto_index: bool = True, log: Any = print) -> RunningUI:
     """Check the bind, load (or build) the index, and serve the page and the API without blocking."""
+    apply_offline_env()  # the page's launcher: before the preload thread imports gradio
     host = settings.ui.host if host is None else host
     port = settings.ui.port if port is None else port
     auth = check_bind(host, port, settings.ui.user, settings.ui.password)
@@ -83,13 +85,14 @@ def start(settings: Settings, *, host: str | None = None, port: int | None = Non
     preload.start()
     engine = load_for_serving(settings, engine, auto_index=auto_index, log=log)
     preload.join()
+    # Lazy for start-up speed only: the preload thread above has imported both by now.
     import gradio as gr
 
     from ui.app import build_app, launch_options
-    from ui.engines import EnginePool
 
-    demo = build_app(EnginePool(engine))
-    app = create_app(settings, CollectionEngines(engine))
+    pool = EnginePool(engine)  # one pool: the page and the API share the served engine and the others
+    demo = build_app(pool)
+    app = create_app(settings, pool)
     cap = int(settings.ui.max_upload_mb * _UPLOAD_HARD_CAP_FACTOR * 1024 * 1024)
     gr.mount_gradio_app(
         app, demo, path="/", server_name=host, server_port=port, auth=auth, show_error=False, max_file_size=cap,
@@ -102,6 +105,7 @@ def start(settings: Settings, *, host: str | None = None, port: int | None = Non
 
 
 def _preload_page_modules() -> None:
+    """Import the page (and gradio) in a thread while the index loads: start-up speed, not a cycle."""
     try:
         import ui.app  # noqa: F401
     except ImportError:  # the same import in the caller's thread raises it again, with its message

@@ -11,7 +11,7 @@ MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"
 
 
 def make_theme() -> Any:
-    import gradio as gr
+    import gradio as gr  # lazy for import speed: the CSS and JS strings here are read without gradio
 
     return gr.themes.Soft(primary_hue="indigo", secondary_hue="slate", neutral_hue="slate",
                           font=SYSTEM_FONTS, font_mono=MONO_FONTS)

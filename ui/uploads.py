@@ -1,6 +1,6 @@
 """Checking uploaded files before they are handed to the library. No gradio here.
 
-The library keeps accepted files in the collection's uploads folder (`assistant.uploads`); each
+The library keeps accepted files in the collection's uploads folder (`assistant.ingest.uploads`); each
 refused file gets a message meant for the page."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.uploads import (
+from assistant.ingest.uploads import (
     UPLOAD_EXTENSIONS,
     UploadBatch,
     check_upload,

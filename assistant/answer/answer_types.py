@@ -46,8 +46,10 @@ def _spells(words: list[str], acronym: str) -> bool:
 
 
 def expansion_of(acronym: str, sentence: str) -> str | None:
-    """The expanded name of `acronym` written in the sentence, if any ('Joint Analysis ... Center')."""
-    tokens = re.findall(r"[A-Za-z][\w’'-]*|&", sentence)
+    """The expanded name of `acronym` as the sentence writes it, if any ('Joint Analysis, Training,
+    and Education Center'): a substring of the sentence, so it can be quoted and cited."""
+    matches = list(re.finditer(r"[A-Za-z][\w’'-]*|&", sentence))
+    tokens = [m.group(0) for m in matches]
     for start, token in enumerate(tokens):
         if not token[0].isupper() or token.upper() == acronym or token[0] != acronym[0]:
             continue
@@ -56,7 +58,7 @@ def expansion_of(acronym: str, sentence: str) -> str | None:
             if window[-1].lower() in _SKIPPED_IN_ACRONYMS:
                 continue
             if _spells(window, acronym):
-                return " ".join(window)
+                return sentence[matches[start].start():matches[end - 1].end()]
     return None
 
 
@@ -111,6 +113,39 @@ def typed_candidates(sentence: str, kind: str, question: str) -> list[str]:
         return []
     asked = _words(question)
     return [c.strip() for c in spans if c.strip() and not (_words(c) <= asked)]
+
+
+def has_type(phrase: str, kind: str) -> bool:
+    """Is a short phrase of the kind: a number for "number", a date for "date", a name for "place"
+    and "person" (a capitalised word that is not a calendar word), anything for other kinds?"""
+    if kind == "number":
+        return bool(_QUANTITY.search(phrase) or _NUMBER.search(phrase))
+    if kind == "date":
+        return bool(_DATE.search(phrase) or _FULL_DATE.search(phrase))
+    if kind in ("place", "person"):
+        return is_proper_name(phrase)
+    return True
+
+
+_NAME_CONNECTORS = frozenset({"of", "and", "for", "the", "de", "da", "del", "der", "von", "van", "la", "le", "&", "upon"})
+
+
+def is_proper_name(phrase: str) -> bool:
+    """A name and only a name: capitalised words (an article before, "of"/"and" between), not a
+    calendar word: "Wiesbaden", "Bank of England", "the U.S."; never "The NATO delegation"."""
+    tokens = re.findall(r"[\w’'.&-]+", phrase)
+    if tokens and tokens[0].lower() in ("the", "a", "an"):
+        tokens = tokens[1:]
+    if not tokens or len(tokens) > 8 or not tokens[0][0].isupper() or _CALENDAR.match(tokens[0]):
+        return False
+    return all(t[0].isupper() or t[0].isdigit() or t.lower() in _NAME_CONNECTORS for t in tokens)
+
+
+def quantity_end(phrase: str) -> int | None:
+    """Where the phrase's first quantity ends ("40 billion" in "40 billion of them"), if it has one."""
+    match = _QUANTITY.search(phrase) or _NUMBER.search(phrase)
+    return match.end() if match else None
+
 
 
 def offers_type(sentence: str, kind: str, question: str) -> bool:

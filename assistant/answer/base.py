@@ -41,9 +41,6 @@ class Answerer(Protocol):
     def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
         """Text pieces as they are produced, then the final validated draft (always last)."""
 
-    def rewrite(self, question: str, history: tuple[Turn, ...]) -> str:
-        """The standalone form of a follow-up question (unchanged when it stands alone)."""
-
 
 def abstention(reason: str = ABSTAIN_TEXT, *, confidence: float | None = None) -> AnswerDraft:
     return AnswerDraft(text=reason, abstained=True, confidence=confidence)

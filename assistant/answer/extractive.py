@@ -24,9 +24,8 @@ from assistant.answer.span_reader import SpanReader
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
 from assistant.index.view import IndexView
-from assistant.rewrite import rewrite_followup
 from assistant.sentences import content_terms
-from assistant.types import Passage, Turn
+from assistant.types import Passage
 
 # Weights of the sentence score: meaning, the question's terms in the sentence (terms only in its
 # passage count half: "the agency" refers back to a name its passage gave), and the passage's coverage overall.
@@ -91,10 +90,6 @@ def _prefer_newer_when_sources_differ(ranked: Sequence[ScoredSentence], chosen: 
 
 class ExtractiveAnswerer:
     name = "extractive"
-
-    def rewrite(self, question: str, history: tuple[Turn, ...]) -> str:
-        """Carry the salient terms of earlier turns into a follow-up (no model needed)."""
-        return rewrite_followup(question, history)
 
     def __init__(self, settings: AnswerSettings, view: IndexView, *,
                  scorer: tuple[AnswerScorer, Calibration] | None = None, reader: SpanReader | None = None) -> None:

@@ -9,7 +9,8 @@ is validated before anyone sees it as final.
   flagged, citations renumbered; no valid citation -> AnswerSettings.fallback.
 - Backend failures (BackendError): raised, or the configured fallback with a note naming the model,
   where it lives and the error (shown by the CLI, the page and the API's `notes`).
-- Follow-ups: the model rewrites them (checked), the deterministic rewrite otherwise."""
+
+Follow-ups arrive already rewritten (assistant.conversation uses this answerer's backend for that)."""
 
 from __future__ import annotations
 
@@ -24,22 +25,16 @@ from assistant.answer.prompts import (
     ANSWER_STOP,
     COMPLETION_ANSWER_PREFIX,
     COMPLETION_ANSWER_STOP,
-    REWRITE_STOP,
     answer_messages,
-    clean_rewrite,
     completion_answer_prompt,
-    rewrite_messages,
 )
 from assistant.answer.validation import validate_answer
 from assistant.config import Settings
 from assistant.errors import BackendError
 from assistant.llm import LLMBackend, make_backend
 from assistant.llm.base import Prompt
-from assistant.rewrite import refers_back, rewrite_followup, salient_terms
-from assistant.sentences import content_terms
-from assistant.types import Passage, Turn
+from assistant.types import Passage
 
-_MAX_REWRITE_CHARS = 300
 # Completion prompts (base models) carry only the best sentences of the best passages: small models
 # answer better from a short prompt, and prompt reading dominates latency on a CPU.
 _COMPLETION_PASSAGES = 3
@@ -156,38 +151,6 @@ class GenerativeAnswerer:
         else:
             draft = abstention(ABSTAIN_TEXT)
         return dataclasses.replace(draft, notes=(*draft.notes, note))
-
-    # -- follow-ups -----------------------------------------------------------------------------
-    def rewrite(self, question: str, history: tuple[Turn, ...]) -> str:
-        """The model's standalone form of a follow-up, when it passes the checks; else the deterministic one."""
-        deterministic = rewrite_followup(question, history)
-        if not history or not refers_back(question) or not self._settings.llm.rewrite_followups:
-            return deterministic
-        try:
-            raw = self._backend.complete(rewrite_messages(question, history),
-                                         max_tokens=self._settings.llm.rewrite_max_tokens, stop=REWRITE_STOP)
-        except BackendError:
-            if self._settings.answer.on_backend_error == "raise":
-                raise
-            return deterministic
-        candidate = clean_rewrite(raw)
-        return candidate if plausible_rewrite(candidate, question, history) else deterministic
-
-
-def plausible_rewrite(candidate: str, question: str, history: tuple[Turn, ...]) -> bool:
-    """A model rewrite is used only when it is one short line that keeps most of the follow-up's own
-    terms and brings in at least one salient term of the conversation."""
-    if not candidate or len(candidate) > _MAX_REWRITE_CHARS or "[" in candidate:
-        return False
-    own = set(content_terms(question))
-    got = set(content_terms(candidate))
-    if own and len(own & got) < max(1, len(own) // 2):
-        return False
-    earlier = set()
-    for turn in history[-3:]:
-        for term in salient_terms(turn.standalone_question or turn.question) + salient_terms(turn.answer):
-            earlier.update(content_terms(term))
-    return bool((got - own) & earlier)
 
 
 def _best_excerpts(ranked: list[ScoredSentence], disagreement: tuple[ScoredSentence, ScoredSentence] | None

@@ -1,4 +1,4 @@
-"""Prompts for generative answering and follow-up rewriting.
+"""Prompts for generative answering (the follow-up rewrite prompt is assistant.conversation.model_rewrite's).
 
 Passages are numbered [1]..[k] with their title and date; the model is asked to cite with [n] and,
 when sources disagree, to prefer the newest. Two forms of the answer prompt:
@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.llm.base import Message
-from assistant.types import Passage, Turn
+from assistant.types import Passage
 
 ANSWER_STOP = ("\nQuestion:", "\n\n\n", "<end_of_turn>", "<|im_end|>")
 # Completion (base-model) prompts ask for a one-line answer: stop at the line's end, before the model
 # starts another passage, question or example.
 COMPLETION_ANSWER_STOP = ("\n", "Question:", "<end_of_turn>", "<|im_end|>")
-REWRITE_STOP = ("\n", "<end_of_turn>", "<|im_end|>")
 _CHARS_PER_TOKEN = 3.5        # conservative for English news text
 _PROMPT_OVERHEAD_TOKENS = 260  # instructions, example, question and cue
 _MIN_PASSAGE_CHARS = 200
@@ -57,14 +56,6 @@ _COMPLETION_EXAMPLES = (
      "How much did grain prices rise?",
      "[1] Grain prices rose by 8 percent."),
 )
-REWRITE_SYSTEM = (
-    "Rewrite the follow-up question so that it can be understood without the conversation: replace "
-    "pronouns and vague references with the names they refer to. Keep it one short question."
-)
-_REWRITE_EXAMPLE = (
-    "Conversation:\nQ: Who designed the Eiffel Tower?\nA: Gustave Eiffel's company designed it.\n"
-    "Follow-up: When was it finished?\nStandalone question: When was the Eiffel Tower finished?"
-)
 
 
 def format_date(passage: Passage) -> str:
@@ -77,7 +68,8 @@ def passage_char_budget(n_passages: int, n_ctx: int, max_tokens: int) -> int:
     return max(_MIN_PASSAGE_CHARS, int(tokens * _CHARS_PER_TOKEN / max(1, n_passages)))
 
 
-def _clip(text: str, limit: int) -> str:
+def clip_text(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `limit` characters (plus " ...")."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -86,7 +78,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def number_passages(passages: Sequence[Passage], char_budget: int) -> str:
-    return "\n".join(f"[{i}] {p.title} ({format_date(p)}): {_clip(p.text, char_budget)}"
+    return "\n".join(f"[{i}] {p.title} ({format_date(p)}): {clip_text(p.text, char_budget)}"
                      for i, p in enumerate(passages, start=1))
 
 
@@ -106,23 +98,7 @@ def completion_answer_prompt(question: str, excerpts: Sequence[tuple[Passage, st
     cue 'Answer: [' (the generated text continues COMPLETION_ANSWER_PREFIX). The answer must be
     validated against the excerpts' passages in this order."""
     examples = "\n\n".join(f"{sources}\nQuestion: {q}\nAnswer: {a}" for sources, q, a in _COMPLETION_EXAMPLES)
-    sources = "\n".join(f"[{n}] {_clip(p.title, title_chars)} ({format_date(p)}): {' '.join(text.split())}"
+    sources = "\n".join(f"[{n}] {clip_text(p.title, title_chars)} ({format_date(p)}): {' '.join(text.split())}"
                         for n, (p, text) in enumerate(excerpts, start=1))
     hint = f"\nNote: {disagreement} Use the newest." if disagreement else ""
     return f"{COMPLETION_INSTRUCTION}\n\n{examples}\n\n{sources}{hint}\nQuestion: {question}\nAnswer: {COMPLETION_ANSWER_PREFIX}"
-
-
-def rewrite_messages(message: str, history: Sequence[Turn], *, max_turns: int = 3, answer_chars: int = 300) -> list[Message]:
-    turns = "\n".join(f"Q: {t.standalone_question or t.question}\nA: {_clip(t.answer, answer_chars)}"
-                      for t in history[-max_turns:])
-    user = f"{_REWRITE_EXAMPLE}\n\nConversation:\n{turns}\nFollow-up: {message}\nStandalone question:"
-    return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]
-
-
-def clean_rewrite(raw: str) -> str:
-    """The first line of a model-written rewrite, without quotes or a repeated label."""
-    line = raw.strip().splitlines()[0].strip() if raw.strip() else ""
-    for label in ("Standalone question:", "Question:", "Q:"):
-        if line.lower().startswith(label.lower()):
-            line = line[len(label):].strip()
-    return line.strip("\"'“” ")

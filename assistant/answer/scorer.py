@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from assistant.answer.confidence import Calibration, load_calibration
 from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-    from assistant.answer.confidence import Calibration
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answer_scorer"
 # Question + sentence in word pieces. SQuAD pairs have a median of ~45 and a 99th percentile under
@@ -116,12 +116,10 @@ def make_answer_scorer(path: Path | None = None, *, batch_size: int = DEFAULT_BA
     return CrossEncoderAnswerScorer(model, tokenizer, batch_size=batch_size)
 
 
-ScorerAndCalibration = tuple[AnswerScorer, "Calibration"]
+ScorerAndCalibration = tuple[AnswerScorer, Calibration]
 
 
 def load_answer_scorer(path: Path | None = None) -> ScorerAndCalibration:
     """The shipped scorer with the calibration fitted for it (both from the same folder)."""
-    from assistant.answer.confidence import load_calibration
-
     folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
     return make_answer_scorer(folder), load_calibration(folder)

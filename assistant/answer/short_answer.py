@@ -1,25 +1,95 @@
 """Short answers: the phrase of a quoted sentence that answers the question ("when?" -> the date).
 
-With the learned reader (`span_reader.py`), the phrase it reads in the first quoted sentence; a
-question that wants an explanation ("why ...?", "how does ...?") gets None and the quotes stand on
-their own. Without it, typed patterns: only for questions that ask for a kind of thing (a date, a
-number, a place, a person, what an acronym stands for). The phrase is always a substring of a
-quote, so it is cited by construction."""
+With the learned reader (`span_reader.py`), the best of its phrases in the first quoted sentence
+that is a *whole* phrase of the kind the question asks for; without it, typed patterns. A phrase is
+whole when it cuts no word ("GF-220", never "220"), is not only stop words and closes what it opens;
+it is of the asked kind when "how many" gets a number, "when" a date, "where" and "who" a name, and
+"what does X stand for" the spelled-out name. When no phrase qualifies there is no short answer:
+the quotes stand on their own, as they do for "why ...?" and "how does ...?". The phrase is always a
+substring of a quote, so it is cited by construction."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from assistant.answer.answer_types import expected_type, typed_candidates
+from assistant.answer.answer_types import expected_type, has_type, quantity_end, typed_candidates
 from assistant.answer.span_reader import SpanReader
+from assistant.sentences import STOPWORDS, stem, words
 
 _EXPLANATION = re.compile(r"^\W*(?:why|how)\b(?!\s+(?:many|much|long|far|old|large|big|often|tall|high|deep|wide|few))", re.I)
+# The reader's phrases tried per quote, best first. Its best phrase is of the asked kind for most
+# typed questions; the next ones rescue a fragment ("220" -> the reader's "GF-220").
+READER_SPANS = 5
+_EDGE = " \t,;:"
+_ABBREVIATION_END = re.compile(r"\b[A-Z]\.$")
+_NAME_GOES_ON_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:,?\s+(?:and|of|for|&))?,?\s+$")
+_NAME_GOES_ON_AFTER = re.compile(r"(?:\s+(?:of|for|&|and)\s+|\s+)[A-Z][a-z]")
+_LOCATIVE = re.compile(r"\b(?:in|at|near|from|to|into|outside|inside|across|around|based|headquartered)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
+_NEXT_WORD = re.compile(r"\s+([A-Za-z%][a-z]*)\b")
+_LEADING_PREPOSITION = re.compile(r"^(?:in|at|on|from|to|by|near|since|during)\s+", re.I)
 
 
 def wants_explanation(question: str) -> bool:
     """'Why ...?' and 'How does ...?' want a reason or a process; 'How many ...?' wants a phrase."""
     return bool(_EXPLANATION.match(question))
+
+
+def _joins(left: str, right: str) -> bool:
+    """Do two adjacent characters belong to one word ('GF-220', "NATO's", '3.5')?"""
+    return (left.isalnum() or left in "-'’._/") and right.isalnum() or left.isalnum() and right in "-'’_/"
+
+
+def whole_phrase(sentence: str, start: int, end: int) -> tuple[int, int] | None:
+    """The offsets of the phrase at [start, end) widened to whole words and trimmed of edge
+    punctuation; None when it is only stop words or leaves a bracket or quote open."""
+    while start > 0 and _joins(sentence[start - 1], sentence[start]):
+        start -= 1
+    while end < len(sentence) and _joins(sentence[end - 1], sentence[end]):
+        end += 1
+    while start < end and sentence[start] in _EDGE:
+        start += 1
+    while end > start and sentence[end - 1] in _EDGE:
+        end -= 1
+    if end > start and sentence[end - 1] == "." and not _ABBREVIATION_END.search(sentence[start:end]):
+        end -= 1  # the sentence's full stop, not the one of "U.S."
+    text = sentence[start:end]
+    tokens = words(text)
+    if not tokens or all(t in STOPWORDS for t in tokens):
+        return None
+    if text.count("(") != text.count(")") or text.count('"') % 2 or text.count("“") != text.count("”"):
+        return None
+    return start, end
+
+
+def with_unit(sentence: str, end: int, question: str) -> int:
+    """A quantity reaches over its unit ("40 billion" -> "40 billion euros") unless the question
+    already names it ("How many crates...?" -> "142")."""
+    match = _NEXT_WORD.match(sentence, end)
+    if match is None:
+        return end
+    word = match.group(1).lower()
+    if word in STOPWORDS or stem(word) in {stem(w) for w in words(question)}:  # "member" of "How many members"
+        return end
+    return match.end()
+
+
+def cuts_a_name(sentence: str, start: int, end: int) -> bool:
+    """Does a capitalised phrase begin or end inside a longer name ("Education Center" of "Joint Analysis,
+    Training, and Education Center"; "Security Council" of "UN Security Council")? A name goes on through
+    capitalised words and through "and", "of", "for", "&" or a comma between two of them."""
+    before, after = sentence[:start], sentence[end:]
+    if sentence[start:start + 1].isupper() and _NAME_GOES_ON_BEFORE.search(before):
+        return True
+    return bool(sentence[end - 1:end].isalpha() and _NAME_GOES_ON_AFTER.match(after))
+
+
+def fits(phrase: str, kind: str | None, question: str) -> bool:
+    """Is the phrase of the kind the question asks for, and more than the question's own words?"""
+    asked = set(words(question))
+    if not set(words(phrase)) - asked - STOPWORDS:
+        return False
+    return kind is None or has_type(phrase, kind)
 
 
 def pattern_short_answer(question: str, quotes: Sequence[str]) -> str | None:
@@ -36,10 +106,27 @@ def pattern_short_answer(question: str, quotes: Sequence[str]) -> str | None:
 
 
 def short_answer(question: str, quotes: Sequence[str], reader: SpanReader | None = None) -> str | None:
-    if reader is None:
+    kind = expected_type(question)
+    if reader is None or kind == "expansion":  # an acronym's expansion is spelled out whole by the pattern
         return pattern_short_answer(question, quotes)
     if not quotes or wants_explanation(question):
         return None
-    span = reader.read(question, quotes[0])
-    text = span.text.strip(" ,;:") if span is not None else ""
-    return text or None
+    sentence = quotes[0]
+    for span in reader.read(question, sentence, limit=READER_SPANS):
+        found = whole_phrase(sentence, span.start, span.end)
+        if found is None:
+            continue
+        start, end = found
+        quantity = quantity_end(sentence[start:end]) if kind == "number" else None
+        if quantity is not None:  # the figure and its unit, not the rest of the reader's phrase
+            end = with_unit(sentence, start + quantity, question)
+        if kind in ("place", "person") and cuts_a_name(sentence, start, end):
+            continue  # a piece of a longer name is a fragment, not the place or person asked for
+        if kind == "place" and not _LOCATIVE.search(sentence[:start] + sentence[start:end].split(" ", 1)[0] + " "):
+            continue  # a name the sentence does not put a place word before ("called NSATU") is not where
+        phrase = sentence[start:end]
+        if kind in ("place", "date"):
+            phrase = _LEADING_PREPOSITION.sub("", phrase)
+        if phrase and fits(phrase, kind, question):
+            return phrase
+    return None

@@ -36,8 +36,9 @@ class Span:
 
 
 class SpanReader(Protocol):
-    def read(self, question: str, sentence: str) -> Span | None:
-        """The best answer span of `sentence` for `question` (None when the sentence is empty)."""
+    def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
+        """The `limit` best answer spans of `sentence` for `question`, best first, none overlapping a
+        better one (empty when the sentence is empty)."""
 
 
 class TransformerSpanReader:
@@ -48,34 +49,33 @@ class TransformerSpanReader:
         self._max_length = max_length
         self._max_answer = max_answer_pieces
 
-    def read(self, question: str, sentence: str) -> Span | None:
+    def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
         import torch
 
         if not isinstance(question, str) or not question.strip():
             raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
         if not sentence.strip():
-            return None
+            return []
         encoded = self._tokenizer(question, sentence, truncation="only_second", max_length=self._max_length,
                                   return_offsets_mapping=True, return_tensors="pt")
         offsets = encoded.pop("offset_mapping")[0].tolist()
         in_sentence = [i for i, s in enumerate(encoded.sequence_ids(0)) if s == 1]
         if not in_sentence:
-            return None
+            return []
         with torch.inference_mode():
             output = self._model(**encoded)
         starts, ends = output.start_logits[0].tolist(), output.end_logits[0].tolist()
-        best: tuple[float, int, int] | None = None
         last = in_sentence[-1]  # the sentence's pieces are one contiguous run
-        for i in in_sentence:
-            for j in range(i, min(i + self._max_answer, last + 1)):
-                score = starts[i] + ends[j]
-                if best is None or score > best[0]:
-                    best = (score, i, j)
-        if best is None:
-            return None
-        score, i, j = best
-        start, end = offsets[i][0], offsets[j][1]
-        return Span(sentence[start:end], start, end, score)
+        pairs = sorted(((starts[i] + ends[j], i, j) for i in in_sentence
+                        for j in range(i, min(i + self._max_answer, last + 1))), key=lambda t: (-t[0], t[1], t[2]))
+        found: list[Span] = []
+        for score, i, j in pairs:
+            start, end = offsets[i][0], offsets[j][1]
+            if all(end <= f.start or start >= f.end for f in found):
+                found.append(Span(sentence[start:end], start, end, score))
+                if len(found) >= limit:
+                    break
+        return found
 
 
 def make_span_reader(path: Path | None = None) -> SpanReader:

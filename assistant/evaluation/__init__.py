@@ -9,20 +9,21 @@ from assistant.evaluation.gold import GoldItem, GoldTurn, load_gold
 __all__ = ["EvalError", "GoldFormatError", "GoldItem", "GoldTurn", "load_gold", "build_suite", "run_suite", "compare_runs", "check_gate", "load_thresholds"]
 
 
-def __getattr__(name: str):  # lazy re-exports, so `import assistant.evaluation` stays cheap
+def __getattr__(name: str):  # noqa: ANN202
+    # lazy re-exports, so `import assistant.evaluation` stays cheap
     if name == "build_suite":
         from assistant.evaluation.suites import build_suite
 
         return build_suite
-    if name == "run_suite":
+    if name == "run_suite":  # lazy
         from assistant.evaluation.harness import run_suite
 
         return run_suite
-    if name == "compare_runs":
+    if name == "compare_runs":  # lazy
         from assistant.evaluation.compare import compare_runs
 
         return compare_runs
-    if name in ("check_gate", "load_thresholds"):
+    if name in ("check_gate", "load_thresholds"):  # lazy
         from assistant.evaluation import gate
 
         return getattr(gate, name)

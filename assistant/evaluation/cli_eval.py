@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
         description="Run gold Q&A through the real ask()/ChatSession and write results.jsonl, summary.json, "
         "report.md and charts. Exit codes: 0 ok, 1 quality gate failed, 2 error.",
     )
-    p.add_argument("--suite", help="'corpus', 'squad', 'squad2', 'mtrag' (MTRAG Cloud, three-way table), or a path to a gold .jsonl file (over the configured corpus)")
+    p.add_argument("--suite", help="'corpus', 'squad', 'squad2', 'mtrag' (MTRAG conversations, three-way table), or a path to a gold .jsonl file (over the configured corpus)")
+    p.add_argument("--domain", choices=("cloud", "fiqa"), default="cloud", help="mtrag: MTRAG Cloud (technical documentation, default) or MTRAG FiQA (personal-finance forum answers)")
     p.add_argument("--answerer", choices=("extractive", "llamacpp", "openai"), help="answerer to evaluate (default: the configured one)")
     p.add_argument("--limit", type=int, help="ask only the first N items (smoke run)")
     p.add_argument("--sample", type=int, help="squad: size of the seeded question sample (default 200); "
@@ -47,6 +48,7 @@ def _print_summary(summary: dict[str, Any], out_dir: Path | None, as_json: bool)
     if as_json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
         return
+    # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
     from assistant.evaluation.report import fmt
 
     print(f"suite {summary.get('suite')}  config {summary.get('config_hash')}  questions {summary.get('n_questions')}")
@@ -76,15 +78,18 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
     from assistant.evaluation.errors import EvalError
 
     if args.compare:
+        # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
         from assistant.evaluation.compare import compare_runs, format_comparison
 
         print(format_comparison(compare_runs(*args.compare)))
         return EXIT_OK
     out_dir: Path | None
     if args.from_run:
+        # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
         from assistant.evaluation.harness import load_run
 
         summary, _ = load_run(args.from_run)
@@ -92,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         if not args.suite:
             raise EvalError("give --suite NAME (corpus, squad, squad2 or a gold .jsonl file), --compare RUN_A RUN_B, or --from-run RUN_DIR")
+        # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
         from assistant.config import load_settings
         from assistant.evaluation.harness import run_suite
         from assistant.evaluation.suites import SQUAD_SEED, build_suite
@@ -100,26 +106,25 @@ def _run(args: argparse.Namespace) -> int:
         if args.answerer:
             settings = settings.with_(answer={"answerer": args.answerer})
         if args.suite == "mtrag":
-            from assistant.evaluation.mtrag import (
-                DEFAULT_POOL,
-                GATED_POOL,
-                run_mtrag,
-                table_markdown,
-            )
+            # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
+            from assistant.evaluation.mtrag import run_mtrag, table_markdown
+            from assistant.evaluation.mtrag_data import DEFAULT_POOL, DOMAINS, GATED_POOL
 
             if args.gate and ((args.pool or DEFAULT_POOL) != GATED_POOL or args.part != "report" or args.sample):
                 raise EvalError(f"the mtrag gate's thresholds are for the whole report part of a {GATED_POOL}-passage "
-                                f"sub-pool: run --suite mtrag --pool {GATED_POOL} --part report --gate (no --sample)")
+                                f"sub-pool: run --suite mtrag --domain {args.domain} --pool {GATED_POOL} --part report --gate "
+                                "(no --sample)")
             out_dir, summary = run_mtrag(settings, pool=args.pool or DEFAULT_POOL, part=args.part, sample=args.sample,
-                                         out_dir=args.out, progress=not args.quiet)
+                                         out_dir=args.out, progress=not args.quiet, domain=DOMAINS[args.domain])
             print(json.dumps(summary, indent=2) if args.json else f"{summary['label']}\n{table_markdown(summary['table'])}\nreport: {out_dir / 'report.md'}")
         else:
             suite = build_suite(args.suite, settings, sample=args.sample, seed=args.seed if args.seed is not None else SQUAD_SEED, limit=args.limit)
             result = run_suite(suite, out_dir=args.out, progress=not args.quiet, charts=not args.no_charts)
             summary, out_dir = result.summary, result.out_dir
-    if summary.get("suite") != "mtrag":  # mtrag printed its three-way table above
+    if not str(summary.get("suite")).startswith("mtrag"):  # mtrag printed its three-way table above
         _print_summary(summary, out_dir, args.json)
     if args.gate:
+        # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
         from assistant.evaluation.gate import (
             DEFAULT_THRESHOLDS,
             check_gate,

@@ -19,21 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.conversation.session import ChatSession
 from assistant.errors import AssistantError, IndexMismatchError
-from assistant.evaluation import metrics as m
 from assistant.evaluation.errors import EvalError
-from assistant.evaluation.gold import GoldItem, GoldTurn
-from assistant.evaluation.signals import answer_span, confidence_of, has_short_answer_field, short_answer_of
+from assistant.evaluation.gold import GoldItem
+from assistant.evaluation.report import write_report
+from assistant.evaluation.scoring import RANK_DEPTH, score_turn, summarize
 from assistant.evaluation.suites import Suite
-from assistant.evaluation.reliability import run_reliability
-from assistant.evaluation.tradeoff import summarize_tradeoff
+from assistant.facade import Assistant
+from assistant.jsonl import read_json_lines
 from assistant.types import Answer, Passage, Turn
 
 if TYPE_CHECKING:  # the index stack is heavy to import; the harness only names its report type
     from assistant.index.run import IndexReport
 
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "evals" / "reports"
-RANK_DEPTH = 10  # documents scored for hit@k / MRR@10
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,6 @@ SessionFactory = Callable[[Engine], Session]
 
 
 def _default_session_factory(engine: Engine) -> Session:
-    from assistant import ChatSession  # imported late: keeps this module light to import
-
     return ChatSession(engine=engine)
 
 
@@ -66,75 +64,6 @@ class RunResult:
     out_dir: Path
     rows: tuple[dict[str, Any], ...]
     summary: dict[str, Any]
-
-
-def score_turn(
-    item: GoldItem,
-    turn_index: int,
-    turn: GoldTurn,
-    answer: Answer | None,
-    ranking: Sequence[Passage],
-    *,
-    error: str | None = None,
-    wall_s: float = 0.0,
-) -> dict[str, Any]:
-    """One results.jsonl row: what was asked, what came back, and its metrics."""
-    gold_sources = set(turn.sources)
-    ranked_docs = m.document_ranking(p.source for p in ranking)
-    if answer is None:  # the question raised a typed error: a failed item, not a crashed run
-        abstained, text, citations, passages, timings = False, "", (), (), {}
-        span, short, (confidence, confidence_source) = "", None, (None, "none")
-    else:
-        abstained, text = answer.abstained, answer.text
-        citations, passages, timings = answer.citations, answer.passages, dict(answer.timings)
-        span, short, (confidence, confidence_source) = answer_span(answer), short_answer_of(answer), confidence_of(answer)
-    timings["wall"] = wall_s
-    retrieved_ids = {p.chunk_id for p in passages}
-    answered = answer is not None and not abstained
-    alias = answered and m.alias_match(text, turn.answers)
-    metrics: dict[str, Any] = {
-        "hit@1": m.hit_at_k(ranked_docs, gold_sources, 1),
-        "hit@5": m.hit_at_k(ranked_docs, gold_sources, 5),
-        "mrr@10": m.mrr_at_k(ranked_docs, gold_sources, RANK_DEPTH),
-        "citation_validity": m.citation_validity([c.chunk_id for c in citations], retrieved_ids),
-        "citation_precision": m.citation_precision([c.source for c in citations], gold_sources),
-    }
-    if turn.answerable:
-        metrics["alias_match"] = bool(alias)
-        metrics["f1"] = m.max_token_f1(text, turn.answers) if answered else 0.0
-        metrics["em"] = bool(answered and m.exact_match(text, turn.answers))
-        metrics["short_f1"] = m.max_token_f1(span, turn.answers) if answered else 0.0
-        metrics["short_em"] = bool(answered and m.exact_match(span, turn.answers))
-        passed = bool(alias)
-    else:
-        passed = bool(answer is not None and abstained)
-    metrics["pass"] = passed
-    key = item.id if not item.turns else f"{item.id}/t{turn_index}"
-    return {
-        "key": key,
-        "item_id": item.id,
-        "turn": turn_index,
-        "category": item.category,
-        "question": turn.question,
-        "standalone_question": answer.standalone_question if answer is not None else turn.question,
-        "answerable": turn.answerable,
-        "gold_answers": list(turn.answers),
-        "gold_sources": list(turn.sources),
-        "answer": text,
-        "short_answer": short,
-        "abstained": abstained,
-        "confidence": confidence,
-        "confidence_source": confidence_source,
-        "answerer": answer.answerer if answer is not None else None,
-        "config_hash": answer.config_hash if answer is not None else None,
-        "notes": list(answer.notes) if answer is not None else [],
-        "citations": [{"n": c.n, "source": c.source, "chunk_id": c.chunk_id, "date": str(c.date) if c.date else None, "quote": c.quote} for c in citations],
-        "retrieved": [{"source": p.source, "chunk_id": p.chunk_id, "score": round(p.score, 6)} for p in passages],
-        "ranking": ranked_docs,
-        "metrics": metrics,
-        "timings": timings,
-        "error": error,
-    }
 
 
 def _ask_turns(engine: Engine, item: GoldItem, session_factory: SessionFactory) -> Iterable[dict[str, Any]]:
@@ -182,67 +111,6 @@ def run_items(
     return rows
 
 
-def _micro(rows: Sequence[dict[str, Any]], metric: str, weight_key: str) -> float | None:
-    """Citation metrics pooled over every citation, not averaged per answer."""
-    num = den = 0.0
-    for row in rows:
-        value = row["metrics"].get(metric)
-        if value is None:
-            continue
-        n = len(row[weight_key])
-        num += value * n
-        den += n
-    return num / den if den else None
-
-
-def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Aggregate metrics (flat names, used by the gate and by compare) and per-category figures."""
-    answerable = [r for r in rows if r["answerable"]]
-    followups = [r for r in rows if r["turn"] >= 1]
-    abst = m.abstention_scores([r["abstained"] for r in rows], [r["answerable"] for r in rows])
-    metrics: dict[str, Any] = {
-        "accuracy": m.mean(float(r["metrics"]["pass"]) for r in rows),
-        "hit@1": m.mean(r["metrics"]["hit@1"] for r in rows),
-        "hit@5": m.mean(r["metrics"]["hit@5"] for r in rows),
-        "mrr@10": m.mean(r["metrics"]["mrr@10"] for r in rows),
-        "answer_alias_accuracy": m.mean(float(r["metrics"]["alias_match"]) for r in answerable),
-        "answer_f1": m.mean(r["metrics"]["f1"] for r in answerable),
-        "answer_em": m.mean(float(r["metrics"]["em"]) for r in answerable),
-        "citation_validity": _micro(rows, "citation_validity", "citations"),
-        "citation_precision": _micro(rows, "citation_precision", "citations"),
-        "abstention_precision": abst["precision"],
-        "abstention_recall": abst["recall"],
-        "abstention_f1": abst["f1"],
-        "wrong_abstention_rate": m.mean(float(r["abstained"]) for r in answerable),
-        "short_answer_em": m.mean(float(r["metrics"]["short_em"]) for r in answerable),
-        "short_answer_f1": m.mean(r["metrics"]["short_f1"] for r in answerable),
-        "followup_accuracy": m.mean(float(r["metrics"]["pass"]) for r in followups),
-        "error_rate": m.mean(float(r["error"] is not None) for r in rows),
-    }
-    categories: dict[str, dict[str, Any]] = {}
-    for cat in sorted({r["category"] for r in rows}):
-        sub = [r for r in rows if r["category"] == cat]
-        categories[cat] = {
-            "n": len(sub),
-            "accuracy": m.mean(float(r["metrics"]["pass"]) for r in sub),
-            "hit@5": m.mean(r["metrics"]["hit@5"] for r in sub),
-        }
-        metrics[f"accuracy_{cat}"] = categories[cat]["accuracy"]
-    tradeoff = summarize_tradeoff(rows)
-    metrics["tradeoff_abstention_at_fa10"] = tradeoff["at_max_false_abstention"]["abstained_unanswerable"] if tradeoff["at_max_false_abstention"] else None
-    metrics["abstention_auc"] = tradeoff["auc"]
-    reliability = run_reliability(rows)
-    metrics["calibration_error"] = reliability["ece"] if reliability else None
-    latency = m.latency_summary(r["timings"] for r in rows)
-    for stage in ("total", "wall"):
-        if stage in latency:
-            metrics[f"latency_{stage}_p50_s"] = latency[stage]["p50"]
-            metrics[f"latency_{stage}_p95_s"] = latency[stage]["p95"]
-    return {"metrics": metrics, "by_category": categories, "latency": latency, "abstention_counts": {k: abst[k] for k in ("tp", "fp", "fn")},
-            "short_answer_source": "Answer.short_answer, else Answer.text" if has_short_answer_field() else "Answer.text (Answer has no short_answer)",
-            "abstention_tradeoff": tradeoff, "reliability": reliability}
-
-
 def default_out_dir(suite_name: str, reports_dir: Path = DEFAULT_REPORTS_DIR) -> Path:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return reports_dir / f"{suite_name}-{stamp}"
@@ -272,8 +140,6 @@ def _index_summary(report: Any) -> Any:
 
 def write_run(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict[str, Any], *, charts: bool = True) -> None:
     """Write results.jsonl, summary.json, report.md and the charts into out_dir."""
-    from assistant.evaluation.report import write_report
-
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "results.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -308,8 +174,6 @@ def run_suite(
         raise EvalError(f"suite {suite.name!r} has no items")
     started = time.perf_counter()
     if engine is None:
-        from assistant import Assistant
-
         engine = Assistant(settings)
     index_started = time.perf_counter()
     try:
@@ -356,7 +220,7 @@ def load_run(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         raise EvalError(f"no eval run at {path}: {summary_path} does not exist")
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines() if line.strip()] if rows_path.is_file() else []
+        rows = read_json_lines(rows_path) if rows_path.is_file() else []
     except (json.JSONDecodeError, OSError) as exc:
         raise EvalError(f"cannot read eval run {run_dir}: {exc}") from None
     return summary, rows

@@ -15,6 +15,9 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from assistant.answer.answer_types import asked_acronym, expansion_of, expected_type, has_type
+from assistant.sentences import STOPWORDS, words
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
@@ -170,3 +173,28 @@ def latency_summary(timings: Iterable[Mapping[str, float]]) -> dict[str, dict[st
         }
         for stage, vals in sorted(per_stage.items())
     }
+
+
+def _cut_at(text: str, start: int, end: int) -> bool:
+    """Does [start, end) of `text` begin or end inside a word ('220' of 'GF-220')?"""
+    def joined(left: str, right: str) -> bool:
+        return left.isalnum() and (right.isalnum() or right == "-") or left == "-" and right.isalnum()
+    return (start > 0 and joined(text[start - 1], text[start])) or (end < len(text) and joined(text[end - 1], text[end]))
+
+
+def malformed_short_answer(question: str, short: str, quotes: Sequence[str]) -> bool:
+    """A short answer that is only stop words, cuts a word of its quote, or is not of the kind the
+    question asks for (a number for "how many", a date for "when", a name for "where"/"who", the
+    spelled-out name for an acronym)."""
+    tokens = words(short)
+    if not tokens or all(t in STOPWORDS for t in tokens):
+        return True
+    for quote in quotes:
+        at = quote.find(short)
+        if at >= 0 and _cut_at(quote, at, at + len(short)):
+            return True
+    kind = expected_type(question)
+    if kind == "expansion":  # "What is JATEC?" wants the whole spelled-out name, not "Education Center"
+        acronym = asked_acronym(question)
+        return acronym is not None and expansion_of(acronym, short) is None
+    return kind in ("number", "date", "place", "person") and not has_type(short, kind)

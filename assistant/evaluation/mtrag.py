@@ -1,9 +1,12 @@
-"""The `mtrag` suite: MTRAG Cloud (real multi-turn conversations over IBM Cloud docs) on a sub-pool.
+"""The `mtrag` suite: MTRAG's real multi-turn conversations, one domain at a time, on a sub-pool.
 
-Data: `../shared/benchmarks/mtrag-cloud/` (read in place, never copied into the repo; its README
-names the licence). Indexing the whole pool (11,870 passages) takes ~27 min on 2 cores, so the suite
-indexes a *sub-pool*: every passage any conversation names (gold and judged non-relevant) plus a
-seeded sample of the others up to `pool`. Every figure is labelled "sub-pool" and with its part.
+Domains (`--domain`): `cloud` (IBM Cloud technical documentation, the default) and `fiqa`
+(personal-finance forum answers). Data: `../shared/benchmarks/mtrag-<domain>/` when it is beside the
+checkout, else the conversations and gated sub-pool vendored in `evals/data/mtrag-<domain>/` (their
+READMEs name the licence). Indexing a whole pool (11,870 / 14,085 passages) takes ~30 min on 2 cores,
+so the suite indexes a *sub-pool*: every passage any conversation names (gold and judged
+non-relevant) plus a seeded sample of the others up to `pool`. Every figure is labelled "sub-pool",
+with its domain and part.
 
 Each labelled turn is asked three ways: the last turn alone, with the benchmark's history (earlier
 questions and reference answers, rewritten by the assistant), and the benchmark's own rewrite.
@@ -14,135 +17,37 @@ evals/bench_mtrag_abstention.py uses the same loaders.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
-import random
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT, Settings
+from assistant.config import Settings
+from assistant.facade import Assistant
+from assistant.retrieval.embedding import Embedder
 from assistant.errors import IndexMismatchError
 from assistant.evaluation.errors import EvalError
+from assistant.evaluation.harness import Engine
 from assistant.evaluation.metrics import document_ranking, mean
-from assistant.jsonl import read_json_lines
+from assistant.evaluation.mtrag_data import (
+    ANSWERABLE,
+    DEFAULT_DOMAIN,
+    DEFAULT_POOL,
+    SEED,
+    Domain,
+    MtragTurn,
+    load_turns,
+    select_turns,
+    subpool_settings,
+    write_subpool,
+)
 from assistant.types import Answer, Turn
 
-FULL_DATA = BENCHMARKS_DIR / "mtrag-cloud"
-# What a plain clone has: the conversations and the gated sub-pool, written by evals/vendor_mtrag.py.
-VENDORED_DATA = PROJECT_ROOT / "evals" / "data" / "mtrag-cloud"
-DATA = FULL_DATA if (FULL_DATA / "passages.jsonl").is_file() else VENDORED_DATA
-WORK = PROJECT_ROOT / "evals" / "reports" / "mtrag-subpool"  # git-ignored, like every run folder
-COLLECTION = "eval-mtrag-subpool"
-SEED = 20261129
-DEFAULT_POOL = 3000
-GATED_POOL = 1000  # what CI indexes (about 2,700 chunks) and `--gate` has thresholds for
-ANSWERABLE = frozenset({"ANSWERABLE", "PARTIAL"})
-LABELS = ANSWERABLE | {"UNANSWERABLE", "UNDERSPECIFIED"}
 Mode = Literal["last_turn", "with_history", "rewrite"]
 MODES: tuple[Mode, ...] = ("last_turn", "with_history", "rewrite")
 K = 5
-
-
-def part_of(conversation_id: str, seed: int = SEED) -> str:
-    """A stable, seeded half of the conversations: the same id always lands on the same side."""
-    digest = hashlib.sha256(f"{seed}:{conversation_id}".encode()).digest()
-    return "report" if digest[0] % 2 else "fit"
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """A benchmark file, or an EvalError saying where the benchmark was expected."""
-    try:
-        return read_json_lines(path)
-    except FileNotFoundError:
-        raise EvalError(f"MTRAG data not found: {path} (expected the benchmark under {DATA})") from None
-    except json.JSONDecodeError as exc:
-        raise EvalError(f"{path}: not JSON lines ({exc})") from None
-
-
-@dataclass(frozen=True)
-class MtragTurn:
-    """One labelled turn with the benchmark's history (earlier questions and reference answers)."""
-
-    dataset: str                      # "mtrag" or "mtrag-un"
-    conversation_id: str
-    index: int                        # position in its conversation (0 = first turn)
-    question: str
-    label: str                        # ANSWERABLE / PARTIAL / UNANSWERABLE / UNDERSPECIFIED
-    gold: tuple[str, ...]
-    rewrite: str | None
-    history: tuple[tuple[str, str], ...]
-
-    @property
-    def answerable(self) -> bool:
-        return self.label in ANSWERABLE
-
-    @property
-    def key(self) -> str:
-        return f"{self.dataset}/{self.conversation_id}/t{self.index}"
-
-
-def labelled_turns(conversations: Iterable[dict[str, Any]], dataset: str, *, last_only: bool,
-                   labels: Collection[str] = LABELS) -> list[MtragTurn]:
-    """The labelled turns (CONVERSATIONAL ones skipped), each with the history before it."""
-    found = []
-    for conversation in conversations:
-        turns = conversation["turns"]
-        for i, turn in enumerate(turns):
-            if (last_only and i != len(turns) - 1) or turn.get("answerability") not in labels:
-                continue
-            history = tuple((t["question"], t.get("reference_answer") or "") for t in turns[:i])
-            found.append(MtragTurn(dataset, conversation["id"], i, turn["question"], turn["answerability"],
-                                   tuple(turn.get("gold_passage_ids") or ()), turn.get("rewrite"), history))
-    return found
-
-
-def load_turns(data: Path = DATA, labels: Collection[str] = LABELS) -> tuple[list[dict[str, Any]], list[MtragTurn]]:
-    """(all conversations of both files, their labelled turns: every turn of MTRAG, the last of MTRAG-UN)."""
-    conversations = read_jsonl(data / "conversations.jsonl")
-    underspecified = read_jsonl(data / "conversations_un.jsonl")
-    turns = labelled_turns(conversations, "mtrag", last_only=False, labels=labels)
-    turns += labelled_turns(underspecified, "mtrag-un", last_only=True, labels=labels)
-    return conversations + underspecified, turns
-
-
-def subpool_lines(size: int, conversations: Sequence[dict[str, Any]], data: Path = DATA, seed: int = SEED) -> str:
-    """The sub-pool as JSON Lines: every passage the conversations name, then seeded others up to `size`.
-    A folder without the full pool (the vendored sample) holds the gated sub-pool as written here."""
-    vendored = data / f"passages-{size}.jsonl"
-    if not (data / "passages.jsonl").is_file() and vendored.is_file():
-        return vendored.read_text(encoding="utf-8")
-    if not (data / "passages.jsonl").is_file():
-        raise EvalError(f"{data} holds no {size}-passage sub-pool: pass --pool {GATED_POOL}, or put the MTRAG Cloud "
-                        f"benchmark at {FULL_DATA}")
-    named = {pid for c in conversations for t in c["turns"]
-             for key in ("gold_passage_ids", "nonrelevant_passage_ids") for pid in (t.get(key) or [])}
-    passages = read_jsonl(data / "passages.jsonl")
-    others = [p for p in passages if p["id"] not in named]
-    random.Random(seed).shuffle(others)
-    chosen = [p for p in passages if p["id"] in named] + others[:max(0, size - len(named))]
-    return "".join(json.dumps({"id": p["id"], "title": p.get("title") or "", "text": p["text"]}) + "\n" for p in chosen)
-
-
-def write_subpool(size: int, conversations: Sequence[dict[str, Any]], data: Path = DATA, work: Path = WORK,
-                  seed: int = SEED) -> tuple[Path, int, int]:
-    """Write the sub-pool JSONL; returns (path, passages, of which named by the conversations)."""
-    named = {pid for c in conversations for t in c["turns"]
-             for key in ("gold_passage_ids", "nonrelevant_passage_ids") for pid in (t.get(key) or [])}
-    body = subpool_lines(size, conversations, data, seed)
-    chosen = [json.loads(line) for line in body.splitlines()]
-    work.mkdir(parents=True, exist_ok=True)
-    path = work / f"passages-{size}.jsonl"
-    if not path.is_file() or path.read_text(encoding="utf-8") != body:  # unchanged file: the index stays incremental
-        path.write_text(body, encoding="utf-8")
-    return path, len(chosen), len(named & {p["id"] for p in chosen})
-
-
-def subpool_settings(settings: Settings, corpus: Path, pool: int) -> Settings:
-    return settings.with_(corpus={"path": corpus}, store={"collection": f"{COLLECTION}-{pool}"})
 
 
 # -- pure metrics -------------------------------------------------------------------------------
@@ -227,22 +132,7 @@ def table_markdown(table: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def select_turns(turns: Sequence[MtragTurn], part: str, sample: int | None, seed: int = SEED) -> list[MtragTurn]:
-    """The turns of one part. `sample` keeps every turn of the rare labels (unanswerable,
-    underspecified) and a seeded sample of the answerable ones up to `sample` turns in all (every
-    figure is per label, so its rate stays an estimate over that label; smaller samples nest)."""
-    if sample is not None and sample < 1:
-        raise EvalError(f"--sample must be at least 1, got {sample}")
-    chosen = sorted((t for t in turns if part_of(t.conversation_id, seed) == part), key=lambda t: t.key)
-    if sample is not None and sample < len(chosen):
-        rare = [t for t in chosen if not t.answerable]
-        answerable = [t for t in chosen if t.answerable]
-        random.Random(seed).shuffle(answerable)
-        chosen = sorted(rare + answerable[:max(0, sample - len(rare))], key=lambda t: t.key)
-    return chosen
-
-
-def ask_turns(engine: Any, turns: Sequence[MtragTurn], modes: Sequence[Mode] = MODES,
+def ask_turns(engine: Engine, turns: Sequence[MtragTurn], modes: Sequence[Mode] = MODES,
               progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """Ask each turn every way (one engine, no session state) and score it."""
     rows = []
@@ -255,43 +145,51 @@ def ask_turns(engine: Any, turns: Sequence[MtragTurn], modes: Sequence[Mode] = M
     return rows
 
 
-def run_mtrag(settings: Settings, *, pool: int = DEFAULT_POOL, part: str = "report", sample: int | None = None,
-              out_dir: Path | None = None, progress: bool = True, data: Path = DATA, work: Path = WORK,
-              embedder: Any = None, modes: Sequence[Mode] = MODES) -> tuple[Path, dict[str, Any]]:
-    """Index the sub-pool (incrementally), ask the part's turns three ways, write results.jsonl,
-    summary.json and report.md; returns (run folder, summary)."""
-    from tqdm import tqdm
-
-    from assistant import Assistant
-
-    if part not in ("fit", "report"):
-        raise EvalError(f"--part must be 'fit' or 'report', got {part!r}")
-    conversations, turns = load_turns(data)
-    chosen = select_turns(turns, part, sample)
-    corpus, n_passages, n_named = write_subpool(pool, conversations, data, work)
-    suite_settings = subpool_settings(settings, corpus, pool)
-    engine = Assistant(suite_settings, embedder=embedder)
+def open_subpool(settings: Settings, *, domain: Domain = DEFAULT_DOMAIN, pool: int = DEFAULT_POOL,
+                 progress: bool = True, embedder: Embedder | None = None) -> tuple[Assistant, list[MtragTurn], int, int, float]:
+    """Index the domain's sub-pool (incrementally) and open its engine: (engine, labelled turns,
+    passages, of which named by the conversations, index seconds)."""
+    conversations, turns = load_turns(domain.data)
+    corpus, n_passages, n_named = write_subpool(pool, conversations, domain.data, domain.work)
+    engine = Assistant(subpool_settings(settings, corpus, pool, domain), embedder=embedder)
     started = time.perf_counter()
     try:
         engine.index(show_progress=progress)
     except IndexMismatchError:  # the suite's own derived collection, built with other settings: rebuild it
         engine.index(rebuild=True, show_progress=progress)
-    index_s = time.perf_counter() - started
-    bar = tqdm(total=len(chosen), desc=f"mtrag {part}", unit="turn", disable=not progress, dynamic_ncols=True)
+    return engine, turns, n_passages, n_named, time.perf_counter() - started
+
+
+def run_mtrag(settings: Settings, *, pool: int = DEFAULT_POOL, part: str = "report", sample: int | None = None,
+              out_dir: Path | None = None, progress: bool = True, domain: Domain = DEFAULT_DOMAIN,
+              embedder: Embedder | None = None, modes: Sequence[Mode] = MODES) -> tuple[Path, dict[str, Any]]:
+    """Index the domain's sub-pool (incrementally), ask the part's turns three ways, write results.jsonl,
+    summary.json and report.md; returns (run folder, summary)."""
+    from tqdm import tqdm
+
+    if part not in ("fit", "report"):
+        raise EvalError(f"--part must be 'fit' or 'report', got {part!r}")
+    started = time.perf_counter()
+    engine, turns, n_passages, n_named, index_s = open_subpool(settings, domain=domain, pool=pool, progress=progress,
+                                                             embedder=embedder)
+    suite_settings = engine.settings
+    chosen = select_turns(turns, part, sample)
+    bar = tqdm(total=len(chosen), desc=f"mtrag {domain.name} {part}", unit="turn", disable=not progress, dynamic_ncols=True)
     try:
         rows = ask_turns(engine, chosen, modes, progress=bar.update)
     finally:
         bar.close()
-    label = f"sub-pool of {n_passages} passages ({n_named} named by the conversations, the rest seeded), {part} part"
+    label = (f"{domain.title}, sub-pool of {n_passages} passages ({n_named} named by the conversations, the rest "
+             f"seeded), {part} part")
     summary = {
-        "suite": "mtrag", "label": label, "part": part, "pool": pool, "sample": sample, "seed": SEED,
+        "suite": domain.suite, "domain": domain.name, "label": label, "part": part, "pool": pool, "sample": sample, "seed": SEED,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_turns": len(chosen), "modes": list(modes), "clarify": suite_settings.answer.clarify, "scorer": suite_settings.answer.scorer,
         "settings_hash": suite_settings.config_hash(), "index_s": round(index_s, 1),
         "wall_s": round(time.perf_counter() - started, 1), "table": three_way_table(rows),
     }
     summary["metrics"] = gate_metrics(summary["table"])
-    out_dir = out_dir or work.parent / f"mtrag-{part}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    out_dir = out_dir or domain.work.parent / f"mtrag-{domain.name}-{part}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
     write_mtrag_run(out_dir, rows, summary)
     return out_dir, summary
 
@@ -311,7 +209,7 @@ def write_mtrag_run(out_dir: Path, rows: Sequence[dict[str, Any]], summary: dict
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    report = (f"# MTRAG Cloud — {summary['label']}\n\nFigures are on a **sub-pool** and the **{summary['part']} part** of "
+    report = (f"# {summary['label']}\n\nFigures are on a **sub-pool** and the **{summary['part']} part** of "
               f"the conversations (seed {summary['seed']}): not comparable with the full pool or the paper. "
               f"{summary['n_turns']} turns, each asked three ways; clarify {'on' if summary['clarify'] else 'off'}.\n\n"
               f"{table_markdown(summary['table'])}\n")

@@ -18,7 +18,6 @@ report and silently invalidates every model or threshold fit on the old fit side
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Literal, TypeVar
 
 from assistant.config import PROJECT_ROOT
 from assistant.evaluation.errors import EvalError
+from assistant.jsonl import iter_json_objects
 
 ARTICLE_SPLIT_SEED = 20261124
 REPORT_SHARE = 0.5
@@ -109,12 +109,10 @@ def read_question_articles(path: Path) -> set[str]:
     except FileNotFoundError:
         raise SplitError(f"SQuAD questions not found: {path}") from None
     found: set[str] = set()
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for line_no, record in iter_json_objects(lines, lambda n, problem: SplitError(f"{path}:{n}: bad SQuAD record ({problem})")):
         try:
-            found.add(item_article(json.loads(line)["gold_passage_ids"]))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            found.add(item_article(record["gold_passage_ids"]))
+        except (KeyError, TypeError) as exc:
             raise SplitError(f"{path}:{line_no}: bad SQuAD record ({exc})") from None
     return found
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
@@ -22,7 +21,7 @@ from assistant.config import PROJECT_ROOT, Settings
 from assistant.evaluation.errors import EvalError, GoldFormatError
 from assistant.evaluation.gold import GoldItem, load_gold
 from assistant.evaluation.splits import ArticleSplit, article_of, select_articles, squad_article_split
-from assistant.jsonl import iter_json_objects
+from assistant.jsonl import iter_json_objects, read_json_lines
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 CORPUS_GOLD = EVALS_DIR / "gold" / "corpus.jsonl"
@@ -58,13 +57,8 @@ def corpus_doc_ids(path: Path, extensions: tuple[str, ...]) -> set[str]:
             if p.is_file() and p.suffix.lower() in exts and not any(part.startswith(".") for part in p.relative_to(path).parts)
         }
     if path.is_file() and path.suffix.lower() == ".jsonl":
-        ids = set()
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                if isinstance(record, dict) and isinstance(record.get("id"), str):
-                    ids.add(record["id"].strip())
-        return ids
+        return {record["id"].strip() for record in read_json_lines(path)
+                if isinstance(record, dict) and isinstance(record.get("id"), str)}
     raise EvalError(f"corpus not found: {path} (a folder of documents or a .jsonl file)")
 
 

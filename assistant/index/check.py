@@ -16,7 +16,6 @@ from assistant.errors import (
     IndexMissingError,
     SnapshotUnavailableError,
 )
-from assistant.index.run import Progress
 from assistant.index.locking import is_locked, writer_lock
 from assistant.index.manifest import (
     DocumentEntry,
@@ -26,15 +25,17 @@ from assistant.index.manifest import (
     read_manifest,
     write_manifest,
 )
-from assistant.retrieval.sentence_index import SentenceIndex
-from assistant.retrieval.bm25_terms import BM25Terms
+from assistant.index.records import StoredChunk
+from assistant.index.run import Progress
+from assistant.index.sentence_index import SentenceIndex
 from assistant.index.snapshot_writer import (
     load_or_derive_view,
     prune_snapshots,
     write_snapshot,
 )
-from assistant.index.store import ChromaStore, describe_location
-from assistant.index.records import StoredChunk
+from assistant.index.store import describe_location
+from assistant.index.terms import BM25Terms
+from assistant.index.vector_store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class CheckResult:
                 "notes": self.notes}
 
 
-def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
+def check_index(settings: Settings, store: VectorStore) -> CheckResult:
     """Chroma count = manifest chunks = snapshot chunks = BM25 ids = chunks with sentence rows, and
     the manifest's sentence count = sentence rows."""
     name = settings.store.collection
@@ -82,7 +83,7 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
     snapshot = set(view.chunks)
     sentence_chunks = set(view.sentences.chunk_ids)
     result.counts = {"chroma": len(stored), "manifest_chunks": manifest.chunks, "snapshot_chunks": len(snapshot),
-                     "bm25_ids": len(view.keyword.ids), "sentence_chunks": len(sentence_chunks),
+                     "bm25_ids": len(view.passage_terms.ids), "sentence_chunks": len(sentence_chunks),
                      "sentence_rows": len(view.sentences), "manifest_sentences": manifest.sentences}
     missing = snapshot - stored
     if missing:
@@ -93,7 +94,7 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
         target = result.notes if manifest.run is not None else result.problems
         target.append(f"Chroma holds {len(extra)} chunks the snapshot doesn't name (an unfinished run's work; "
                       "the next `assistant index` keeps or removes them)")
-    if not manifest.chunks == len(snapshot) == len(set(view.keyword.ids)) == len(sentence_chunks):
+    if not manifest.chunks == len(snapshot) == len(set(view.passage_terms.ids)) == len(sentence_chunks):
         result.problems.append("manifest, snapshot, BM25 and sentence index disagree on the chunk count; "
                                f"run: assistant index --repair --collection {name}")
     if view.term_counts.chunks != len(snapshot):
@@ -105,13 +106,13 @@ def check_index(settings: Settings, store: ChromaStore) -> CheckResult:
     return result
 
 
-def _pick_physical(store: ChromaStore, manifest: Manifest | None) -> tuple[str, str]:
+def _pick_physical(settings: Settings, store: VectorStore, manifest: Manifest | None) -> tuple[str, str]:
     """(physical collection, corpus) to repair from: the manifest's, else the only one Chroma has."""
     candidates = store.physical_collections()
     if manifest is not None and manifest.physical and any(n == manifest.physical for n, _ in candidates):
         return manifest.physical, manifest.corpus
     if not candidates:
-        raise IndexMissingError(f"Chroma has no collection for {store.name!r} in {describe_location(store.settings)}; "
+        raise IndexMissingError(f"Chroma has no collection for {store.name!r} in {describe_location(settings.store)}; "
                                 f"build it with: assistant index --corpus PATH --collection {store.name}")
     if len(candidates) > 1:
         log.warning("several Chroma collections belong to %r; repairing from %s", store.name, candidates[-1][0])
@@ -136,7 +137,7 @@ def _complete_editions(records: list[StoredChunk], manifest: Manifest | None) ->
     return sorted(chosen, key=lambda r: (r.chunk.source, r.chunk.index))
 
 
-def repair_index(settings: Settings, store: ChromaStore, *, progress: Progress | None = None) -> CheckResult:
+def repair_index(settings: Settings, store: VectorStore, *, progress: Progress | None = None) -> CheckResult:
     """Re-derive the snapshot and the manifest from Chroma, embedding nothing."""
     say = progress or log.info
     with writer_lock(settings, on_wait=say):
@@ -146,7 +147,7 @@ def repair_index(settings: Settings, store: ChromaStore, *, progress: Progress |
             say(f"ignoring the damaged manifest: {exc}")
             manifest = None
         check_fingerprint(settings, manifest)
-        physical, corpus = _pick_physical(store, manifest)
+        physical, corpus = _pick_physical(settings, store, manifest)
         collection = store.open(physical, create=False)
         say(f"reading every record of {physical}")
         records = _complete_editions(list(collection.records()), manifest)

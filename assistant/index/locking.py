@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from filelock import FileLock, Timeout
 
-from assistant.index import atomic
+from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import IndexBusyError, IndexCorruptError, StoreUnavailableError
 from assistant.index.registry import RegistryRecord, server_registry

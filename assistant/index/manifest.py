@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.index import atomic
+from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.index.registry import server_registry

@@ -3,19 +3,26 @@
 With `ASSISTANT_CHROMA_URL` set, nothing a replica needs lives only in its own folder: each
 collection's manifest, its writer lease and its uploaded files are small records in two Chroma
 collections of their own, looked up by id and never searched. Each replica derives its local
-snapshot (BM25, sentence index) from the server, so replicas need share no folder."""
+snapshot (BM25, sentence index) from the server, so replicas need share no folder.
+
+The upload functions at the end bind the ingest stage's uploads to that server copy (`ServerUploads`,
+its `UploadMirror`): callers store, remove and load uploads through them."""
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from assistant.config import StoreSettings
+from assistant.config import Settings, StoreSettings
 from assistant.errors import StoreUnavailableError
+from assistant.ingest import uploads
+from assistant.ingest.loaders import LoadReport
 
 REGISTRY_COLLECTION = "assistant-registry"   # manifests and writer leases
 UPLOADS_COLLECTION = "assistant-uploads"     # uploaded files, base64, one record per file
@@ -124,3 +131,47 @@ class ServerRegistry:
         texts = got.get("documents") or [""] * len(got["ids"])
         return [RegistryRecord(key, text or "", dict(meta or {}))
                 for key, text, meta in zip(got["ids"], texts, got["metadatas"] or [{}] * len(got["ids"]))]
+
+
+# -- uploads: the server's copy, and the ingest stage's upload functions bound to it --------------
+
+class ServerUploads:
+    """One collection's uploads on the server (base64, one record per file): the ingest stage's `UploadMirror`."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self._records = server_registry(settings, UPLOADS_COLLECTION)
+        self._collection = settings.collection
+
+    def _key(self, name: str) -> str:
+        return f"{self._collection}/{name}"
+
+    def put(self, name: str, data: bytes) -> None:
+        self._records.write(self._key(name), base64.b64encode(data).decode("ascii"),
+                            {"collection": self._collection, "name": name})
+
+    def delete(self, name: str) -> None:
+        self._records.delete(self._key(name))
+
+    def files(self) -> list[tuple[str, bytes]]:
+        records = self._records.find({"collection": self._collection}, with_text=True)
+        return [(str(record.metadata.get("name", "")), base64.b64decode(record.text)) for record in records]
+
+
+def upload_mirror(settings: StoreSettings) -> ServerUploads | None:
+    """The uploads' shared copy: on the Chroma server when there is one, else none (the folder is the copy)."""
+    return ServerUploads(settings) if settings.chroma_url else None
+
+
+def publish_staged(settings: Settings, staged: Path) -> Path:
+    """Store a staged upload that loaded (`uploads.publish_staged`), on the server too when there is one."""
+    return uploads.publish_staged(settings, staged, mirror=upload_mirror(settings.store))
+
+
+def remove_upload(settings: Settings, name: str) -> None:
+    """Delete an upload's stored copies, the server's included (`uploads.remove_upload`)."""
+    uploads.remove_upload(settings, name, mirror=upload_mirror(settings.store))
+
+
+def load_stored_uploads(settings: Settings) -> LoadReport:
+    """The stored uploads' documents, read after following the server's copy (`uploads.load_stored_uploads`)."""
+    return uploads.load_stored_uploads(settings, mirror=upload_mirror(settings.store))

@@ -7,10 +7,10 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from assistant.retrieval.embedding import Embedder
+from assistant.index.encoder import SentenceEncoder
+from assistant.index.sentence_index import SentenceIndex
+from assistant.index.terms import BM25Terms, merge_runs
 from assistant.index.view import IndexView
-from assistant.retrieval.sentence_index import SentenceIndex
-from assistant.retrieval.bm25_terms import BM25Terms, merge_runs
 from assistant.sentences import sentence_spans
 from assistant.types import Chunk
 
@@ -26,7 +26,7 @@ class SentenceVectors:
 
     _KNOWN_LIMIT = 100_000  # this run's vectors kept for reuse: repeats sit close together (chunk overlap)
 
-    def __init__(self, embedder: Embedder, previous: IndexView | None, show_progress: bool,
+    def __init__(self, embedder: SentenceEncoder, previous: IndexView | None, show_progress: bool,
                  sources: Collection[str] = ()) -> None:
         """`sources`: the documents this run re-chunks; only their previous sentences are offered
         for reuse (an edited document keeps most of its sentences), so an update does not map

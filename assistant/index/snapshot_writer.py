@@ -9,10 +9,17 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.index import atomic
 from assistant.config import Settings
-from assistant.index.disk_space import check_free_space
 from assistant.errors import SnapshotUnavailableError
+from assistant import atomic
+from assistant.index.disk_space import check_free_space
+from assistant.index.manifest import Manifest
+from assistant.index.passage_terms import PassageTerms
+from assistant.index.records import StoredChunk
+from assistant.index.sentence_index import SentenceIndex
+from assistant.index.sentence_vectors import snapshot_sentence_index
+from assistant.index.term_counts import TermCounts
+from assistant.index.vector_store import VectorCollection, VectorStore
 from assistant.index.view import (
     CHUNKS_FILE,
     PASSAGE_BM25_DIR,
@@ -21,13 +28,6 @@ from assistant.index.view import (
     load_view,
     snapshots_dir,
 )
-from assistant.retrieval.keyword import KeywordIndex
-from assistant.index.manifest import Manifest
-from assistant.retrieval.sentence_index import SentenceIndex
-from assistant.index.sentence_vectors import snapshot_sentence_index
-from assistant.index.store import ChromaStore, StoreCollection
-from assistant.index.records import StoredChunk
-from assistant.index.term_counts import TermCounts
 from assistant.types import Chunk
 
 _KEEP_OLD = 1  # snapshots kept besides the current one, for readers still loading the previous
@@ -47,9 +47,9 @@ def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: Sente
     try:
         staging.mkdir()
         atomic.write_text(staging / CHUNKS_FILE, json.dumps(chunk_rows(list(chunks)), ensure_ascii=False))
-        keyword = KeywordIndex.of_chunks(chunks, previous.keyword if previous is not None else None,
-                                         previous.chunks if previous is not None else {})
-        keyword.save(staging / PASSAGE_BM25_DIR)
+        passage_terms = PassageTerms.of_chunks(chunks, previous.passage_terms if previous is not None else None,
+                                               previous.chunks if previous is not None else {})
+        passage_terms.save(staging / PASSAGE_BM25_DIR)
         sentences.save(staging)
         term_counts(chunks, previous).save(staging)
         atomic.publish_folder(staging, root / snapshot_id)
@@ -64,7 +64,7 @@ def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: Sente
     return snapshot_id
 
 
-def derive_snapshot(settings: Settings, collection: StoreCollection, manifest: Manifest,
+def derive_snapshot(settings: Settings, collection: VectorCollection, manifest: Manifest,
                     previous: IndexView | None) -> None:
     """Write this process's copy of the snapshot `manifest` names, from the Chroma server's records
     (nothing is embedded): replicas sharing a server share no folder. Documents whose edition the
@@ -95,7 +95,7 @@ def derive_snapshot(settings: Settings, collection: StoreCollection, manifest: M
     write_snapshot(settings, final, sentences, previous=previous, snapshot_id=manifest.snapshot)
 
 
-def load_or_derive_view(settings: Settings, store: ChromaStore, manifest: Manifest,
+def load_or_derive_view(settings: Settings, store: VectorStore, manifest: Manifest,
                         previous: IndexView | None) -> IndexView:
     """The snapshot `manifest` names; with a Chroma server, one this process lacks is derived from
     the server first. FileNotFoundError (local store) or SnapshotUnavailableError when it is gone."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +20,15 @@ import numpy as np
 
 from assistant.config import StoreSettings
 from assistant.errors import IndexMismatchError, StoreUnavailableError
-from assistant.index.registry import server_client
+from assistant.index.names import is_physical_name
 from assistant.index.records import (
     StoredChunk,
     chunk_from_metadata,
     date_ordinal,
     record_metadata,
+    stored_from_record,
 )
+from assistant.index.registry import server_client
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,6 @@ def describe_location(settings: StoreSettings) -> str:
     return f"Chroma server {settings.chroma_url}" if settings.chroma_url else f"local folder {settings.path / 'chroma'}"
 
 
-def new_physical_name(logical: str) -> str:
-    return f"{logical}-{secrets.token_hex(4)}"
-
-
 def _not_found(exc: Exception) -> bool:
     """chromadb reports a missing collection with several exception types across versions."""
     return "does not exist" in str(exc) or type(exc).__name__ in ("NotFoundError", "InvalidCollectionException")
@@ -131,7 +128,7 @@ class ChromaStore:
     def _wrap(self, action: str, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(f"Chroma failed to {action} in {describe_location(self.settings)}: {exc}")
 
-    def open(self, physical: str, *, create: bool, corpus: str = "") -> "StoreCollection":
+    def open(self, physical: str, *, create: bool, corpus: str = "") -> StoreCollection:
         """Open (or create) a physical collection and check it was built with the same fingerprint."""
         metadata = {"hnsw:space": "cosine", "schema_version": SCHEMA_VERSION, "logical": self.name, "corpus": corpus,
                     **{f"fp_{k}": str(v) for k, v in self.fingerprint.items()}}
@@ -168,7 +165,7 @@ class ChromaStore:
         found = []
         for item in collections:
             name = item if isinstance(item, str) else item.name
-            if name.startswith(self.name + "-") and len(name) == len(self.name) + 9:
+            if is_physical_name(self.name, name):
                 metadata = (self._client.get_collection(name).metadata if isinstance(item, str) else item.metadata) or {}
                 if metadata.get("logical") == self.name:
                     found.append((name, dict(metadata)))
@@ -282,8 +279,6 @@ class StoreCollection:
 
 
 def _stored_chunks(page: dict[str, Any]) -> Iterator[StoredChunk]:
-    from assistant.index.records import stored_from_record
-
     texts = page.get("documents") or [""] * len(page["ids"])
     for cid, text, meta in zip(page["ids"], texts, page["metadatas"]):
         yield stored_from_record(cid, text or "", meta or {})

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.index import atomic
+from assistant import atomic
 from assistant.sentences import content_terms
 from assistant.types import Chunk
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError
-from assistant.retrieval.keyword import KeywordIndex
 from assistant.index.manifest import Manifest, collection_dir
-from assistant.retrieval.sentence_index import SentenceIndex
-from assistant.retrieval.bm25_terms import BM25Terms
+from assistant.index.passage_terms import PassageTerms
+from assistant.index.sentence_index import SentenceIndex
 from assistant.index.term_counts import TermCounts
+from assistant.index.terms import BM25Terms
 from assistant.types import Chunk
 
 CHUNKS_FILE = "chunks.json"
@@ -28,10 +28,10 @@ PASSAGE_BM25_DIR = "bm25"
 
 @dataclass
 class IndexView:
-    """Everything retrieval reads, loaded once: chunk texts, passage BM25, sentence index, term counts."""
+    """Everything retrieval reads, loaded once: chunk texts, passage BM25 terms, sentence index, term counts."""
 
     chunks: dict[str, Chunk]
-    keyword: KeywordIndex
+    passage_terms: PassageTerms
     sentences: SentenceIndex
     manifest: Manifest
     term_counts: TermCounts
@@ -69,7 +69,7 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
     repair = f"run: assistant index --repair --collection {settings.store.collection}"
     try:
         chunks = _chunks_from_rows(json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")))
-        keyword = KeywordIndex.load(folder / PASSAGE_BM25_DIR, chunks)
+        passage_terms = PassageTerms.load(folder / PASSAGE_BM25_DIR, chunks)
         sentences = SentenceIndex.load(folder)
         term_counts = TermCounts.load(folder) or TermCounts.of(chunks.values())  # older snapshots: count now
         if sentences is not None and sentences.terms is None:  # older snapshots: tokenise the sentences now
@@ -79,6 +79,6 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
         if not folder.is_dir():
             raise FileNotFoundError(folder) from exc
         raise IndexCorruptError(f"snapshot {folder} is damaged ({type(exc).__name__}: {exc}); {repair}") from exc
-    if keyword is None or sentences is None or set(keyword.ids) != set(chunks) or set(sentences.chunk_ids) != set(chunks):
+    if passage_terms is None or sentences is None or set(passage_terms.ids) != set(chunks) or set(sentences.chunk_ids) != set(chunks):
         raise IndexCorruptError(f"snapshot {folder} is incomplete or out of step with itself; {repair}")
-    return IndexView(chunks=chunks, keyword=keyword, sentences=sentences, manifest=manifest, term_counts=term_counts)
+    return IndexView(chunks=chunks, passage_terms=passage_terms, sentences=sentences, manifest=manifest, term_counts=term_counts)

@@ -11,11 +11,11 @@ from assistant.llm.base import LLMBackend
 
 def make_backend(kind: Literal["llamacpp", "openai"], settings: LLMSettings) -> LLMBackend:
     """`llamacpp`: a local GGUF file in-process; `openai`: any OpenAI-compatible server by base URL."""
-    if kind == "llamacpp":
+    if kind == "llamacpp":  # each backend needs its optional extra (llama-cpp-python, openai): imported lazily
         from assistant.llm.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(settings)
-    if kind == "openai":
+    if kind == "openai":  # optional extra, as above
         from assistant.llm.openai_compat import OpenAICompatBackend
 
         return OpenAICompatBackend(settings)

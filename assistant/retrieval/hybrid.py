@@ -10,24 +10,26 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.config import RetrievalSettings
+from assistant.index.store import SearchFilter
+from assistant.index.vector_store import VectorCollection
 from assistant.index.view import IndexView
-from assistant.retrieval.keyword import DocumentColumns
+from assistant.retrieval.bm25 import DocumentColumns, KeywordIndex
 from assistant.retrieval.rerank import Reranker
-from assistant.index.store import SearchFilter, StoreCollection
 from assistant.types import Passage
 
 
 class HybridRetriever:
-    def __init__(self, settings: RetrievalSettings, store: StoreCollection, view: IndexView, reranker: Reranker) -> None:
+    def __init__(self, settings: RetrievalSettings, store: VectorCollection, view: IndexView, reranker: Reranker) -> None:
         self._settings = settings
         self._store = store
         self._view = view
         self._reranker = reranker
-        chunks = [view.chunks[cid] for cid in view.keyword.ids]  # the snapshot checked both name the same chunks
+        self._keyword = KeywordIndex(view.passage_terms)  # postings built once per loaded snapshot
+        chunks = [view.chunks[cid] for cid in self._keyword.ids]  # the snapshot checked both name the same chunks
         self._columns = DocumentColumns.build([c.source for c in chunks], [c.date for c in chunks])
 
     @property
-    def collection(self) -> StoreCollection:
+    def collection(self) -> VectorCollection:
         return self._store
 
     def _filter_mask(self, search_filter: SearchFilter | None) -> np.ndarray | None:
@@ -43,7 +45,7 @@ class HybridRetriever:
 
     def candidates(self, query: str, query_vector: np.ndarray, search_filter: SearchFilter | None) -> list[Passage]:
         mode, n = self._settings.mode, self._settings.candidates
-        keyword = self._view.keyword
+        keyword = self._keyword
         mask = self._filter_mask(search_filter)
         if mask is not None and not mask.any():
             return []

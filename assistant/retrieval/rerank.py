@@ -11,7 +11,8 @@ import numpy as np
 
 from assistant.config import RetrievalSettings
 from assistant.errors import ConfigError, MissingExtraError
-from assistant.retrieval.sentence_index import SentenceIndex
+from assistant.index.sentence_index import SentenceIndex
+from assistant.retrieval.bm25 import sentence_bm25
 from assistant.types import Passage
 
 
@@ -63,7 +64,7 @@ class SentenceReranker:
         all_rows = np.fromiter(itertools.chain.from_iterable(rows_per), dtype=np.int64)
         owner = np.repeat(np.arange(len(passages)), [len(r) for r in rows_per])
         cosines = index.rows_float32(all_rows) @ query_vector if all_rows.size else np.zeros(0, np.float32)
-        keyword = index.bm25(query, all_rows)
+        keyword = sentence_bm25(index, query, all_rows)
         keyword = _max_normalise(keyword)
         joint = cosines + keyword
         for column, values in ((2, cosines), (3, keyword), (4, joint)):

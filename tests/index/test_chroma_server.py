@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.errors import StoreUnavailableError
 from tests.conftest import free_port, make_settings
 
@@ -33,7 +33,7 @@ def test_index_and_ask_through_chroma_server(chroma_server: str, tmp_path: Path,
 def test_server_down_gives_clear_error(tmp_path: Path, embedder):
     settings = make_settings(tmp_path, store={"chroma_url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(StoreUnavailableError, match=r"cannot reach the Chroma server at http://127\.0\.0\.1:\d+.*chroma run"):
-        Assistant(settings, embedder=embedder).ask("What is JATEC?")
+        Assistant(settings, embedder=embedder).ask("What is the JATEC center?")
 
 
 def test_info_against_an_unreachable_server_reports_the_connection_error(tmp_path: Path) -> None:

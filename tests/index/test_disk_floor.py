@@ -19,7 +19,7 @@ import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.index.disk_space import free_mb
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.errors import DiskSpaceError
 from assistant.index.check import check_index
 from assistant.index.manifest import manifest_path, read_manifest

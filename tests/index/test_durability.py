@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.errors import IndexMissingError
 from assistant.index.manifest import read_manifest
 from tests.conftest import make_settings, unique_collection
@@ -342,7 +342,7 @@ def test_corpus_folder_named_uploads_is_an_ordinary_folder(tmp_path: Path, embed
 
 
 def test_questions_are_answered_while_an_upload_is_indexed(tmp_path: Path, embedder) -> None:
-    from ui.engines import EnginePool
+    from assistant.engine_pool import EnginePool
 
     corpus = write_corpus(tmp_path / "bulletins", 3)
     engine = Assistant(make_settings(tmp_path / "index", corpus=corpus), embedder=embedder)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.errors import IndexMismatchError
 from assistant.index.manifest import manifest_path
 from tests.conftest import make_settings
@@ -41,7 +41,7 @@ def test_incremental_reindex(corpus_copy: Path, engine_factory):
     assert removed.removed == ["002_73f85231b0a38a8c.txt"] and removed.chunks_embedded == 0
     sources = {r.chunk.source for r in engine.stored_collection().records()}
     assert "002_73f85231b0a38a8c.txt" not in sources and len(sources) == 4
-    assert all(not cid.startswith("002_") for cid in engine.view().keyword.ids)          # BM25 in step
+    assert all(not cid.startswith("002_") for cid in engine.view().passage_terms.ids)          # BM25 in step
     assert all(not cid.startswith("002_") for cid in engine.view().sentences.chunk_ids)  # sentence index in step
 
 
@@ -50,10 +50,10 @@ def test_manifest_mismatch_names_rebuild_command(tmp_path: Path, embedder):
     Assistant(settings, embedder=embedder).index()
     other = settings.with_(chunking={"chunk_size": 120, "chunk_overlap": 20})
     with pytest.raises(IndexMismatchError, match=rf"chunk_size.*assistant index --collection {settings.store.collection} --rebuild"):
-        Assistant(other, embedder=embedder).ask("What is JATEC?")
+        Assistant(other, embedder=embedder).ask("What is the JATEC center?")
     rebuilt = Assistant(other, embedder=embedder).index(rebuild=True)
     assert rebuilt.chunks_embedded == rebuilt.chunks > 0
-    assert Assistant(other, embedder=embedder).ask("What is JATEC?").citations
+    assert Assistant(other, embedder=embedder).ask("What is the JATEC center?").citations
 
 
 def test_first_ask_builds_missing_index(engine_factory):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import pytest
-
-import bm25s
 import Stemmer
 
-from assistant.retrieval.bm25_terms import BM25Terms, bm25_tokenize
-from assistant.retrieval.keyword import KeywordIndex
+from assistant.index.passage_terms import PassageTerms
+from assistant.index.terms import BM25Terms, bm25_tokenize
+from assistant.retrieval.bm25 import KeywordIndex, Postings, all_scores, row_scores
 from assistant.types import Chunk
 
 SENTENCES = [
@@ -42,8 +42,8 @@ def test_scores_equal_bm25s_over_every_sentence(query: str) -> None:
     rows = np.array([5, 0, 1, 4, 3], dtype=np.int64)      # some rows, in any order
     expected = bm25s_scores(SENTENCES, query)
     tokens = bm25_tokenize([query])[0]
-    np.testing.assert_allclose(terms.scores(tokens, rows), expected[rows], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(terms.all_scores(tokens, terms.postings()), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(row_scores(terms, tokens, rows), expected[rows], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(all_scores(terms, tokens, Postings.of(terms)), expected, rtol=1e-5, atol=1e-6)
 
 
 def _chunk(i: int, text: str, title: str = "Harbour notes") -> Chunk:
@@ -52,12 +52,12 @@ def _chunk(i: int, text: str, title: str = "Harbour notes") -> Chunk:
 
 def test_a_passage_index_updated_from_the_previous_one_ranks_as_one_built_anew() -> None:
     before = [_chunk(i, text) for i, text in enumerate(SENTENCES)]
-    previous = KeywordIndex.of_chunks(before, None, {})
+    previous = PassageTerms.of_chunks(before, None, {})
     # one chunk dropped, one re-titled under the same id (its tokens must not be reused), one added
     after = [before[0], before[1], _chunk(3, SENTENCES[3], title="Lighthouse log"), before[4],
              _chunk(9, "The ferry timetable changes in winter.")]
-    updated = KeywordIndex.of_chunks(after, previous, {c.chunk_id: c for c in before})
-    fresh = KeywordIndex.build([c.chunk_id for c in after], [f"{c.title}\n{c.text}" for c in after])
+    updated = KeywordIndex(PassageTerms.of_chunks(after, previous, {c.chunk_id: c for c in before}))
+    fresh = KeywordIndex(PassageTerms.build([c.chunk_id for c in after], [f"{c.title}\n{c.text}" for c in after]))
     for query in [*QUERIES, "lighthouse log", "winter timetable"]:
         np.testing.assert_allclose(updated.scores(query), fresh.scores(query), rtol=1e-6)
         np.testing.assert_allclose(updated.scores(query), bm25s_scores([f"{c.title}\n{c.text}" for c in after], query),
@@ -74,7 +74,7 @@ def test_assembled_from_a_previous_index_equals_building_anew(tmp_path: Path) ->
     fresh = BM25Terms.build([SENTENCES[4], SENTENCES[0], added[0], SENTENCES[1], added[1]])
     tokens = ["ferri", "island", "keeper"]
     rows = np.arange(5)
-    np.testing.assert_allclose(assembled.scores(tokens, rows), fresh.scores(tokens, rows), rtol=1e-6)
+    np.testing.assert_allclose(row_scores(assembled, tokens, rows), row_scores(fresh, tokens, rows), rtol=1e-6)
     assembled.save(tmp_path, "sentence")
     loaded = BM25Terms.load(tmp_path, "sentence")
     assert loaded is not None and loaded.sentences == 5
@@ -84,6 +84,6 @@ def test_assembled_from_a_previous_index_equals_building_anew(tmp_path: Path) ->
 
 def test_unknown_tokens_and_no_rows_score_zero() -> None:
     terms = BM25Terms.build(SENTENCES)
-    assert terms.scores(["zeppelin"], np.array([0, 1])).tolist() == [0.0, 0.0]
-    assert terms.scores(["ferri"], np.zeros(0, np.int64)).size == 0
+    assert row_scores(terms, ["zeppelin"], np.array([0, 1])).tolist() == [0.0, 0.0]
+    assert row_scores(terms, ["ferri"], np.zeros(0, np.int64)).size == 0
     assert BM25Terms.load(Path("/nonexistent"), "sentence") is None

@@ -7,8 +7,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from assistant.retrieval.keyword import DocumentColumns, KeywordIndex
+from assistant.index.passage_terms import PassageTerms
 from assistant.index.store import SearchFilter
+from assistant.retrieval.bm25 import DocumentColumns, KeywordIndex
 
 DOCS = [  # (id, source, date, text)
     ("a#1:0", "a.txt", dt.date(2023, 11, 29), "The lighthouse keeper logged the storm surge at dawn."),
@@ -22,7 +23,7 @@ IDS = [d[0] for d in DOCS]
 
 @pytest.fixture(scope="module")
 def index() -> KeywordIndex:
-    return KeywordIndex.build(IDS, [d[3] for d in DOCS])
+    return KeywordIndex(PassageTerms.build(IDS, [d[3] for d in DOCS]))
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 
 from assistant.config import RetrievalSettings
 from assistant.errors import ConfigError
+from assistant.index.sentence_index import SentenceIndex
 from assistant.retrieval.rerank import CrossEncoderReranker, make_reranker
-from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.types import Passage
 
 WORDS = ("the treaty was signed in vienna harbour froze january ships waited weeks delegates argued month "

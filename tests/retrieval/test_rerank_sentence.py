@@ -9,9 +9,14 @@ import numpy as np
 import pytest
 
 from assistant.config import RetrievalSettings
-from assistant.retrieval.rerank import FEATURES, NoReranker, SentenceReranker, make_reranker
-from assistant.retrieval.sentence_index import SentenceIndex
-from assistant.retrieval.bm25_terms import BM25Terms
+from assistant.index.sentence_index import SentenceIndex
+from assistant.index.terms import BM25Terms
+from assistant.retrieval.rerank import (
+    FEATURES,
+    NoReranker,
+    SentenceReranker,
+    make_reranker,
+)
 from assistant.types import Passage
 
 # Three passages, two sentences each; vectors on 4 axes, one "topic" per axis.

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import assistant.api as api
+from assistant.engine_pool import share
 from assistant import Passage, retrieve
 from assistant.index.view import snapshots_dir
+from assistant.retrieval.bm25 import KeywordIndex
 
 # A token that MiniLM has no sense of but BM25 matches exactly.
 RARE_CODE = "XQ-7734-ZULU"
@@ -18,7 +19,7 @@ PLANTED = f"The depot inventory code {RARE_CODE} was assigned to the spare radar
 
 def test_public_retrieve_returns_passages_with_source_score_and_text(bundled_engine, monkeypatch) -> None:
     settings = bundled_engine.settings
-    monkeypatch.setitem(api._engines, settings.model_dump_json(), bundled_engine)  # reuse the loaded index
+    share(bundled_engine)  # reuse the loaded index
     passages = retrieve("Where will the NATO Security Assistance and Training for Ukraine command be based?",
                         top_k=3, settings=settings)
     assert 1 <= len(passages) <= 3
@@ -30,7 +31,7 @@ def test_public_retrieve_returns_passages_with_source_score_and_text(bundled_eng
 
 def test_retrieve_by_collection_name(bundled_engine, monkeypatch) -> None:
     settings = bundled_engine.settings
-    monkeypatch.setitem(api._engines, settings.model_dump_json(), bundled_engine)
+    share(bundled_engine)
     named = retrieve("JATEC in Poland", top_k=2, collection=settings.store.collection, settings=settings)
     assert named and any("JATEC" in p.text for p in named)
 
@@ -52,14 +53,14 @@ def test_keyword_side_finds_what_dense_alone_misses(engine_factory, corpus_copy:
 def test_dense_and_keyword_candidates_both_carry_both_scores(engine_factory, bundled_engine) -> None:
     shared = bundled_engine.settings.store
     engine = engine_factory(store={"path": shared.path, "collection": shared.collection}, retrieval={"candidates": 4})
-    retriever = engine._current().retriever
+    retriever = engine.snapshot().retriever
     query = "How many members does NATO have after Sweden joined?"
     vector = engine.embedder.embed_query(query)
     candidates = retriever.candidates(query, vector, None)
     assert 4 < len(candidates) <= 8  # the two sides contributed different passages
     assert all({"dense", "bm25"} <= set(p.scores) for p in candidates)
     dense_ids = [p.chunk_id for p in engine.stored_collection().query(vector, 4)]
-    keyword_ids = [cid for cid, _ in engine.view().keyword.top(query, 4)]
+    keyword_ids = [cid for cid, _ in KeywordIndex(engine.view().passage_terms).top(query, 4)]
     assert {p.chunk_id for p in candidates} == set(dense_ids) | set(keyword_ids)
     for p in candidates:  # keyword-only candidates get their true cosine, dense-only ones their BM25
         assert p.scores["dense"] == pytest.approx(float(engine.view().sentences.passage_vector(p.chunk_id) @ vector), abs=2e-3)
@@ -114,7 +115,7 @@ def test_incremental_indexing_keeps_chroma_bm25_and_sentences_in_step(engine_fac
     assert removed.removed == ["depot.txt"] and removed.sentences_embedded == 0
     view = engine.view()
     assert all(c.source != "depot.txt" for c in view.chunks.values())
-    assert set(view.keyword.ids) == set(view.chunks)
+    assert set(view.passage_terms.ids) == set(view.chunks)
     assert set(view.sentences.chunk_ids) == set(view.chunks)
     assert engine.stored_collection().count() == len(view.chunks)
     assert (snapshots_dir(engine.settings) / view.manifest.snapshot / "bm25").is_dir()

@@ -40,7 +40,7 @@ def test_bad_setting_is_one_line_exit_2(capsys: pytest.CaptureFixture, monkeypat
 
 
 def test_bad_date_flag_is_usage_error(tmp_path: Path):
-    result = run_cli("ask", "What is JATEC?", "--date-from", "June 2024", env_store=tmp_path)
+    result = run_cli("ask", "What is the JATEC center?", "--date-from", "June 2024", env_store=tmp_path)
     assert result.returncode == 2 and "not a date like 2024-06-30" in result.stderr
 
 

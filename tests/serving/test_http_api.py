@@ -18,7 +18,7 @@ from conftest import free_port, make_settings, unique_collection
 from servers import clean_env, launch
 
 from assistant.config import PROJECT_ROOT
-from assistant.engine import Assistant
+from assistant import Assistant
 from assistant.errors import ConfigError, InvalidArgumentError
 from assistant.serving.http_api import check_api_bind
 from assistant.serving.http_api.models import ChatMessage

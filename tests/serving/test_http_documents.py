@@ -19,7 +19,7 @@ from test_ingest_hostile import MB, bomb_docx
 from test_upload_hardening import FERRY, KILN, POISONED_TO_HEADERS, poisoned_eml
 
 from assistant.config import PROJECT_ROOT
-from assistant.engine import Assistant
+from assistant import Assistant
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

@@ -26,12 +26,13 @@ from typing import Any
 from llama_index.core import Document as LlamaDocument
 
 from assistant.config import Settings
-from assistant.engine import Assistant
+from assistant.documents import add_files
+from assistant.engine import AnswerEngine
 from assistant.errors import InvalidArgumentError
 from assistant.index.run import IndexReport, Progress
 from assistant.ingest.cleaning import parse_date, split_date_header
 from assistant.integrations.llama_index.binding import resolve_engine
-from assistant.uploads import safe_name, upload_source
+from assistant.ingest.uploads import safe_name, upload_source
 
 _NAME_KEYS = ("source", "file_name", "file_path")
 _DATE_KEYS = ("date", "published", "publication_date")
@@ -143,7 +144,7 @@ def plan_uploads(documents: LlamaDocument | Iterable[LlamaDocument]) -> tuple[li
     return uploads, skipped
 
 
-def add_documents(documents: LlamaDocument | Iterable[LlamaDocument], *, engine: Assistant | None = None,
+def add_documents(documents: LlamaDocument | Iterable[LlamaDocument], *, engine: AnswerEngine | None = None,
                   settings: Settings | None = None, progress: Progress | None = None) -> IndexReport:
     """Index llama-index Documents into the engine's collection (the shared engine for `settings`
     when no engine is given) and return the run's report; `report.skipped` names the Documents
@@ -158,6 +159,6 @@ def add_documents(documents: LlamaDocument | Iterable[LlamaDocument], *, engine:
         paths = [Path(folder) / upload.name for upload in uploads]
         for path, upload in zip(paths, uploads):
             path.write_text(upload.content, encoding="utf-8")
-        report = target.add_files(paths, names=[u.name for u in uploads], progress=progress)
+        report = add_files(target, paths, names=[u.name for u in uploads], progress=progress)
     report.skipped[:0] = skipped
     return report

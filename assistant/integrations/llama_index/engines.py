@@ -25,9 +25,10 @@ from llama_index.core.chat_engine.types import (
 from llama_index.core.prompts.mixin import PromptMixinType
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from assistant.api import DateLike, SourcesLike, make_filter
+from assistant.arguments import DateLike, SourcesLike, make_filter
 from assistant.config import Settings
-from assistant.engine import Assistant
+from assistant.conversation.turns import ask_turn, stream_turn
+from assistant.engine import AnswerEngine
 from assistant.errors import InvalidArgumentError
 from assistant.integrations.llama_index.binding import resolve_engine
 from assistant.integrations.llama_index.nodes import (
@@ -88,7 +89,7 @@ class AssistantChatEngine(BaseChatEngine):
     llama-index's own chat engines do; `reset()` forgets it. Engines built from the same settings
     share the loaded model and index but never history."""
 
-    def __init__(self, engine: Assistant | None = None, *, settings: Settings | None = None, top_k: int | None = None,
+    def __init__(self, engine: AnswerEngine | None = None, *, settings: Settings | None = None, top_k: int | None = None,
                  sources: SourcesLike = None, date_from: DateLike = None, date_to: DateLike = None,
                  chat_history: Sequence[ChatMessage] | None = None, max_turns: int = _MAX_TURNS_KEPT) -> None:
         self.top_k = validate_top_k(top_k) if top_k is not None else None
@@ -128,7 +129,7 @@ class AssistantChatEngine(BaseChatEngine):
     # -- answering ------------------------------------------------------------------------------
     def chat(self, message: str, chat_history: list[ChatMessage] | None = None) -> AgentChatResponse:
         question, turns = self._begin(message, chat_history)
-        answer = self.engine.ask(question, top_k=self.top_k, history=turns, filters=self.filters)
+        answer = ask_turn(self.engine, question, top_k=self.top_k, history=turns, filters=self.filters)
         self._record(answer)
         return AgentChatResponse(response=answer.text, source_nodes=citation_nodes(answer),
                                  metadata=answer_metadata(answer))
@@ -142,7 +143,7 @@ class AssistantChatEngine(BaseChatEngine):
 
     def _stream(self, response: AssistantStreamingChatResponse, question: str,
                 turns: tuple[Turn, ...]) -> Iterator[str]:
-        for item in self.engine.ask_stream(question, top_k=self.top_k, history=turns, filters=self.filters):
+        for item in stream_turn(self.engine, question, top_k=self.top_k, history=turns, filters=self.filters):
             if isinstance(item, Answer):
                 response.finish(item)
                 self._record(item)
@@ -162,7 +163,7 @@ class AssistantQueryEngine(BaseQueryEngine):
     """query(question) -> Response(text, source_nodes = the cited passages, metadata); one
     question at a time, no history. `retrieve()` returns the passages an answer would use."""
 
-    def __init__(self, engine: Assistant | None = None, *, settings: Settings | None = None, top_k: int | None = None,
+    def __init__(self, engine: AnswerEngine | None = None, *, settings: Settings | None = None, top_k: int | None = None,
                  sources: SourcesLike = None, date_from: DateLike = None, date_to: DateLike = None,
                  callback_manager: CallbackManager | None = None) -> None:
         self.top_k = validate_top_k(top_k) if top_k is not None else None
@@ -174,7 +175,7 @@ class AssistantQueryEngine(BaseQueryEngine):
         return {}  # no llama-index prompts: answers come from our answerer
 
     def _query(self, query_bundle: QueryBundle) -> Response:
-        answer = self.engine.ask(query_bundle.query_str, top_k=self.top_k, filters=self.filters)
+        answer = ask_turn(self.engine, query_bundle.query_str, top_k=self.top_k, filters=self.filters)
         return Response(response=answer.text, source_nodes=citation_nodes(answer), metadata=answer_metadata(answer))
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response:

@@ -8,9 +8,9 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from assistant.api import DateLike, SourcesLike, make_filter
+from assistant.arguments import DateLike, SourcesLike, make_filter
 from assistant.config import Settings
-from assistant.engine import Assistant
+from assistant.engine import AnswerEngine
 from assistant.integrations.llama_index.binding import resolve_engine
 from assistant.integrations.llama_index.nodes import passage_node
 from assistant.validation import validate_top_k
@@ -22,7 +22,7 @@ class AssistantRetriever(BaseRetriever):
     Filters are ours: `sources` (names as `assistant info` lists them, e.g. "upload:notes.txt"),
     `date_from` / `date_to` (inclusive; undated documents match no date range)."""
 
-    def __init__(self, engine: Assistant | None = None, *, settings: Settings | None = None, top_k: int | None = None,
+    def __init__(self, engine: AnswerEngine | None = None, *, settings: Settings | None = None, top_k: int | None = None,
                  sources: SourcesLike = None, date_from: DateLike = None, date_to: DateLike = None,
                  callback_manager: CallbackManager | None = None, verbose: bool = False) -> None:
         # Arguments are checked before the engine is resolved: a bad one never loads a model.

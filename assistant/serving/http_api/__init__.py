@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from assistant.serving.http_api.app import create_app
 from assistant.serving.http_api.auth import check_api_bind, is_loopback
-from assistant.serving.http_api.engines import CollectionEngines, list_collections
 from assistant.serving.http_api.serving import RunningServer, serve_api, start_api, start_server
 
-__all__ = ["CollectionEngines", "RunningServer", "check_api_bind", "create_app", "is_loopback", "list_collections",
-           "serve_api", "start_api", "start_server"]
+__all__ = ["RunningServer", "check_api_bind", "create_app", "is_loopback", "serve_api", "start_api", "start_server"]

@@ -14,11 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
-from assistant.api import RETRIEVE_TOP_K, as_turns, make_filter
+from assistant import documents
+from assistant._offline import apply_offline_env
+from assistant.api import RETRIEVE_TOP_K
+from assistant.arguments import as_turns, make_filter
 from assistant.config import Settings
+from assistant.conversation.turns import ask_turn, stream_turn
+from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError
 from assistant.serving.http_api.auth import bearer_check, configured_key
-from assistant.serving.http_api.engines import CollectionEngines
 from assistant.serving.http_api.errors import (
     INVALID_REQUEST,
     SERVER_ERROR,
@@ -45,12 +49,13 @@ from assistant.serving.http_api.openai_shape import chat_completion, conversatio
 from assistant.serving.http_api.limits import BodySizeLimit, BodyTooLarge
 from assistant.serving.http_api.uploads import receive_uploads
 from assistant.types import Answer
-from assistant.uploads import UPLOAD_SOURCE_PREFIX
+from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX
 
 
-def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
+def create_app(settings: Settings, engines: EnginePool) -> FastAPI:
     """The API over `engines`. With `settings.ui.api_key` set, every /v1 route needs that bearer token;
     whether serving without one is safe is the caller's check (`check_api_bind`)."""
+    apply_offline_env()  # an entry point: an app served by another ASGI server gets no CLI that sets it
     key = configured_key(settings.ui.api_key)
     # No /docs or /openapi.json: the page may be mounted at "/" with its own sign-in, and those routes
     # would sit outside both its sign-in and the bearer check.
@@ -59,21 +64,21 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
 
     @router.get("/models")
     def list_models() -> ModelList:
-        return ModelList(data=[ModelCard(id=name, created=engines.created(name)) for name in engines.names()])
+        return ModelList(data=[ModelCard(id=name, created=engines.created(name)) for name in engines.collections()])
 
     @router.get("/models/{model}")
     def get_model(model: str) -> ModelCard:
-        engines.get(model)  # IndexMissingError (404) for an unknown one
+        engines.collection(model)  # IndexMissingError (404) for an unknown one
         return ModelCard(id=model, created=engines.created(model))
 
     @router.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatCompletionRequest) -> ChatCompletion | StreamingResponse:
-        engine = engines.get(body.model)
+        engine = engines.collection(body.model)
         question, history = conversation(body.messages)
         filters = make_filter(body.sources, body.date_from, body.date_to)
         if not body.stream:
-            return chat_completion(engine.ask(question, top_k=body.top_k, history=history, filters=filters), body.model)
-        stream = engine.ask_stream(question, top_k=body.top_k, history=history, filters=filters)
+            return chat_completion(ask_turn(engine, question, top_k=body.top_k, history=history, filters=filters), body.model)
+        stream = stream_turn(engine, question, top_k=body.top_k, history=history, filters=filters)
         # The first piece is taken here: a bad question or a missing index is an HTTP error, not a broken stream.
         first = next(stream)
         return StreamingResponse(sse_events(itertools.chain([first], stream), body.model), media_type="text/event-stream",
@@ -81,13 +86,13 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
 
     @router.post("/ask")
     def ask(body: AskRequest) -> Answer:
-        engine = engines.get(body.collection)
-        return engine.ask(body.question, top_k=body.top_k, history=as_turns(body.history),
+        engine = engines.collection(body.collection)
+        return ask_turn(engine, body.question, top_k=body.top_k, history=as_turns(body.history),
                           filters=make_filter(body.sources, body.date_from, body.date_to))
 
     @router.post("/retrieve")
     def retrieve(body: RetrieveRequest) -> RetrieveResponse:
-        engine = engines.get(body.collection)
+        engine = engines.collection(body.collection)
         passages = engine.retrieve(body.query, top_k=RETRIEVE_TOP_K if body.top_k is None else body.top_k,
                                    filters=make_filter(body.sources, body.date_from, body.date_to))
         return RetrieveResponse(collection=engine.settings.store.collection, query=body.query, passages=passages)
@@ -96,12 +101,12 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
     def add_documents(files: list[UploadFile] = File(..., description="Files to index (txt, md, pdf, ...)."),
                       collection: str | None = Form(None)) -> DocumentsResponse:
         """Index uploaded files next to what the collection holds (replaced when re-sent under the same name)."""
-        engine = engines.get(collection)
+        engine = engines.collection(collection)
         with tempfile.TemporaryDirectory(prefix="assistant-upload-") as folder:
             batch = receive_uploads(files, Path(folder), max_mb=settings.ui.max_upload_mb)
             if not batch.accepted:
                 raise ApiError(400, f"nothing to index ({_reasons(batch.refused) or 'no files were sent'})", code="invalid_upload")
-            report = engine.add_files([path for path, _ in batch.accepted], names=[name for _, name in batch.accepted])
+            report = documents.add_files(engine, [path for path, _ in batch.accepted], names=[name for _, name in batch.accepted])
         refused = batch.refused + [(source.removeprefix(UPLOAD_SOURCE_PREFIX), why) for source, why in report.skipped]
         if not (report.added or report.changed or report.unchanged):
             raise ApiError(400, f"nothing to index ({_reasons(refused)})", code="invalid_upload")
@@ -112,23 +117,23 @@ def create_app(settings: Settings, engines: CollectionEngines) -> FastAPI:
     @router.get("/documents")
     def list_documents(collection: str | None = None) -> DocumentList:
         """The collection's uploaded documents (stored and quarantined), with what the index holds of each."""
-        engine = engines.get(collection)
+        engine = engines.collection(collection)
         data = [DocumentInfo(name=d.name, source=d.source, size=d.size, modified=d.modified, title=d.title, chunks=d.chunks,
-                             quarantined=d.quarantined) for d in engine.uploaded_documents()]
+                             quarantined=d.quarantined) for d in documents.uploaded_documents(engine)]
         return DocumentList(collection=engine.settings.store.collection, data=data)
 
     @router.get("/documents/{name}", response_model=None)
     def download_document(name: str, collection: str | None = None) -> FileResponse:
-        engine = engines.get(collection)
-        path = engine.uploaded_file_path(name)
+        engine = engines.collection(collection)
+        path = documents.uploaded_file_path(engine, name)
         # Served as an attachment of an opaque type: an uploaded .html must never run in the API's origin.
         return FileResponse(path, filename=path.name, media_type="application/octet-stream",
                             headers={"X-Content-Type-Options": "nosniff"})
 
     @router.delete("/documents/{name}")
     def delete_document(name: str, collection: str | None = None) -> RemovedResponse:
-        engine = engines.get(collection)
-        report = engine.remove_documents([name])
+        engine = engines.collection(collection)
+        report = documents.remove_documents(engine, [name])
         return RemovedResponse(collection=engine.settings.store.collection, removed=report.removed,
                                chunks=engine.view().manifest.chunks)
 

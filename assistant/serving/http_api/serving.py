@@ -14,11 +14,12 @@ from typing import Any, Protocol
 import uvicorn
 
 from assistant.config import Settings
-from assistant.engine import Assistant
+from assistant.conversation.turns import ask_turn
+from assistant.engine import AnswerEngine
+from assistant.engine_pool import EnginePool
 from assistant.errors import ConfigError
 from assistant.serving.http_api.app import create_app
 from assistant.serving.http_api.auth import check_api_bind
-from assistant.serving.http_api.engines import CollectionEngines
 from assistant.sentences import split_sentences
 from assistant.index.store import describe_location
 
@@ -76,20 +77,20 @@ def start_server(app: Any, host: str, port: int) -> RunningServer:
     return RunningServer(server=server, thread=thread, url=_url(host, sock))
 
 
-def start_api(settings: Settings, *, host: str | None = None, port: int | None = None, engine: Assistant | None = None,
+def start_api(settings: Settings, *, host: str | None = None, port: int | None = None, engine: AnswerEngine | None = None,
               auto_index: bool = True, log: Any = print) -> RunningServer:
     """Check the bind, load (or build) the served collection's index, and serve the API without blocking."""
     host = settings.ui.host if host is None else host
     port = settings.ui.port if port is None else port
     check_api_bind(host, port, settings.ui.api_key)
     engine = load_for_serving(settings, engine, auto_index=auto_index, log=log)
-    return start_server(create_app(settings, CollectionEngines(engine)), host, port)
+    return start_server(create_app(settings, EnginePool(engine)), host, port)
 
 
-def load_for_serving(settings: Settings, engine: Assistant | None, *, auto_index: bool, log: Any = print) -> Assistant:
+def load_for_serving(settings: Settings, engine: AnswerEngine | None, *, auto_index: bool, log: Any = print) -> AnswerEngine:
     """The served collection's engine with its index, embedder and retrievers loaded (or built) now, not
     on the first request."""
-    engine = engine or Assistant(settings, auto_index=auto_index)
+    engine = engine or AnswerEngine(settings, auto_index=auto_index)
     log(f"Loading the index {settings.store.collection!r} from {describe_location(settings.store)} "
         f"(built from {settings.corpus.path} on first start)…")
     engine.view()
@@ -97,7 +98,7 @@ def load_for_serving(settings: Settings, engine: Assistant | None, *, auto_index
     split_sentences("Warm up. Loads the sentence model.")  # Punkt's first load takes ~2 s: not on a question
     # One real question loads the answer models and sets their tokenizers' state once, here: two users'
     # simultaneous first questions must not race to do it (HF tokenizers: "Already borrowed").
-    engine.ask("What are these documents about?", top_k=1)
+    ask_turn(engine, "What are these documents about?", top_k=1)
     return engine
 
 

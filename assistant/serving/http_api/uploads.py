@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from assistant.uploads import UploadBatch, safe_name, sort_uploads
+from assistant.ingest.uploads import UploadBatch, safe_name, sort_uploads
 
 _READ_BLOCK = 1 << 20
 

@@ -1,0 +1,89 @@
+"""The generative paths with a real model (Gemma-3-270M base): llama.cpp in-process, and a real
+OpenAI-compatible server (`python -m llama_cpp.server`). Gemma-3-270M is too weak for content
+checks: these test the path (it runs, it streams, validation applies, citations are valid)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant import Answer, ChatSession
+from assistant.retrieval.embedding import Embedder
+from assistant import Assistant
+from assistant.llm.factory import make_backend
+from llm_fixtures import LlamaServer, engine_like, gemma_path, llama_server, llm_sections  # noqa: F401
+
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+
+QUESTION = "Where will the NSATU mission be based?"
+
+
+def assert_valid_answer(items: list, answerer: str) -> Answer:
+    answer = items[-1]
+    assert isinstance(answer, Answer) and all(isinstance(i, str) for i in items[:-1])
+    assert answer.answerer == answerer and answer.text.strip()
+    numbers = list(dict.fromkeys(c.n for c in answer.citations))  # (an extractive fallback may quote a passage twice)
+    assert numbers == list(range(1, len(numbers) + 1))              # numbered 1..m in order of appearance
+    retrieved = {p.chunk_id for p in answer.passages}
+    for citation in answer.citations:
+        assert citation.chunk_id in retrieved
+        assert citation.passage[citation.start:citation.end] == citation.quote  # verbatim, highlightable
+        assert citation.date is not None or citation.source.startswith("004")
+    for marker in re.findall(r"\[(\d+)\]", answer.text):
+        assert 1 <= int(marker) <= max(numbers, default=0)
+    return answer
+
+
+@pytest.fixture(scope="module")
+def llamacpp_engine(bundled_engine: Assistant, embedder: Embedder, gemma_path: Path) -> Assistant:
+    return engine_like(bundled_engine, embedder, answer={"answerer": "llamacpp"}, llm=llm_sections(model_path=gemma_path))
+
+
+def test_llamacpp_in_process_streams_a_validated_answer(llamacpp_engine: Assistant) -> None:
+    items = list(llamacpp_engine.ask_stream(QUESTION))
+    assert_valid_answer(items, "llamacpp")
+    pieces = items[:-1]
+    if not any("fallback" in n for n in items[-1].notes):
+        assert len(pieces) > 1  # generated token by token
+
+
+def test_llamacpp_backend_completes_and_streams(gemma_path: Path) -> None:
+    from assistant.config import load_settings
+
+    backend = make_backend("llamacpp", load_settings().llm.model_copy(update=llm_sections(model_path=gemma_path)))
+    pieces = list(backend.stream("The capital of France is", max_tokens=8, stop=("\n",)))
+    assert len(pieces) >= 2 and "".join(pieces).strip()
+    assert backend.complete("One, two, three,", max_tokens=4).strip()
+
+
+def test_llamacpp_followup_is_rewritten_and_answered(llamacpp_engine: Assistant) -> None:
+    session = ChatSession(engine=llamacpp_engine)
+    session.ask("Who led the Ukrainian delegation in Bydgoszcz?")
+    answer = session.ask("What did he say the center would help Ukraine do?")
+    assert answer.standalone_question != "What did he say the center would help Ukraine do?"
+    assert_valid_answer([answer], "llamacpp")
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_openai_path_against_a_real_server(bundled_engine: Assistant, embedder: Embedder,
+                                           llama_server: LlamaServer, api: str) -> None:
+    engine = engine_like(bundled_engine, embedder, answer={"answerer": "openai", "on_backend_error": "raise"},
+                         llm=llm_sections(base_url=llama_server.base_url, model=llama_server.model, api=api))
+    items = list(engine.ask_stream(QUESTION))
+    answer = assert_valid_answer(items, "openai")
+    assert "".join(items[:-1]).strip()  # text arrived over SSE before the final answer
+    assert answer.timings["answer"] > 0
+
+
+@pytest.mark.server
+def test_openai_session_followup(bundled_engine: Assistant, embedder: Embedder, llama_server: LlamaServer) -> None:
+    engine = engine_like(bundled_engine, embedder, answer={"answerer": "openai"},
+                         llm=llm_sections(base_url=llama_server.base_url, model=llama_server.model, api="completions"))
+    session = ChatSession(engine=engine)
+    session.ask("What is the Ukraine Defense Contact Group?")
+    answer = session.ask("Who founded it?")
+    assert answer.standalone_question != "Who founded it?" and len(session.history) == 2
+    assert_valid_answer([answer], "openai")

@@ -1,0 +1,115 @@
+"""Conversations on the bundled corpus with the extractive default: follow-ups that only make
+sense with the history, session isolation, caller-kept history, reset and streaming."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Answer, ChatSession
+from assistant import Assistant
+from assistant.conversation.rewrite import refers_back, rewrite_followup
+from assistant.types import Turn
+from evals.bench_generative import TurnCheck
+
+_D0, _D1, _D2 = "000_41cde8d9d66dd8ed.txt", "001_8794f3ef5473d852.txt", "002_73f85231b0a38a8c.txt"
+
+# Conversations written for this test (not the gold set's, not the generative benchmark's): each
+# follow-up only makes sense with the turns before it. Every turn must be answered right.
+CONVERSATIONS: tuple[tuple[TurnCheck, ...], ...] = (
+    (TurnCheck("Which American defense secretary set up the Ukraine Defense Contact Group?", ("Austin",), (_D1,)),
+     TurnCheck("How many countries does it coordinate arms deliveries from?", ("50",), (_D1,))),
+    (TurnCheck("In which city in Poland did the Ukrainian delegation meet NATO representatives?", ("Bydgoszcz",), (_D0,)),
+     TurnCheck("Who led the delegation there?", ("Klochko",), (_D0,))),
+    (TurnCheck("Who is the outgoing NATO secretary general?", ("Stoltenberg",), (_D1, _D2)),
+     TurnCheck("When did he meet the defense ministers?", ("June",), (_D1, _D2))),
+    (TurnCheck("How many personnel will the NATO effort for Ukraine involve?", ("700",), (_D2,)),
+     TurnCheck("Where is its command going to be based?", ("Wiesbaden",), (_D1, _D2))),
+    (TurnCheck("Which country objected to calling the effort a mission?", ("Germany",), (_D1,)),
+     TurnCheck("Why did it object?", ("war with Russia",), (_D1,))),
+)
+
+
+def assert_answered(answer: Answer, check: TurnCheck) -> None:
+    assert not answer.abstained, answer.standalone_question
+    assert any(span.lower() in answer.text.lower() for span in check.answers), (answer.standalone_question, answer.text)
+    assert any(c.source in check.sources for c in answer.citations), [c.source for c in answer.citations]
+
+
+@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=lambda c: c[1].question)
+def test_followup_conversation(bundled_engine: Assistant, conversation: tuple[TurnCheck, ...]) -> None:
+    session = ChatSession(engine=bundled_engine)
+    for i, check in enumerate(conversation):
+        answer = session.ask(check.question)
+        assert_answered(answer, check)
+        if i:  # every follow-up refers back and was expanded with the conversation's terms
+            assert answer.standalone_question != check.question
+            assert answer.standalone_question.startswith(check.question)
+    assert [t.question for t in session.history] == [c.question for c in conversation]
+
+
+def test_without_history_the_same_followup_is_not_answered(bundled_engine: Assistant) -> None:
+    """The conversation tests can fail: alone, the follow-up misses the answer."""
+    for message, span in [("Why did it object?", "war with Russia")]:
+        answer = ChatSession(engine=bundled_engine).ask(message)
+        assert span not in answer.text
+
+
+def test_followup_that_does_not_refer_back_is_left_alone(bundled_engine: Assistant) -> None:
+    session = ChatSession(engine=bundled_engine)
+    session.ask("Where will NSATU be based?")
+    answer = session.ask("How many personnel will the NATO effort involve?")
+    assert answer.standalone_question == "How many personnel will the NATO effort involve?"
+    assert "700" in answer.text
+
+
+def test_two_sessions_interleaved_do_not_share_history(bundled_engine: Assistant) -> None:
+    contact, klochko = ChatSession(engine=bundled_engine), ChatSession(engine=bundled_engine)
+    contact.ask("What is the Ukraine Defense Contact Group?")
+    klochko.ask("Who led the Ukrainian delegation in Bydgoszcz?")
+    created = contact.ask("Who founded it?")
+    said = klochko.ask("What did he say the center would help Ukraine do?")
+    assert "Austin" in created.text and "Bydgoszcz" not in created.standalone_question
+    assert "integrate into Alliance structures" in said.text and "Contact" not in said.standalone_question
+    assert [t.question for t in contact.history] == ["What is the Ukraine Defense Contact Group?", "Who founded it?"]
+    assert len(klochko.history) == 2
+    contact.reset()
+    assert contact.history == () and len(klochko.history) == 2
+    assert contact.ask("Who founded it?").standalone_question == "Who founded it?"
+
+
+def test_caller_kept_history(bundled_engine: Assistant) -> None:
+    session = ChatSession(engine=bundled_engine)
+    history = [("Who is the outgoing NATO secretary general?", "Jens Stoltenberg, NATO’s outgoing secretary general, spoke of the plan.")]
+    answer = session.ask("When did he meet the defense ministers?", history=history)
+    assert "Stoltenberg" in answer.standalone_question and "June" in answer.text
+    assert session.history == ()  # the caller keeps the history
+
+
+def test_stream_yields_text_then_the_answer(bundled_engine: Assistant) -> None:
+    session = ChatSession(engine=bundled_engine)
+    items = list(session.stream("Where will NSATU be based?"))
+    assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
+    assert "".join(items[:-1]) == items[-1].text  # the extractive answer arrives whole
+    assert len(session.history) == 1
+
+
+# -- the deterministic rewrite itself (pure logic) -------------------------------------------------
+@pytest.mark.parametrize(("message", "expected"), [
+    ("Who founded it?", True), ("And where did the one before take place?", True), ("What did he say?", True),
+    ("Why?", True), ("What is the JATEC center?", False), ("How many personnel will NATO send to Wiesbaden?", False),
+    ("When did that happen?", True), ("Which one is newer?", True),
+    # "that" opening a relative clause and "one of" count nothing; "then" alone is not a reference
+    ("What is the name of the treaty that ended the war?", False), ("Who was one of the founders of the band?", False),
+    ("What did the company do then with the profits?", False),
+])
+def test_refers_back(message: str, expected: bool) -> None:
+    assert refers_back(message) is expected
+
+
+def test_rewrite_carries_earlier_terms_names_and_ellipsis() -> None:
+    history = (Turn(question="Who led the Ukrainian delegation in Bydgoszcz?",
+                    answer="A delegation led by Deputy Minister Anatolii Klochko met NATO [1]."),)
+    rewritten = rewrite_followup("What did he say?", history)
+    assert rewritten.startswith("What did he say? (") and "Bydgoszcz" in rewritten and "Klochko" in rewritten
+    assert "previous" in rewrite_followup("And where did the one before take place?", (Turn(question="Where is the 2024 summit?", answer="Washington"),))
+    assert rewrite_followup("Who founded it?", ()) == "Who founded it?"

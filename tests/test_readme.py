@@ -1,0 +1,70 @@
+"""The README is a test: its Python examples run against the bundled corpus and show their real output.
+
+The `pycon` examples run as doctests in a fresh interpreter (so `ask()` builds its own engine, as a
+user's first call does) with the index in a temporary folder; the output the README shows must
+match (`...` stands for what varies: file names, dates, the rest of a quote)."""
+
+from __future__ import annotations
+
+import doctest
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import free_port
+from servers import clean_env, launch
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+API_URL = "http://127.0.0.1:7860/v1"
+RUNNER = """
+import doctest, sys
+test = doctest.DocTestParser().get_doctest(sys.stdin.read(), {}, "README.md", "README.md", 0)
+runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+runner.run(test)
+print(f"README examples: {runner.tries} run, {runner.failures} failed")
+sys.exit(1 if runner.failures or not runner.tries else 0)
+"""
+
+
+def pycon_blocks(text: str) -> list[str]:
+    return re.findall(r"^```pycon\n(.*?)^```$", text, re.M | re.S)
+
+
+def run_doctests(source: str, env: dict[str, str]) -> None:
+    """Run the examples in a fresh interpreter; fail with the doctest report when one does not hold."""
+    result = subprocess.run([sys.executable, "-c", RUNNER], input=source, cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert " 0 failed" in result.stdout
+
+
+def test_the_readme_shows_runnable_examples() -> None:
+    text = README.read_text(encoding="utf-8")
+    found = doctest.DocTestParser().get_examples("\n".join(pycon_blocks(text)))
+    assert len(found) >= 15
+    assert any(e.source.startswith("answer = ask(") for e in found) and any("ChatSession()" in e.source for e in found)
+    # every Python example is a doctest: a ```python block would be code nobody runs
+    assert not re.search(r"^```python$", text, re.M), "write README examples as ```pycon doctests"
+
+
+@pytest.mark.slow
+def test_readme_library_examples_hold_on_the_bundled_corpus(tmp_path: Path) -> None:
+    blocks = [b for b in pycon_blocks(README.read_text(encoding="utf-8")) if API_URL not in b]
+    run_doctests("\n".join(blocks), clean_env(tmp_path / "index"))
+
+
+@pytest.mark.slow
+def test_readme_api_example_holds_against_a_real_server(tmp_path: Path) -> None:
+    [block] = [b for b in pycon_blocks(README.read_text(encoding="utf-8")) if API_URL in b]
+    port = free_port()
+    env = clean_env(tmp_path / "index")
+    server = launch(["serve", "--api", "--port", str(port)], env, tmp_path / "server.log")
+    try:
+        server.wait_for("Assistant API ready on")
+        run_doctests(block.replace(API_URL, f"http://127.0.0.1:{port}/v1"), env)
+    finally:
+        server.stop()
