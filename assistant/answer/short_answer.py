@@ -23,7 +23,9 @@ _EXPLANATION = re.compile(r"^\W*(?:why|how)\b(?!\s+(?:many|much|long|far|old|lar
 READER_SPANS = 5
 _EDGE = " \t,;:"
 _ABBREVIATION_END = re.compile(r"\b[A-Z]\.$")
-_NAME_GOES_ON_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:,?\s+(?:and|of|for|&))?,?\s+$")
+_NAME_JOINED_BEFORE = re.compile(r"\b[A-Z][\w’'-]*,?\s+(?:and|of|for|&)\s+$")
+_NAME_GOES_ON_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:,?\s+(?:and|of|for|&))?\s+$")
+_POSSESSIVE = re.compile(r"[’']s$")
 _NAME_GOES_ON_AFTER = re.compile(r"(?:\s+(?:of|for|&|and)\s+|\s+)[A-Z][a-z]")
 _LOCATIVE = re.compile(r"\b(?:in|at|near|from|to|into|outside|inside|across|around|based|headquartered)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
 _NEXT_WORD = re.compile(r"\s+([A-Za-z%][a-z]*)\b")
@@ -74,12 +76,14 @@ def with_unit(sentence: str, end: int, question: str) -> int:
     return match.end()
 
 
-def cuts_a_name(sentence: str, start: int, end: int) -> bool:
+def cuts_a_name(sentence: str, start: int, end: int, kind: str) -> bool:
     """Does a capitalised phrase begin or end inside a longer name ("Education Center" of "Joint Analysis,
-    Training, and Education Center"; "Security Council" of "UN Security Council")? A name goes on through
-    capitalised words and through "and", "of", "for", "&" or a comma between two of them."""
+    Training, and Education Center"; "Pierre" of "Pierre Vandier")? A name goes on through capitalised
+    words and through "and", "of", "for" or "&" between two of them; a title before a person's name
+    ("Admiral Pierre Vandier") and an apposition after a comma ("Ukraine, Patrick Turner") do not."""
     before, after = sentence[:start], sentence[end:]
-    if sentence[start:start + 1].isupper() and _NAME_GOES_ON_BEFORE.search(before):
+    starts_inside = _NAME_JOINED_BEFORE if kind == "person" else _NAME_GOES_ON_BEFORE
+    if sentence[start:start + 1].isupper() and starts_inside.search(before):
         return True
     return bool(sentence[end - 1:end].isalpha() and _NAME_GOES_ON_AFTER.match(after))
 
@@ -120,7 +124,10 @@ def short_answer(question: str, quotes: Sequence[str], reader: SpanReader | None
         quantity = quantity_end(sentence[start:end]) if kind == "number" else None
         if quantity is not None:  # the figure and its unit, not the rest of the reader's phrase
             end = with_unit(sentence, start + quantity, question)
-        if kind in ("place", "person") and cuts_a_name(sentence, start, end):
+        possessive = _POSSESSIVE.search(sentence[start:end])  # "NATO’s" answers "which organisation" as "NATO"
+        if possessive:
+            end -= len(possessive.group(0))
+        if kind in ("place", "person") and cuts_a_name(sentence, start, end, kind):
             continue  # a piece of a longer name is a fragment, not the place or person asked for
         if kind == "place" and not _LOCATIVE.search(sentence[:start] + sentence[start:end].split(" ", 1)[0] + " "):
             continue  # a name the sentence does not put a place word before ("called NSATU") is not where
