@@ -55,6 +55,7 @@ test: install-test
 	$(PY) -m assistant eval --suite squad --sample 100 --gate
 	$(PY) -m assistant eval --suite squad2 --sample 200 --gate
 	$(PY) -m assistant eval --suite mtrag --pool 1000 --part report --gate --quiet
+	$(PY) -m assistant eval --suite mtrag --domain fiqa --pool 1000 --part report --gate --quiet
 
 test-fast: install-test
 	$(PY) -m pytest -m "not slow"
