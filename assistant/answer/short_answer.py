@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer.answer_types import expected_type, has_type, quantity_end, typed_candidates
+from assistant.answer.answer_types import expected_type, has_type, is_proper_name, quantity_end, typed_candidates
 from assistant.answer.span_reader import SpanReader
 from assistant.sentences import STOPWORDS, stem, words
 
@@ -88,6 +88,15 @@ def cuts_a_name(sentence: str, start: int, end: int, kind: str) -> bool:
     return bool(sentence[end - 1:end].isalpha() and _NAME_GOES_ON_AFTER.match(after))
 
 
+def name_start(sentence: str, start: int, end: int) -> int:
+    """Where the name that ends a phrase begins: "the engineer Signe Dahl" -> "Signe Dahl", "a U.S.
+    facility in Wiesbaden" -> "Wiesbaden"; the phrase's own start when it is a name or ends in none."""
+    for match in re.finditer(r"\S+", sentence[start:end]):
+        if is_proper_name(sentence[start + match.start():end]):
+            return start + match.start()
+    return start
+
+
 def fits(phrase: str, kind: str | None, question: str) -> bool:
     """Is the phrase of the kind the question asks for, and more than the question's own words?"""
     asked = set(words(question))
@@ -124,6 +133,8 @@ def short_answer(question: str, quotes: Sequence[str], reader: SpanReader | None
         quantity = quantity_end(sentence[start:end]) if kind == "number" else None
         if quantity is not None:  # the figure and its unit, not the rest of the reader's phrase
             end = with_unit(sentence, start + quantity, question)
+        if kind in ("place", "person"):
+            start = name_start(sentence, start, end)
         possessive = _POSSESSIVE.search(sentence[start:end])  # "NATO’s" answers "which organisation" as "NATO"
         if possessive:
             end -= len(possessive.group(0))
