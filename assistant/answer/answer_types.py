@@ -120,11 +120,16 @@ def has_type(phrase: str, kind: str) -> bool:
     and "person" (a capitalised word that is not a calendar word), anything for other kinds?"""
     if kind == "number":
         return bool(_QUANTITY.search(phrase) or _NUMBER.search(phrase))
-    if kind == "date":
-        return bool(_DATE.search(phrase) or _FULL_DATE.search(phrase))
-    if kind in ("place", "person"):
+    if kind == "date":  # "1347", "10th and 11th centuries", "8,000 years ago", "autumn"
+        return bool(_DATE.search(phrase) or _FULL_DATE.search(phrase) or _DATE_WORDS.search(phrase))
+    if kind == "place":
         return is_proper_name(phrase)
+    if kind == "person":  # a person or an organisation: "Pierre Vandier", "the City council"
+        return any(t[0].isupper() and t.lower() not in ("the", "a", "an") for t in re.findall(r"[\w’'.&-]+", phrase))
     return True
+
+
+_DATE_WORDS = re.compile(r"\d|\b(?:centur(?:y|ies)|decades?|spring|summer|autumn|fall|winter|ago|BC|AD|BCE|CE)\b", re.I)
 
 
 _NAME_CONNECTORS = frozenset({"of", "and", "for", "the", "de", "da", "del", "der", "von", "van", "la", "le", "&", "upon"})

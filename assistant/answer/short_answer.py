@@ -27,7 +27,8 @@ _NAME_JOINED_BEFORE = re.compile(r"\b[A-Z][\w’'-]*,?\s+(?:and|of|for|&)\s+$")
 _NAME_GOES_ON_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:,?\s+(?:and|of|for|&))?\s+$")
 _POSSESSIVE = re.compile(r"[’']s$")
 _NAME_GOES_ON_AFTER = re.compile(r"(?:\s+(?:of|for|&|and)\s+|\s+)[A-Z][a-z]")
-_LOCATIVE = re.compile(r"\b(?:in|at|near|from|to|into|outside|inside|across|around|based|headquartered)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
+_ASKS_WHERE = re.compile(r"\bwhere\b", re.I)  # "which city" names its type; "where" leans on the sentence
+_LOCATIVE = re.compile(r"\b(?:in|at|near|from|to|into|outside|inside|across|around|through|along|within|on|over|via|based|headquartered)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
 _NEXT_WORD = re.compile(r"\s+([A-Za-z%][a-z]*)\b")
 _LEADING_PREPOSITION = re.compile(r"^(?:in|at|on|from|to|by|near|since|during)\s+", re.I)
 
@@ -140,7 +141,8 @@ def short_answer(question: str, quotes: Sequence[str], reader: SpanReader | None
             end -= len(possessive.group(0))
         if kind in ("place", "person") and cuts_a_name(sentence, start, end, kind):
             continue  # a piece of a longer name is a fragment, not the place or person asked for
-        if kind == "place" and not _LOCATIVE.search(sentence[:start] + sentence[start:end].split(" ", 1)[0] + " "):
+        if kind == "place" and _ASKS_WHERE.search(question) and not _LOCATIVE.search(
+                sentence[:start] + sentence[start:end].split(" ", 1)[0] + " "):
             continue  # a name the sentence does not put a place word before ("called NSATU") is not where
         phrase = sentence[start:end]
         if kind in ("place", "date"):
