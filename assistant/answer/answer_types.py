@@ -46,8 +46,8 @@ def _spells(words: list[str], acronym: str) -> bool:
 
 
 def expansion_of(acronym: str, sentence: str) -> str | None:
-    """The expanded name of `acronym` as the sentence writes it, if any ('Joint Analysis, Training,
-    and Education Center'): a substring of the sentence, so it can be quoted and cited."""
+    """The expanded name of `acronym` as the sentence writes it, if any ('Zonal Air, Sea, and Patrol
+    Command'): a substring of the sentence, so it can be quoted and cited."""
     matches = list(re.finditer(r"[A-Za-z][\w’'-]*|&", sentence))
     tokens = [m.group(0) for m in matches]
     for start, token in enumerate(tokens):
@@ -124,7 +124,7 @@ def has_type(phrase: str, kind: str) -> bool:
         return bool(_DATE.search(phrase) or _FULL_DATE.search(phrase) or _DATE_WORDS.search(phrase))
     if kind == "place":
         return is_proper_name(phrase)
-    if kind == "person":  # a person or an organisation: "Pierre Vandier", "the City council"
+    if kind == "person":  # a person or an organisation: "Mara Quillfeather", "the City council"
         return any(t[0].isupper() and t.lower() not in ("the", "a", "an") for t in re.findall(r"[\w’'.&-]+", phrase))
     return True
 
@@ -137,7 +137,7 @@ _NAME_CONNECTORS = frozenset({"of", "and", "for", "the", "de", "da", "del", "der
 
 def is_proper_name(phrase: str) -> bool:
     """A name and only a name: capitalised words (an article before, "of"/"and" between), not a
-    calendar word: "Wiesbaden", "Bank of England", "the U.S."; never "The NATO delegation"."""
+    calendar word: "Lerwick", "Bank of England", "the U.S."; never "The harbour delegation"."""
     tokens = re.findall(r"[\w’'.&-]+", phrase)
     if tokens and tokens[0].lower() in ("the", "a", "an"):
         tokens = tokens[1:]

@@ -78,10 +78,10 @@ def with_unit(sentence: str, end: int, question: str) -> int:
 
 
 def cuts_a_name(sentence: str, start: int, end: int, kind: str) -> bool:
-    """Does a capitalised phrase begin or end inside a longer name ("Education Center" of "Joint Analysis,
-    Training, and Education Center"; "Pierre" of "Pierre Vandier")? A name goes on through capitalised
+    """Does a capitalised phrase begin or end inside a longer name ("Patrol Command" of "Zonal Air,
+    Sea, and Patrol Command"; "Mara" of "Mara Quillfeather")? A name goes on through capitalised
     words and through "and", "of", "for" or "&" between two of them; a title before a person's name
-    ("Admiral Pierre Vandier") and an apposition after a comma ("Ukraine, Patrick Turner") do not."""
+    ("Admiral Mara Quillfeather") and an apposition after a comma ("Norway, Mara Quillfeather") do not."""
     before, after = sentence[:start], sentence[end:]
     starts_inside = _NAME_JOINED_BEFORE if kind == "person" else _NAME_GOES_ON_BEFORE
     if sentence[start:start + 1].isupper() and starts_inside.search(before):
@@ -90,8 +90,8 @@ def cuts_a_name(sentence: str, start: int, end: int, kind: str) -> bool:
 
 
 def name_start(sentence: str, start: int, end: int) -> int:
-    """Where the name that ends a phrase begins: "the engineer Signe Dahl" -> "Signe Dahl", "a U.S.
-    facility in Wiesbaden" -> "Wiesbaden"; the phrase's own start when it is a name or ends in none."""
+    """Where the name that ends a phrase begins: "the engineer Mara Quillfeather" -> "Mara Quillfeather", "a U.S.
+    depot in Lerwick" -> "Lerwick"; the phrase's own start when it is a name or ends in none."""
     for match in re.finditer(r"\S+", sentence[start:end]):
         if is_proper_name(sentence[start + match.start():end]):
             return start + match.start()
@@ -143,7 +143,7 @@ def short_answer(question: str, quotes: Sequence[str], reader: SpanReader | None
             continue  # a piece of a longer name is a fragment, not the place or person asked for
         if kind == "place" and _ASKS_WHERE.search(question) and not _LOCATIVE.search(
                 sentence[:start] + sentence[start:end].split(" ", 1)[0] + " "):
-            continue  # a name the sentence does not put a place word before ("called NSATU") is not where
+            continue  # a name the sentence does not put a place word before ("called ZAPC") is not where
         phrase = sentence[start:end]
         if kind in ("place", "date"):
             phrase = _LEADING_PREPOSITION.sub("", phrase)

@@ -194,7 +194,7 @@ def malformed_short_answer(question: str, short: str, quotes: Sequence[str]) -> 
         if at >= 0 and _cut_at(quote, at, at + len(short)):
             return True
     kind = expected_type(question)
-    if kind == "expansion":  # "What is JATEC?" wants the whole spelled-out name, not "Education Center"
+    if kind == "expansion":  # "What is ZAPC?" wants the whole spelled-out name, not "Patrol Command"
         acronym = asked_acronym(question)
         return acronym is not None and expansion_of(acronym, short) is None
     return kind in ("number", "date", "place", "person") and not has_type(short, kind)

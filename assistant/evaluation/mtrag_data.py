@@ -47,8 +47,6 @@ def _domain(name: str, title: str) -> Domain:
 
 DOMAINS = {"cloud": _domain("cloud", "MTRAG Cloud"), "fiqa": _domain("fiqa", "MTRAG FiQA")}
 DEFAULT_DOMAIN = DOMAINS["cloud"]
-FULL_DATA = DEFAULT_DOMAIN.full_data
-VENDORED_DATA = DEFAULT_DOMAIN.vendored_data
 DATA = DEFAULT_DOMAIN.data
 WORK = DEFAULT_DOMAIN.work
 SEED = 20261129
