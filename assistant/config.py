@@ -150,8 +150,8 @@ class AnswerSettings(_Section):
         "learned", description="How Answer.short_answer is found: the learned reader (assistant/models/short_answer) "
         "or typed patterns (dates, numbers, places, names only).")
     confidence_threshold: float | None = Field(
-        None, ge=0, le=1, description="Abstain below this calibrated confidence; None = the operating point calibrated "
-        "on the fit split (at most 10% false abstention).")
+        None, ge=0, le=1, description="Abstain below this calibrated confidence; None = the collection's own threshold, "
+        "probed from its text when a snapshot loads (at most 8% false abstention on each fit domain), else the global one.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     min_support: float = Field(0.5, ge=0, le=1, description="Lexical support a generated sentence needs from the passage it cites.")
     fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")

@@ -18,8 +18,10 @@ import numpy as np
 from assistant._offline import apply_offline_env
 from assistant.answer import AnswerDraft, AnswerRequest, make_answerer
 from assistant.answer.base import Answerer
+from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
+from assistant.collection_calibration import collection_threshold
 from assistant.config import Settings, load_settings
 from assistant.index.run import ensure_built
 from assistant.index.store import CollectionGoneError, SearchFilter
@@ -151,8 +153,25 @@ class AnswerEngine:
         collection = self.store.open(view.physical, create=False)
         reranker = make_reranker(self.settings.retrieval, view.sentences)
         retriever = HybridRetriever(self.settings.retrieval, collection, view, reranker)
-        answerer = make_answerer(self.settings, view, scorer=self.answer_scorer, reader=self.short_answer_reader)
+        threshold = self._collection_threshold(view, retriever)
+        answerer = make_answerer(self.settings, view, scorer=self.answer_scorer, reader=self.short_answer_reader,
+                                 collection_threshold=threshold)
         return LoadedSnapshot(view, retriever, answerer, stamp)
+
+    def _collection_threshold(self, view: IndexView, retriever: HybridRetriever) -> float | None:
+        """The collection's own abstention threshold (learned path, none set in the settings)."""
+        scorer = self.answer_scorer
+        if scorer is None or scorer[1].per_collection is None or self.settings.answer.confidence_threshold is not None:
+            return None
+        top_k = self.settings.retrieval.top_k
+
+        def search(question: str) -> tuple[tuple[Passage, ...], np.ndarray]:
+            vector = self.embedder.embed_query(question)
+            return tuple(retriever.retrieve(question, vector, top_k, None)), vector
+
+        prober = ExtractiveAnswerer(self.settings.answer, view, scorer=scorer)
+        models = hashlib.sha256(repr(scorer[1]).encode()).hexdigest()[:16]
+        return collection_threshold(self.settings, view, search, prober, scorer[1].per_collection, models)
 
     def answer_hash(self, view: IndexView | None = None) -> str:
         """Hash of the config and the index contents that produce answers (of `view`, default: now)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import documents
+from assistant.collection_calibration import read_threshold
 from assistant.conversation.turns import ask_turn, standalone_question, stream_turn
 from assistant.engine import AnswerEngine
 from assistant.index.run import IndexReport, Progress
@@ -66,5 +67,8 @@ class Assistant(AnswerEngine):
         return documents.uploaded_file_path(self, name)
 
     def info(self) -> dict[str, Any]:
-        """What is indexed, read from the manifest and checked against the store."""
-        return collection_info(self.settings, self.store)
+        """What is indexed, read from the manifest and checked against the store, and the collection's
+        own abstention threshold once a question has probed it (None before, or when not used)."""
+        probed = read_threshold(self.settings)
+        return {**collection_info(self.settings, self.store),
+                "abstention_threshold": round(probed.threshold, 4) if probed else None}

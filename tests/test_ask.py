@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
+from assistant.answer.confidence import UNSURE_BELOW
 from assistant.types import Answer
 
 pytestmark = pytest.mark.slow
@@ -41,6 +42,10 @@ UNANSWERABLE = [
     "Which team won the 2018 Olympic hockey final?",
     "What yearly budget will the joint analysis centre in Poland have?",
     "How do I make a lemon meringue pie?",
+]
+# On topic, but the documents lack the asked constraint (another kind of ship, a post nobody holds):
+# at the operating point of at most 8% false abstention these may be quoted, but never as a sure answer.
+NEAR_MISSES = [
     "How many aircraft carriers did France offer to Ukraine?",
     "Who will be the commander of JATEC?",
 ]
@@ -65,6 +70,16 @@ def test_unanswerable_questions_abstain(bundled_engine: Assistant, question: str
     answer = bundled_engine.ask(question)
     assert answer.abstained, answer.text
     assert "don't answer" in answer.text and not answer.citations
+
+
+@pytest.mark.parametrize("question", NEAR_MISSES)
+def test_near_misses_abstain_or_are_flagged_unsure(bundled_engine: Assistant, question: str):
+    answer = bundled_engine.ask(question)
+    if answer.abstained:
+        assert "don't answer" in answer.text and not answer.citations
+    else:
+        assert answer.confidence is not None and answer.confidence < UNSURE_BELOW, (answer.confidence, answer.text)
+        assert any(note.startswith("Unsure:") for note in answer.notes), answer.notes
 
 
 def test_answer_carries_provenance(bundled_engine: Assistant):

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = {"config", "config_sources", "types", "errors", "validation", "names", "atomic", "jsonl", "sentences",
           "citations", "_offline", "models"}
 # Higher runs on lower; an import may only go to the same or a lower stage.
-STAGE = {"ingest": 1, "index": 2, "llm": 2, "retrieval": 3, "answer": 3, "engine": 4, "snapshots": 4,
+STAGE = {"ingest": 1, "index": 2, "llm": 2, "retrieval": 3, "answer": 3, "engine": 4, "snapshots": 4, "collection_calibration": 4,
          "engine_pool": 4, "documents": 4, "arguments": 4, "conversation": 5, "facade": 6, "api": 6,
          "serving": 7, "evaluation": 7, "integrations": 7, "ui": 8, "__init__": 9, "__main__": 9}
 REASONS = ("lazy", "optional", "extra", "start-up", "startup", "heavy")

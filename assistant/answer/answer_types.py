@@ -153,6 +153,24 @@ def quantity_end(phrase: str) -> int | None:
 
 
 
+def first_typed_span(sentence: str) -> tuple[str, str] | None:
+    """(kind, span) of the first thing a question could ask of the sentence: a date, a figure, a
+    name after a place preposition, another name; None when it holds none of them."""
+    match = _FULL_DATE.search(sentence) or _DATE.search(sentence)
+    if match:
+        return "date", match.group(0)
+    match = _QUANTITY.search(sentence)
+    if match and any(ch.isdigit() for ch in match.group(0)):
+        return "number", match.group(0)
+    match = _PLACE.search(sentence)
+    if match:
+        return "place", match.group(1)
+    match = _NAME.search(sentence)
+    if match:
+        return "person", match.group(1)
+    return None
+
+
 def offers_type(sentence: str, kind: str, question: str) -> bool:
     """Does the sentence contain something of the expected type that the question doesn't already say?"""
     q = question.lower()

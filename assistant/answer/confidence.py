@@ -63,6 +63,29 @@ class LogisticModel:
 
 
 @dataclass(frozen=True)
+class PerCollection:
+    """A collection's own abstention threshold: `scale` times the `quantile` of the confidence the
+    answerer gives `probes` questions made from the collection's sentences (answer.probe_questions).
+    Fitted by `evals/fit_collection_threshold.py` so that false abstention stays at the target on
+    every fit domain; below `min_probes` (a collection with little text) the global threshold holds."""
+
+    quantile: float
+    scale: float
+    probes: int
+    min_probes: int
+    shape: tuple[float, int, int]  # ProbeShape(share, least, most)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PerCollection":
+        share, least, most = data["shape"]
+        found = cls(quantile=float(data["quantile"]), scale=float(data["scale"]), probes=int(data["probes"]),
+                    min_probes=int(data["min_probes"]), shape=(float(share), int(least), int(most)))
+        if not (0 < found.quantile < 1 and found.scale > 0 and 0 < found.min_probes <= found.probes):
+            raise ValueError("per_collection needs 0 < quantile < 1, scale > 0 and 0 < min_probes <= probes")
+        return found
+
+
+@dataclass(frozen=True)
 class Calibration:
     selector: LogisticModel
     confidence: LogisticModel
@@ -72,6 +95,8 @@ class Calibration:
     # first: on the calibration articles (out-of-fold) it adds a quote to ~25% of answers and
     # raises answers holding the gold answer from 0.741 to 0.804 (evals/results/calibration.json).
     second_quote_ratio: float
+    # None: one threshold for every collection (`threshold`); else `threshold` is the fallback.
+    per_collection: PerCollection | None = None
 
     def ranked(self, rows: Sequence[Sequence[float]]) -> list[tuple[float, int]]:
         """(selector probability, candidate index), most likely answer first."""
@@ -89,6 +114,7 @@ def load_calibration(folder: Path) -> Calibration:
         selector, confidence = data["selector"], data["confidence"]
         threshold, target = float(data["threshold"]), float(data["target_false_abstention"])
         ratio = float(data["second_quote_ratio"])
+        per_collection = PerCollection.from_json(data["per_collection"]) if data.get("per_collection") else None
     except FileNotFoundError:
         raise ConfigError(f"no calibration at {path}; create it with  python evals/calibrate_answer_scorer.py") from None
     except (ValueError, KeyError, TypeError) as exc:
@@ -96,7 +122,8 @@ def load_calibration(folder: Path) -> Calibration:
     try:
         return Calibration(selector=LogisticModel.from_json(selector, FEATURES, path),
                            confidence=LogisticModel.from_json(confidence, CONFIDENCE_FEATURES, path),
-                           threshold=threshold, target_false_abstention=target, second_quote_ratio=ratio)
+                           threshold=threshold, target_false_abstention=target, second_quote_ratio=ratio,
+                           per_collection=per_collection)
     except ConfigError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

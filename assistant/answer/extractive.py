@@ -92,8 +92,12 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, settings: AnswerSettings, view: IndexView, *,
-                 scorer: tuple[AnswerScorer, Calibration] | None = None, reader: SpanReader | None = None) -> None:
+                 scorer: tuple[AnswerScorer, Calibration] | None = None, reader: SpanReader | None = None,
+                 collection_threshold: float | None = None) -> None:
+        """`collection_threshold`: this collection's own abstention point (assistant.collection_calibration);
+        a threshold set in the settings wins over it, and it over the calibration's global one."""
         self._settings = settings
+        self._collection_threshold = collection_threshold
         self._reader = reader
         self._view = view
         self._stats = TermStatistics(view)
@@ -165,19 +169,36 @@ class ExtractiveAnswerer:
         candidates = [CandidateText(s.text, s.passage.text, logit, s.score, s.cosine) for s, logit in scored]
         return candidate_features(request.question, candidates, self._stats.idf, self._stats.max_idf)
 
+    @property
+    def threshold(self) -> float | None:
+        """The abstention point of the learned path (None on the lexical one)."""
+        if self._scorer is None:
+            return None
+        if self._settings.confidence_threshold is not None:
+            return self._settings.confidence_threshold
+        return self._collection_threshold if self._collection_threshold is not None else self._scorer[1].threshold
+
+    def confidence(self, request: AnswerRequest) -> float:
+        """The calibrated confidence of the answer the learned path would quote (0 with no candidate)."""
+        if self._scorer is None:
+            raise ValueError("confidence() needs the learned answer scorer")
+        scored = self.evidence(request, self.score_sentences(request), self._scorer[0])
+        if not scored:
+            return 0.0
+        rows = self.judged(request, scored)
+        return self._scorer[1].confidence_of(rows, self._scorer[1].ranked(rows)[0][1])
+
     def _answer_learned(self, request: AnswerRequest, ranked: Sequence[ScoredSentence], scorer: AnswerScorer,
                         calibration: Calibration) -> AnswerDraft:
         """Quote what the calibrated model finds supported; abstain below the operating point."""
         scored = self.evidence(request, ranked, scorer)
         if not scored:
             return abstention(ABSTAIN_TEXT, confidence=0.0)
-        threshold = self._settings.confidence_threshold
-        threshold = calibration.threshold if threshold is None else threshold
         rows = self.judged(request, scored)
         judged = calibration.ranked(rows)  # the candidates most likely to answer first, not the scorer's top
         best_probability, best = judged[0]
         confidence = calibration.confidence_of(rows, best)
-        if confidence < threshold:
+        if confidence < (self.threshold or 0.0):
             return abstention(ABSTAIN_TEXT, confidence=confidence)
         chosen = [scored[best][0]]
         for probability, i in judged[1:]:
@@ -190,7 +211,7 @@ class ExtractiveAnswerer:
         kind = expected_type(request.question)
         chosen = [self._with_context(s, kind, request.question) for s in chosen]
         if confidence < UNSURE_BELOW:
-            notes += (f"Unsure: the best matching passage only probably answers this (confidence {confidence:.0%}).",)
+            notes += (f"Unsure: the quoted passages may not answer this (confidence {confidence:.0%}).",)
         draft = self._render(request.question, chosen, notes, sources_differ=differ)
         return replace(draft, confidence=confidence)
 

@@ -11,10 +11,13 @@ from assistant.index.view import IndexView
 
 
 def make_answerer(settings: Settings, view: IndexView, *,
-                  scorer: ScorerAndCalibration | None = None, reader: SpanReader | None = None) -> Answerer:
+                  scorer: ScorerAndCalibration | None = None, reader: SpanReader | None = None,
+                  collection_threshold: float | None = None) -> Answerer:
     """`scorer`: the learned answer scorer and its calibration (None: the lexical score decides);
-    `reader`: the short-answer reader (None: typed patterns)."""
-    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer, reader=reader)
+    `reader`: the short-answer reader (None: typed patterns); `collection_threshold`: the
+    collection's own abstention point (None: the calibration's)."""
+    extractive = ExtractiveAnswerer(settings.answer, view, scorer=scorer, reader=reader,
+                                    collection_threshold=collection_threshold)
     kind = settings.answer.answerer
     if kind == "extractive":
         return extractive
