@@ -79,6 +79,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())
+    # Load the new snapshot now: with the learned scorer this probes the collection for its own
+    # abstention threshold (stored), so the first `assistant ask` does not pay for it.
+    engine.snapshot()
+    threshold = engine.info()["abstention_threshold"]
+    if threshold is not None:
+        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")
     return 0
 
 
@@ -95,6 +101,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())
+    # Load the new snapshot now: with the learned scorer this probes the collection for its own
+    # abstention threshold (stored), so the first `assistant ask` does not pay for it.
+    engine.snapshot()
+    threshold = engine.info()["abstention_threshold"]
+    if threshold is not None:
+        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")
     return 0
 
 

@@ -49,6 +49,7 @@ def test_index_ask_json_and_info(tmp_path: Path):
     index = run_cli("index", "--collection", "cli-test", env_store=tmp_path)
     assert index.returncode == 0, index.stderr
     assert "cli-test: 5 documents" in index.stdout
+    assert "abstention threshold" in index.stdout, "index probes the collection so the first ask need not"
     asked = run_cli("ask", "In which city in Poland did the Ukrainian delegation meet NATO representatives?", "--json", "--collection", "cli-test", env_store=tmp_path)
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
@@ -59,6 +60,7 @@ def test_index_ask_json_and_info(tmp_path: Path):
     info = run_cli("info", "--json", "--collection", "cli-test", env_store=tmp_path)
     details = json.loads(info.stdout)
     assert details["documents"] == 5 and details["embedding_model"] == "all-MiniLM-L6-v2" and str(tmp_path) in details["store"]
+    assert 0 < details["abstention_threshold"] < 1
 
 
 @pytest.mark.slow
