@@ -23,6 +23,7 @@ from assistant.conversation.session import ChatSession
 from assistant.errors import AssistantError, ConfigError, MissingExtraError, UploadError
 from assistant.facade import Assistant
 from assistant.index.check import check_index, repair_index
+from assistant.index.run import IndexReport
 from assistant.index.store import SearchFilter
 from assistant.ingest.uploads import safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
@@ -60,6 +61,19 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _print_report_and_load(engine: Assistant, report: IndexReport) -> None:
+    """Print what an index run did, then load the new snapshot: with the learned scorer that probes
+    the collection for its own abstention threshold (stored, or reused when still fresh), so the
+    first `assistant ask` does not pay for it."""
+    for source, reason in report.skipped:
+        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
+    print(report.summary())
+    engine.snapshot()
+    threshold = engine.info()["abstention_threshold"]
+    if threshold is not None:
+        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     engine = Assistant(settings_from_args(args))
     if args.check or args.repair:
@@ -76,15 +90,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 0 if result.ok else 1
     report = engine.index(args.corpus, rebuild=args.rebuild, show_progress=not args.quiet,
                           progress=_waits_only if args.quiet else _say)
-    for source, reason in report.skipped:
-        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
-    print(report.summary())
-    # Load the new snapshot now: with the learned scorer this probes the collection for its own
-    # abstention threshold (stored), so the first `assistant ask` does not pay for it.
-    engine.snapshot()
-    threshold = engine.info()["abstention_threshold"]
-    if threshold is not None:
-        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")
+    _print_report_and_load(engine, report)
     return 0
 
 
@@ -98,15 +104,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise UploadError("none of the files can be indexed; see the warnings above")
     report = engine.add_files([path for path, _ in batch.accepted], names=[name for _, name in batch.accepted],
                               progress=_waits_only)
-    for source, reason in report.skipped:
-        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
-    print(report.summary())
-    # Load the new snapshot now: with the learned scorer this probes the collection for its own
-    # abstention threshold (stored), so the first `assistant ask` does not pay for it.
-    engine.snapshot()
-    threshold = engine.info()["abstention_threshold"]
-    if threshold is not None:
-        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")
+    _print_report_and_load(engine, report)
     return 0
 
 
