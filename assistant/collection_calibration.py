@@ -7,15 +7,18 @@ collection probe questions about its own sentences (assistant.answer.probe_quest
 threshold to a fitted multiple of a low quantile of their confidence (`PerCollection`, fitted by
 evals/fit_collection_threshold.py on three domains' fit parts).
 
-The result is stored beside the collection's manifest and reused until the answer models change or
-the collection grows or shrinks by more than a quarter, so a one-document upload does not pay for a
-new probe. A threshold set in the settings skips all of this.
+The result is stored beside the collection's manifest and reused while its key holds (the answer
+models' calibration, the settings that shape answers, the corpus the collection mirrors) and the
+collection has not grown or shrunk by more than a quarter, so a one-document upload does not pay for
+a new probe. A threshold set in the settings skips all of this.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,10 +52,16 @@ class CollectionThreshold:
     statistic: float   # the probes' confidence quantile the threshold scales
     probes: int
     chunks: int        # the collection's size when probed
-    models: str        # the answer models' calibration it was computed for
+    key: str           # what it was computed for: calibration, answer settings, corpus (`probe_key`)
 
-    def stale(self, chunks: int, models: str) -> bool:
-        return self.models != models or abs(chunks - self.chunks) > REPROBE_CHANGE * max(1, self.chunks)
+    def stale(self, chunks: int, key: str) -> bool:
+        return self.key != key or abs(chunks - self.chunks) > REPROBE_CHANGE * max(1, self.chunks)
+
+
+def probe_key(calibration: object, settings: Settings, corpus: str | None) -> str:
+    """A probe holds only for the same answer models, answer-shaping settings and corpus."""
+    blob = f"{calibration!r}|{settings.config_hash()}|{corpus or ''}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def threshold_path(settings: Settings) -> Path:
@@ -63,8 +72,11 @@ def read_threshold(settings: Settings) -> CollectionThreshold | None:
     """The stored threshold, or None when there is none or it is unreadable (it is then re-probed)."""
     try:
         data = json.loads(threshold_path(settings).read_text(encoding="utf-8"))
-        return CollectionThreshold(threshold=float(data["threshold"]), statistic=float(data["statistic"]),
-                                   probes=int(data["probes"]), chunks=int(data["chunks"]), models=str(data["models"]))
+        found = CollectionThreshold(threshold=float(data["threshold"]), statistic=float(data["statistic"]),
+                                    probes=int(data["probes"]), chunks=int(data["chunks"]), key=str(data["key"]))
+        if not (math.isfinite(found.threshold) and 0.0 <= found.threshold <= 1.0):
+            raise ValueError(f"threshold {found.threshold} is not a probability")
+        return found
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -73,7 +85,7 @@ def read_threshold(settings: Settings) -> CollectionThreshold | None:
 
 
 def probe_threshold(view: IndexView, search: Search, answerer: ExtractiveAnswerer, rule: PerCollection,
-                    models: str) -> CollectionThreshold | None:
+                    key: str) -> CollectionThreshold | None:
     """Ask the collection its probe questions; None when it has too little text for `rule.min_probes`."""
     probes = collection_probes(view, rule.probes, seed=PROBE_SEED, shape=ProbeShape(*rule.shape))
     if len(probes) < rule.min_probes:
@@ -84,16 +96,16 @@ def probe_threshold(view: IndexView, search: Search, answerer: ExtractiveAnswere
         confidences.append(answerer.confidence(AnswerRequest(question=probe.question, query_vector=vector, passages=passages)))
     statistic = float(np.quantile(confidences, rule.quantile))
     return CollectionThreshold(threshold=rule.scale * statistic, statistic=statistic, probes=len(probes),
-                               chunks=len(view.chunks), models=models)
+                               chunks=len(view.chunks), key=key)
 
 
 def collection_threshold(settings: Settings, view: IndexView, search: Search, answerer: ExtractiveAnswerer,
-                         rule: PerCollection, models: str) -> float | None:
+                         rule: PerCollection, key: str) -> float | None:
     """The collection's threshold: stored if still fresh, else probed now and stored (atomically)."""
     found = read_threshold(settings)
-    if found is not None and not found.stale(len(view.chunks), models):
+    if found is not None and not found.stale(len(view.chunks), key):
         return found.threshold
-    found = probe_threshold(view, search, answerer, rule, models)
+    found = probe_threshold(view, search, answerer, rule, key)
     if found is None:
         return None
     try:

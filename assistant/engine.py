@@ -21,7 +21,7 @@ from assistant.answer.base import Answerer
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import ScorerAndCalibration, load_answer_scorer
 from assistant.answer.span_reader import SpanReader, make_span_reader
-from assistant.collection_calibration import collection_threshold
+from assistant.collection_calibration import collection_threshold, probe_key
 from assistant.config import Settings, load_settings
 from assistant.index.run import ensure_built
 from assistant.index.store import CollectionGoneError, SearchFilter
@@ -170,8 +170,8 @@ class AnswerEngine:
             return tuple(retriever.retrieve(question, vector, top_k, None)), vector
 
         prober = ExtractiveAnswerer(self.settings.answer, view, scorer=scorer)
-        models = hashlib.sha256(repr(scorer[1]).encode()).hexdigest()[:16]
-        return collection_threshold(self.settings, view, search, prober, scorer[1].per_collection, models)
+        key = probe_key(scorer[1], self.settings, view.manifest.corpus)
+        return collection_threshold(self.settings, view, search, prober, scorer[1].per_collection, key)
 
     def answer_hash(self, view: IndexView | None = None) -> str:
         """Hash of the config and the index contents that produce answers (of `view`, default: now)."""

@@ -68,7 +68,9 @@ class Assistant(AnswerEngine):
 
     def info(self) -> dict[str, Any]:
         """What is indexed, read from the manifest and checked against the store, and the collection's
-        own abstention threshold once a question has probed it (None before, or when not used)."""
-        probed = read_threshold(self.settings)
+        own abstention threshold once it has been probed (None before, or when the settings set one or
+        choose the lexical score)."""
+        answer = self.settings.answer
+        probed = read_threshold(self.settings) if answer.scorer == "learned" and answer.confidence_threshold is None else None
         return {**collection_info(self.settings, self.store),
                 "abstention_threshold": round(probed.threshold, 4) if probed else None}

@@ -221,6 +221,9 @@ def main() -> None:
                "target_false_abstention": args.target_false_abstention, "second_quote_ratio": SECOND_QUOTE_RATIO,
                "split": figures["split"], "command": figures["command"]}
     (args.model_dir / CALIBRATION_FILE).write_text(json.dumps(product, indent=2) + "\n")
+    # The per-collection rule scales this confidence model's output, so a new model needs a new rule.
+    print("the per-collection abstention rule was dropped with the old confidence model; re-fit it: "
+          "python evals/probe_rows.py && python evals/fit_collection_threshold.py --write")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(figures, indent=2) + "\n")
     plot_reliability(rows, args.results.with_name("calibration_reliability_fit.png"),

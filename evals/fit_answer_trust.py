@@ -279,6 +279,9 @@ def main() -> None:
                    "split": "fit parts of SQuAD 2.0 (calibration articles), MTRAG Cloud and MTRAG FiQA (seeded conversation split)",
                    "command": figures_json["command"]}
         (DEFAULT_MODEL_DIR / CALIBRATION_FILE).write_text(json.dumps(product, indent=2) + "\n")
+        # The per-collection rule scales this confidence model's output, so a new model needs a new rule.
+        print("the per-collection abstention rule was dropped with the old confidence model; re-fit it: "
+              "python evals/probe_rows.py && python evals/fit_collection_threshold.py --write")
 
 
 if __name__ == "__main__":

@@ -48,18 +48,20 @@ def test_a_fresh_threshold_is_reused_and_a_stale_one_probed_again(engine_factory
     assert path.stat().st_mtime_ns == mtime and path.read_text() == written, "an unchanged collection is not re-probed"
 
     data = json.loads(written)
-    path.write_text(json.dumps({**data, "models": "another-calibration", "threshold": 0.99}))
+    path.write_text(json.dumps({**data, "key": "other-models-settings-or-corpus", "threshold": 0.99}))
     third = Assistant(first.settings, embedder=first.embedder)
     third.ask(QUESTION)
-    assert json.loads(path.read_text()) == data, "a threshold made for other models is re-probed, same result"
+    assert json.loads(path.read_text()) == data, "a threshold made for another key is re-probed, same result"
     assert third.answerer().threshold == pytest.approx(data["threshold"])
 
 
-def test_a_damaged_file_is_probed_again_with_a_warning(engine_factory, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("damage", ["{not json", '{"threshold": NaN, "statistic": 0.4, "probes": 60, "chunks": 1, "key": "k"}',
+                                    '{"threshold": 7, "statistic": 0.4, "probes": 60, "chunks": 1, "key": "k"}'])
+def test_a_damaged_file_is_probed_again_with_a_warning(engine_factory, caplog: pytest.LogCaptureFixture, damage: str) -> None:
     engine: Assistant = engine_factory()
     path = threshold_path(engine.settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("{not json")
+    path.write_text(damage)
     with caplog.at_level(logging.WARNING, logger="assistant.collection_calibration"):
         answer = engine.ask(QUESTION)
     assert answer.text
@@ -72,6 +74,7 @@ def test_a_threshold_in_the_settings_wins_and_nothing_is_probed(engine_factory) 
     engine.ask(QUESTION)
     assert engine.answerer().threshold == 0.3
     assert not threshold_path(engine.settings).exists()
+    assert engine.info()["abstention_threshold"] is None, "info shows only a threshold that is used"
 
 
 def test_a_collection_too_small_to_probe_keeps_the_global_threshold(engine_factory, tmp_path: Path) -> None:

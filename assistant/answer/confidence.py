@@ -27,7 +27,8 @@ CALIBRATION_FILE = "calibration.json"
 # A calibrated probability under one half means the quote is more likely wrong than right: such an
 # answer (still above the abstention point) is given with a note that it is unsure.
 UNSURE_BELOW = 0.5
-_FIX = "re-create it with  python evals/calibrate_answer_scorer.py"
+_FIX = ("re-create it with  python evals/calibrate_answer_scorer.py  and then  "
+        "python evals/fit_collection_threshold.py --write  (the per-collection rule is fitted over the confidence model)")
 
 
 def _sigmoid(z: float) -> float:
@@ -82,6 +83,8 @@ class PerCollection:
                     min_probes=int(data["min_probes"]), shape=(float(share), int(least), int(most)))
         if not (0 < found.quantile < 1 and found.scale > 0 and 0 < found.min_probes <= found.probes):
             raise ValueError("per_collection needs 0 < quantile < 1, scale > 0 and 0 < min_probes <= probes")
+        if not (0 < share <= 1 and 1 <= least <= most):
+            raise ValueError("per_collection shape needs 0 < share <= 1 and 1 <= least <= most")
         return found
 
 

@@ -68,7 +68,11 @@ def _print_report_and_load(engine: Assistant, report: IndexReport) -> None:
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     print(report.summary())
-    engine.snapshot()
+    try:
+        engine.snapshot()
+    except AssistantError as err:  # the index is written; only answering from it would fail, and says why
+        print(f"warning: the index is written but could not be loaded to answer from: {err}", file=sys.stderr)
+        return
     threshold = engine.info()["abstention_threshold"]
     if threshold is not None:
         print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")

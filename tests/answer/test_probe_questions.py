@@ -1,12 +1,17 @@
-"""Probe questions made from a collection's sentences (pure logic, no models)."""
+"""Probe questions made from a collection's sentences, and the per-collection rule that reads them (pure logic, no models)."""
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
+from assistant.answer.confidence import CALIBRATION_FILE, load_calibration
 from assistant.answer.probe_questions import ProbeShape, make_probe
+from assistant.answer.scorer import DEFAULT_MODEL_DIR
+from assistant.errors import ConfigError
 from assistant.sentences import STOPWORDS
 
 HALF = ProbeShape(0.5, 3, 6)
@@ -59,3 +64,18 @@ def test_short_long_or_question_sentences_make_no_probe(sentence: str) -> None:
 def test_probes_are_reproducible_from_the_seed() -> None:
     sentence = "The observatory on the ridge recorded its first meteor shower in August after the new lens arrived."
     assert make_probe(sentence, random.Random(7), HALF) == make_probe(sentence, random.Random(7), HALF)
+
+
+@pytest.mark.parametrize("change", [{"quantile": 1.5}, {"scale": 0}, {"min_probes": 0}, {"shape": [0.25, 0, 4]},
+                                    {"shape": [0.25, 5, 4]}, {"shape": [1.5, 2, 4]}])
+def test_a_bad_per_collection_rule_is_refused_naming_the_fix(tmp_path: Path, change: dict) -> None:
+    data = json.loads((DEFAULT_MODEL_DIR / CALIBRATION_FILE).read_text())
+    data["per_collection"] = {**data["per_collection"], **change}
+    (tmp_path / CALIBRATION_FILE).write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="calibrate_answer_scorer.py"):
+        load_calibration(tmp_path)
+
+
+def test_the_shipped_calibration_carries_a_per_collection_rule() -> None:
+    rule = load_calibration(DEFAULT_MODEL_DIR).per_collection
+    assert rule is not None and 0 < rule.quantile < 1 and rule.min_probes <= rule.probes
