@@ -100,7 +100,10 @@ class SnapshotSource:
                 log.warning("collection %r: an index run was interrupted; answering from the last complete "
                             "snapshot. Run `assistant index --collection %s` to finish it.",
                             self._settings.store.collection, self._settings.store.collection)
-            return self._assemble(view, stamp)
+            try:
+                return self._assemble(view, stamp)
+            except CollectionGoneError:
+                continue  # dropped by a rebuild while we assembled (the threshold probe queries it): read again
         name = self._settings.store.collection
         raise IndexCorruptError(
             f"the snapshot that collection {name!r}'s manifest names can't be found; re-derive it from Chroma with: "

@@ -75,7 +75,8 @@ def _print_report_and_load(engine: Assistant, report: IndexReport) -> None:
         return
     threshold = engine.info()["abstention_threshold"]
     if threshold is not None:
-        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)")
+        # stderr, like progress: stdout's last line stays the run's summary, which scripts read
+        print(f"abstention threshold {threshold:.3f} (probed from this collection's text)", file=sys.stderr)
 
 
 def cmd_index(args: argparse.Namespace) -> int:

@@ -49,7 +49,8 @@ def test_index_ask_json_and_info(tmp_path: Path):
     index = run_cli("index", "--collection", "cli-test", env_store=tmp_path)
     assert index.returncode == 0, index.stderr
     assert "cli-test: 5 documents" in index.stdout
-    assert "abstention threshold" in index.stdout, "index probes the collection so the first ask need not"
+    assert "abstention threshold" in index.stderr, "index probes the collection so the first ask need not"
+    assert "cli-test: 5 documents" in index.stdout.strip().splitlines()[-1], "the summary stays stdout's last line"
     asked = run_cli("ask", "In which city in Poland did the Ukrainian delegation meet NATO representatives?", "--json", "--collection", "cli-test", env_store=tmp_path)
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
