@@ -13,7 +13,6 @@ label, only the collection's own text.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,17 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answer_rows import DOMAIN_NAMES, OUT, Asked, _engine, _save, collect, load_rows  # noqa: E402
 
 from assistant import load_settings  # noqa: E402
-from assistant.answer.probe_questions import ProbeShape, collection_probes  # noqa: E402
+from assistant.answer.probe_questions import ProbeShape, collection_probes, content_tokens  # noqa: E402
 from assistant.collection_calibration import PROBE_SEED  # noqa: E402
-from assistant.sentences import STOPWORDS  # noqa: E402
 
 PROBES = 60  # probe questions per collection (the product asks as many: calibration.json per_collection.probes)
 SHAPES = {"half": ProbeShape(0.5, 3, 6), "quarter": ProbeShape(0.25, 2, 4)}
-_TOKEN = re.compile(r"[A-Za-z0-9][\w’'.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
 def _content(text: str) -> set[str]:
-    return {w.lower() for w in _TOKEN.findall(text) if w.lower() not in STOPWORDS}
+    return {w.lower() for w in content_tokens(text)}
 
 
 def overlap(out: Path) -> None:

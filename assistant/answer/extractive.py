@@ -182,22 +182,26 @@ class ExtractiveAnswerer:
         """The calibrated confidence of the answer the learned path would quote (0 with no candidate)."""
         if self._scorer is None:
             raise ValueError("confidence() needs the learned answer scorer")
-        scored = self.evidence(request, self.score_sentences(request), self._scorer[0])
+        return self._judge(request, self.score_sentences(request), *self._scorer)[2]
+
+    def _judge(self, request: AnswerRequest, ranked: Sequence[ScoredSentence], scorer: AnswerScorer,
+               calibration: Calibration) -> tuple[list[tuple[ScoredSentence, float]], list[tuple[float, int]], float]:
+        """(scored candidates, their selector order: the most likely answer first, not the scorer's
+        top; the chosen one's calibrated confidence, 0 with no candidate)."""
+        scored = self.evidence(request, ranked, scorer)
         if not scored:
-            return 0.0
+            return scored, [], 0.0
         rows = self.judged(request, scored)
-        return self._scorer[1].confidence_of(rows, self._scorer[1].ranked(rows)[0][1])
+        judged = calibration.ranked(rows)
+        return scored, judged, calibration.confidence_of(rows, judged[0][1])
 
     def _answer_learned(self, request: AnswerRequest, ranked: Sequence[ScoredSentence], scorer: AnswerScorer,
                         calibration: Calibration) -> AnswerDraft:
         """Quote what the calibrated model finds supported; abstain below the operating point."""
-        scored = self.evidence(request, ranked, scorer)
+        scored, judged, confidence = self._judge(request, ranked, scorer, calibration)
         if not scored:
             return abstention(ABSTAIN_TEXT, confidence=0.0)
-        rows = self.judged(request, scored)
-        judged = calibration.ranked(rows)  # the candidates most likely to answer first, not the scorer's top
         best_probability, best = judged[0]
-        confidence = calibration.confidence_of(rows, best)
         if confidence < (self.threshold or 0.0):
             return abstention(ABSTAIN_TEXT, confidence=confidence)
         chosen = [scored[best][0]]

@@ -55,7 +55,8 @@ def _answer_span(sentence: str) -> tuple[str, str]:
     return (_ASKED_WITH[typed[0]], typed[1]) if typed else ("What", "")
 
 
-def _content_tokens(text: str) -> list[str]:
+def content_tokens(text: str) -> list[str]:
+    """The words of `text` that are not stop words, as written."""
     return [t for t in _TOKEN.findall(text) if t.lower() not in STOPWORDS]
 
 
@@ -66,7 +67,7 @@ def make_probe(sentence: str, rng: random.Random, shape: ProbeShape = ProbeShape
         return None
     wh, span = _answer_span(sentence)
     asked = set(_TOKEN.findall(span.lower()))
-    pool = [t for t in _content_tokens(sentence) if t.lower() not in asked]
+    pool = [t for t in content_tokens(sentence) if t.lower() not in asked]
     if len(pool) < shape.least:
         return None
     keep = max(shape.least, min(shape.most, round(shape.share * len(pool))))
