@@ -66,12 +66,18 @@ class SnapshotSource:
         loaded = self._loaded
         if loaded is not None and manifest_stamp(self._settings) == loaded.stamp:
             return loaded
-        with self._reload_lock:
+        # Another thread is loading the newer snapshot (which can take seconds: the collection's
+        # threshold probe runs then): answer from the loaded one meanwhile instead of queueing behind it.
+        if not self._reload_lock.acquire(blocking=loaded is None):
+            return loaded  # type: ignore[return-value]  (blocking only when nothing is loaded)
+        try:
             loaded = self._loaded
             if loaded is not None and manifest_stamp(self._settings) == loaded.stamp:
                 return loaded
             self._loaded = self._load_latest(loaded)
             return self._loaded
+        finally:
+            self._reload_lock.release()
 
     def refresh(self) -> None:
         """Drop the loaded snapshot's stamp so the next question re-reads the manifest."""
