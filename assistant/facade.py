@@ -73,4 +73,4 @@ class Assistant(AnswerEngine):
         answer = self.settings.answer
         probed = read_threshold(self.settings) if answer.scorer == "learned" and answer.confidence_threshold is None else None
         return {**collection_info(self.settings, self.store),
-                "abstention_threshold": round(probed.threshold, 4) if probed else None}
+                "abstention_threshold": round(probed.threshold, 4) if probed and probed.threshold is not None else None}

@@ -10,7 +10,13 @@ import pytest
 
 from assistant import Assistant
 from assistant.answer.scorer import load_answer_scorer
-from assistant.collection_calibration import read_threshold, threshold_path
+from assistant.collection_calibration import (
+    CollectionThreshold,
+    content_sketch,
+    read_threshold,
+    sketch_similarity,
+    threshold_path,
+)
 
 QUESTION = "Which harbour did the ferry company leave?"
 
@@ -85,5 +91,27 @@ def test_a_collection_too_small_to_probe_keeps_the_global_threshold(engine_facto
     engine: Assistant = engine_factory(corpus=corpus)
     engine.index()
     engine.ask(QUESTION)
-    assert not threshold_path(engine.settings).exists()
+    stored = read_threshold(engine.settings)
+    assert stored is not None and stored.threshold is None, "too small: stored as such, not re-scanned at every load"
+    assert stored.probes < _rule().per_collection.min_probes
     assert engine.answerer().threshold == pytest.approx(_rule().threshold)
+    assert engine.info()["abstention_threshold"] is None
+
+
+CHUNKS = [f"chunk {n}: the ferry left harbour {n} at dawn" for n in range(1000)]
+
+
+def test_a_sketch_notices_growth_shrinkage_and_churn_of_a_fifth_or_more() -> None:
+    base = CollectionThreshold(threshold=0.1, statistic=0.3, probes=60, chunks=1000, key="k", sketch=content_sketch(CHUNKS))
+    assert not base.stale(content_sketch(CHUNKS), "k")
+    assert base.stale(content_sketch(CHUNKS), "other key")
+    assert not base.stale(content_sketch(CHUNKS + [f"new {n}" for n in range(50)]), "k"), "5% added"
+    assert not base.stale(content_sketch(CHUNKS[:950]), "k"), "5% removed"
+    assert base.stale(content_sketch(CHUNKS + [f"new {n}" for n in range(400)]), "k"), "40% added"
+    assert base.stale(content_sketch(CHUNKS[:600]), "k"), "40% removed"
+    churned = CHUNKS[:700] + [f"replaced {n}" for n in range(300)]
+    assert len(churned) == len(CHUNKS) and base.stale(content_sketch(churned), "k"), "same size, 30% replaced"
+    assert sketch_similarity(content_sketch(CHUNKS[:10]), content_sketch(CHUNKS[:10])) == 1.0
+    assert sketch_similarity(content_sketch(CHUNKS[:10]), content_sketch(CHUNKS[5:15])) == pytest.approx(5 / 15)
+    assert CollectionThreshold(0.1, 0.3, 60, 1000, "k").stale(content_sketch(CHUNKS), "k"), \
+        "a record without a sketch (written before sketches) is re-probed"
