@@ -228,6 +228,9 @@ def main() -> None:
     parser.add_argument("--fit-domains", default=",".join(FIT_DOMAINS))
     parser.add_argument("--report-domains", default=",".join(REPORT_DOMAINS))
     parser.add_argument("--write", action="store_true", help="also write the chosen models to calibration.json")
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
+                        help="the scorer folder whose calibration.json is the 'shipped' line (and is written with --write)")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()
     fit_domains, report_domains = args.fit_domains.split(","), args.report_domains.split(",")
@@ -235,7 +238,7 @@ def main() -> None:
     report_rows = {d: load_rows(d, "report", args.rows) for d in report_domains}
     print("fit rows: " + ", ".join(f"{d} {sum(q.domain == d for q in fit_rows)}" for d in fit_domains))
 
-    shipped = load_calibration(DEFAULT_MODEL_DIR)
+    shipped = load_calibration(args.model_dir)
     results = {"lexical": report("lexical path (before the learned answerer), report parts:",
                                  lexical_decision(load_settings().answer.abstain_threshold), report_rows),
                "shipped": report(f"shipped calibration (SQuAD only), threshold {shipped.threshold:.3f}, report parts:",
@@ -270,7 +273,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
     }
     print(f"done in {figures_json['seconds']} s")
-    RESULTS.write_text(json.dumps(figures_json, indent=2) + "\n")
+    args.results.write_text(json.dumps(figures_json, indent=2) + "\n")
     if args.write:
         if models.selector is None:
             raise SystemExit("the product's calibration needs a learned selector")
@@ -278,7 +281,7 @@ def main() -> None:
                    "target_false_abstention": args.target_false_abstention, "second_quote_ratio": SECOND_QUOTE_RATIO,
                    "split": "fit parts of SQuAD 2.0 (calibration articles), MTRAG Cloud and MTRAG FiQA (seeded conversation split)",
                    "command": figures_json["command"]}
-        (DEFAULT_MODEL_DIR / CALIBRATION_FILE).write_text(json.dumps(product, indent=2) + "\n")
+        (args.model_dir / CALIBRATION_FILE).write_text(json.dumps(product, indent=2) + "\n")
         # The per-collection rule scales this confidence model's output, so a new model needs a new rule.
         print("the per-collection abstention rule was dropped with the old confidence model; re-fit it: "
               "python evals/probe_rows.py && python evals/fit_collection_threshold.py --write")

@@ -59,9 +59,12 @@ def main() -> None:
     parser.add_argument("--target-false-abstention", type=float, default=0.08)
     parser.add_argument("--rows", type=Path, default=OUT)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
+                        help="the scorer folder whose calibration.json is read (and written with --write)")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     target = args.target_false_abstention
-    shipped = load_calibration(DEFAULT_MODEL_DIR)
+    shipped = load_calibration(args.model_dir)
     models = Models(shipped.selector, shipped.confidence)
     fit = {d: load_rows(d, "fit", args.rows) for d in FIT_DOMAINS}
     report = {d: load_rows(d, "report", args.rows) for d in REPORT_DOMAINS}
@@ -103,9 +106,9 @@ def main() -> None:
             print(f"  {d:<7} threshold {f['threshold']:.3f}  answerable {f['n_answerable']:>4}  unanswerable "
                   f"{f['n_unanswerable']:>4}  false abstention {f['false_abstention']:.3f}  unanswerable abstained "
                   f"{unans}  answered right {f['answered_right']:.3f}")
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
     if args.write:
-        path = DEFAULT_MODEL_DIR / CALIBRATION_FILE
+        path = args.model_dir / CALIBRATION_FILE
         data = json.loads(path.read_text(encoding="utf-8"))
         ps = SHAPES[shape]
         data.update(threshold=fallback, target_false_abstention=target,

@@ -67,7 +67,10 @@ from assistant.answer.scorer import MAX_LENGTH, AnswerScorer, make_answer_scorer
 from assistant.evaluation.splits import ArticleSplit, article_of, calibration_articles, squad_article_split  # noqa: E402
 from assistant.jsonl import read_json_lines  # noqa: E402
 from assistant.sentences import content_terms, sentence_spans  # noqa: E402
+from assistant.evaluation.mtrag_data import DOMAINS  # noqa: E402
 from evals.common import EVALS_DATA, p50_p95, percentile  # noqa: E402
+from evals.constraint_negatives import changed_constraint, replacements  # noqa: E402
+from evals.mtrag_pairs import turn_pairs  # noqa: E402
 
 PASSAGES = EVALS_DATA / "squad-v1.1-dev" / "passages.jsonl"
 QUESTION_FILES = (EVALS_DATA / "squad-v1.1-dev" / "questions.dev.jsonl", EVALS_DATA / "squad-v2.0-dev" / "questions.dev.jsonl")
@@ -83,6 +86,10 @@ LATENCY_REPEATS = 25
 # ~20 minutes of 2 CPU cores allow at ~40 pairs/s.
 EPOCHS = 2
 MAX_PAIRS = 0
+SOURCES = ("squad", "mtrag", "constraint")
+# MTRAG's fit conversations give ~1,000 pairs against SQuAD's ~23,500: repeated so that two
+# domains' style is not a rounding error of the loss (a training choice, compared in the results).
+MTRAG_REPEAT = 4
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -184,6 +191,51 @@ def build_pairs(questions: Sequence[Question], paragraphs: dict[str, tuple[str, 
     return pairs, counts
 
 
+def constraint_pairs(questions: Sequence[Question], paragraphs: dict[str, tuple[str, ...]],
+                     rng: random.Random) -> list[Pair]:
+    """(question with its key constraint changed, its answer sentence, 0) for answerable fit questions
+    (`evals/constraint_negatives.py`): on topic, nearly the same words, and no longer answered."""
+    by_article: dict[str, list[str]] = defaultdict(list)
+    for pid, sentences in paragraphs.items():
+        by_article[article_of(pid)].extend(sentences)
+    pools = {article: replacements(sentences) for article, sentences in by_article.items()}
+    pairs = []
+    for q in questions:
+        if q.impossible:
+            continue
+        sentences = paragraphs[q.passage_id]
+        positives = answer_sentences(sentences, q.answers)
+        if not positives:
+            continue
+        sentence = sentences[positives[0]]
+        variant = changed_constraint(q.text, sentence, pools[article_of(q.passage_id)], rng)
+        if variant is not None:
+            pairs.append(Pair(variant, sentence, 0.0))
+    return pairs
+
+
+def training_pairs(sources: Sequence[str], fit: Sequence[Question], paragraphs: dict[str, tuple[str, ...]], *,
+                   hard_negatives: int, mtrag_repeat: int, rng: random.Random) -> tuple[list[Pair], dict]:
+    """The pairs of the chosen sources, shuffled, with per-source counts."""
+    pairs: list[Pair] = []
+    counts: dict = {}
+    if "squad" in sources:
+        squad, counts["squad"] = build_pairs(fit, paragraphs, hard_negatives=hard_negatives, rng=rng)
+        pairs.extend(squad)
+        counts["squad"]["pairs"] = len(squad)
+    if "constraint" in sources:
+        changed = constraint_pairs(fit, paragraphs, rng)
+        counts["constraint"] = {"pairs": len(changed)}
+        pairs.extend(changed)
+    if "mtrag" in sources:
+        for name, domain in DOMAINS.items():
+            found, counts[f"mtrag_{name}"] = turn_pairs(domain)
+            counts[f"mtrag_{name}"]["repeat"] = mtrag_repeat
+            pairs.extend(Pair(*p) for p in found * mtrag_repeat)
+    rng.shuffle(pairs)
+    return pairs, counts
+
+
 # -- training -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainConfig:
@@ -233,9 +285,11 @@ def linear_schedule(optimizer, warmup_steps: int, total_steps: int):
 
 
 def run_steps(model, config: TrainConfig, lengths: Sequence[int], batch_loss: Callable[[list[int]], object],
-              rng: random.Random, head_prefix: str = "classifier.") -> dict[str, float]:
+              rng: random.Random, head_prefix: str = "classifier.",
+              after_epoch: Callable[[int], None] | None = None) -> dict[str, float]:
     """The training loop both trained models share: length-bucketed batches, AdamW with warm-up and
-    linear decay, a progress line every LOG_EVERY steps. `batch_loss(indices)` returns the loss tensor."""
+    linear decay, a progress line every LOG_EVERY steps. `batch_loss(indices)` returns the loss tensor;
+    `after_epoch(n)` saves a checkpoint, so a stopped run keeps its finished epochs."""
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config, head_prefix)
@@ -258,13 +312,18 @@ def run_steps(model, config: TrainConfig, lengths: Sequence[int], batch_loss: Ca
                       f"{rate:.1f} examples/s  {elapsed / 60:.1f} min, ~{(total - step) * config.batch_size / rate / 60:.1f} min left",
                       flush=True)
                 last_loss, recent = float(np.mean(recent)), []
+        if after_epoch is not None:
+            model.eval()
+            after_epoch(epoch + 1)
+            model.train()
     model.eval()
     seconds = time.perf_counter() - started
     return {"steps": step, "seconds": round(seconds, 1), "examples_per_second": round(len(lengths) * config.epochs / seconds, 1),
             "last_logged_loss": round(last_loss, 4)}
 
 
-def train(model, tokenizer, pairs: Sequence[Pair], config: TrainConfig, rng: random.Random) -> dict[str, float]:
+def train(model, tokenizer, pairs: Sequence[Pair], config: TrainConfig, rng: random.Random,
+          checkpoints: Path | None = None) -> dict[str, float]:
     import torch
 
     encoded = tokenizer([p.question for p in pairs], [p.sentence for p in pairs], truncation="longest_first",
@@ -277,7 +336,12 @@ def train(model, tokenizer, pairs: Sequence[Pair], config: TrainConfig, rng: ran
         inputs = tokenizer.pad([features[i] for i in batch], return_tensors="pt")
         return loss_fn(model(**inputs).logits[:, 0], labels[batch])
 
-    return run_steps(model, config, [len(f["input_ids"]) for f in features], batch_loss, rng)
+    def checkpoint(epoch: int) -> None:
+        if checkpoints is not None and epoch < config.epochs:  # the last epoch is saved as the model itself
+            save_fp16(model, tokenizer, checkpoints / f"epoch-{epoch}")
+            print(f"  checkpoint {checkpoints / f'epoch-{epoch}'}", flush=True)
+
+    return run_steps(model, config, [len(f["input_ids"]) for f in features], batch_loss, rng, after_epoch=checkpoint)
 
 
 def save_fp16(model, tokenizer, out: Path) -> dict[str, float]:
@@ -434,6 +498,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-pairs", type=int, default=MAX_PAIRS,
                         help="cap on training pairs (a seeded sample); 0, the default, = all")
     parser.add_argument("--hard-negatives", type=int, default=2, help="other sentences of the gold paragraph per answerable question")
+    parser.add_argument("--sources", default=",".join(SOURCES),
+                        help="training pairs: squad (SQuAD fit articles), mtrag (MTRAG Cloud and FiQA fit conversations' "
+                             "train half, evals/mtrag_pairs.py), constraint (SQuAD fit questions with their key "
+                             "constraint changed, evals/constraint_negatives.py)")
+    parser.add_argument("--mtrag-repeat", type=int, default=MTRAG_REPEAT)
     add_training_arguments(parser, DEFAULT_OUT, RESULTS)
     parser.add_argument("--evaluate-only", action="store_true",
                         help="only measure the saved model in --out on the report articles and update --results")
@@ -479,7 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return update_latency(args, report, paragraphs)
     if args.evaluate_only:
         return update_report(args, report, paragraphs)
-    pairs, pair_counts = build_pairs(fit, paragraphs, hard_negatives=args.hard_negatives, rng=rng)
+    sources = tuple(s for s in args.sources.split(",") if s)
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise SystemExit(f"--sources: unknown {sorted(unknown)}; choose from {','.join(SOURCES)}")
+    pairs, pair_counts = training_pairs(sources, fit, paragraphs, hard_negatives=args.hard_negatives,
+                                        mtrag_repeat=args.mtrag_repeat, rng=rng)
     available = len(pairs)
     pairs = pairs[:args.max_pairs] if args.max_pairs else pairs
     positives = sum(p.label for p in pairs)
@@ -492,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          head_learning_rate=args.lr * 10, warmup_share=0.06, weight_decay=0.01)
     print(f"training {config}", flush=True)
-    training = train(model, tokenizer, pairs, config, rng)
+    training = train(model, tokenizer, pairs, config, rng, checkpoints=REPO / "evals" / "reports" / "checkpoints" / args.out.name)
     size = save_fp16(model, tokenizer, args.out)
     print(f"saved {args.out} ({size['total_mb']} MB)", flush=True)
 
@@ -512,7 +586,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "module": "assistant/evaluation/splits.py", "report_articles": list(split.report)},
         "data": {"calibration_articles_held_out": sorted(held_out), "fit_questions": len(fit), "report_questions": len(report), "pairs_available": available,
                  "pairs_trained": len(pairs), "positive_pairs": int(positives), **pair_counts},
-        "training": {**training, "config": config.__dict__, "hard_negatives": args.hard_negatives, "max_length": MAX_LENGTH},
+        "training": {**training, "config": config.__dict__, "sources": list(sources), "hard_negatives": args.hard_negatives,
+                     "mtrag_repeat": args.mtrag_repeat, "max_length": MAX_LENGTH},
         "model": {"format": "fp16 safetensors, run as fp32", **size, "agreement_with_fp32": agree},
         "report": {"cross_encoder": scorer_figures, "bi_encoder_cosine": cosine_figures},
         "latency": latency,

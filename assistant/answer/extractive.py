@@ -27,13 +27,15 @@ from assistant.index.view import IndexView
 from assistant.sentences import content_terms
 from assistant.types import Passage
 
-# Weights of the sentence score: meaning, the question's terms in the sentence (terms only in its
-# passage count half: "the agency" refers back to a name its passage gave), and the passage's coverage overall.
-_W_COSINE, _W_SENTENCE_TERMS, _W_PASSAGE_TERMS = 0.45, 0.35, 0.20
+# The parts of a sentence's lexical score (`ScoredSentence.parts`), in the order of SCORE_WEIGHTS:
+# meaning (bi-encoder cosine), the question's terms in the sentence (terms only in its passage count
+# half: "the agency" refers back to a name its passage gave), the passage's coverage overall, whether
+# the sentence offers the answer type the question asks for (or misses it), whether it spells out the
+# acronym asked about, and whether it comes from the newest source when the question asks for the latest.
+SCORE_PARTS = ("cosine", "sentence_terms", "passage_terms", "type_offered", "type_missing", "expansion_offered",
+               "newest_source")
+SCORE_WEIGHTS = (0.45, 0.35, 0.20, 0.10, -0.10, 0.25, 0.08)
 _CONTEXT_TERM_CREDIT = 0.5
-_ANSWER_TYPE_BONUS = 0.10       # added when the sentence offers the expected type, subtracted when not
-_EXPANSION_BONUS = 0.25         # an acronym question: the sentence that spells the acronym out wins
-_RECENCY_BONUS = 0.08           # "latest status": newest source first
 _EXTRA_SENTENCE_MARGIN = 0.08   # a second sentence is quoted only when nearly as good as the first
 _REQUIRED_TYPES = {"number", "date", "person", "place"}
 _REFERS_BACK = re.compile(r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|the latter|the former)\b", re.I)
@@ -48,6 +50,7 @@ class ScoredSentence:
     start: int = 0  # offsets of `text` in the passage
     end: int = 0
     cosine: float = 0.0  # bi-encoder cosine of question and sentence
+    parts: tuple[float, ...] = ()  # the score's parts (SCORE_PARTS); score = their sum weighted by SCORE_WEIGHTS
 
 
 class TermStatistics:
@@ -127,14 +130,12 @@ class ExtractiveAnswerer:
                 if text.rstrip().endswith("?"):
                     continue  # a question in the document (an FAQ heading) answers nothing
                 cover = weighted_coverage(question_terms, set(content_terms(text)), passage_terms)
-                score = _W_COSINE * float(cosine) + _W_SENTENCE_TERMS * cover + _W_PASSAGE_TERMS * passage_cover
-                if kind == "expansion":
-                    score += _EXPANSION_BONUS if offers_type(text, kind, question) else 0.0
-                elif kind is not None:
-                    score += _ANSWER_TYPE_BONUS if offers_type(text, kind, question) else -_ANSWER_TYPE_BONUS
-                if newest is not None and passage.date == newest:
-                    score += _RECENCY_BONUS
-                scored.append(ScoredSentence(passage, text, score, position, start, end, float(cosine)))
+                offered = kind is not None and offers_type(text, kind, question)
+                typed = kind is not None and kind != "expansion"
+                parts = (float(cosine), cover, passage_cover, float(typed and offered), float(typed and not offered),
+                         float(kind == "expansion" and offered), float(newest is not None and passage.date == newest))
+                score = sum(w * p for w, p in zip(SCORE_WEIGHTS, parts))
+                scored.append(ScoredSentence(passage, text, score, position, start, end, float(cosine), parts))
         return sorted(scored, key=lambda s: (-s.score, s.passage.chunk_id, s.position))
 
     def answer(self, request: AnswerRequest) -> AnswerDraft:

@@ -1,0 +1,116 @@
+"""Re-read collected candidate rows with another answer scorer, without running retrieval again.
+
+    python evals/rescore_rows.py --scorer evals/reports/scorer-candidate --out evals/reports/answer-rows-candidate
+    python evals/fit_answer_trust.py --rows evals/reports/answer-rows-candidate
+    python evals/fit_collection_threshold.py --rows evals/reports/answer-rows-candidate
+
+`evals/answer_rows.py` and `evals/probe_rows.py` store, for every question, the sentences the
+lexical shortlist put in front of the scorer (`texts`) and the question the scorer read (`sent`).
+The shortlist does not depend on the scorer, and of the feature row (`answerability.FEATURES`) only
+`logit` and `margin` do, so a candidate scorer's rows are exactly these rows with those two columns
+recomputed (and the candidates re-sorted by the new logit, as `ExtractiveAnswerer.evidence` orders
+them). This makes comparing scorers a matter of minutes instead of a full pipeline run per model.
+
+MTRAG fit conversations a candidate was trained on (`train_answer_scorer.scorer_half`) are dropped
+from its fit rows with `--drop-trained-conversations`: the confidence model must be fitted on turns
+the scorer never saw, as SQuAD's calibration articles are kept out of its training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from answer_rows import OUT, Question, _corpus_items, _mtrag_items, _save, load_rows  # noqa: E402
+from mtrag_pairs import scorer_half  # noqa: E402
+
+from assistant.answer.answerability import FEATURES  # noqa: E402
+from assistant.answer.scorer import DEFAULT_MODEL_DIR, AnswerScorer, make_answer_scorer  # noqa: E402
+from assistant.evaluation.mtrag_data import DOMAINS, load_turns  # noqa: E402
+from assistant.types import Turn  # noqa: E402
+
+LOGIT, MARGIN = FEATURES.index("logit"), FEATURES.index("margin")
+MTRAG_DOMAINS = ("cloud", "fiqa")
+
+
+def rescored(q: Question, scorer: AnswerScorer, reads: str | None = None) -> Question:
+    """The question's rows with the candidate scorer's logits and margins, best logit first; the
+    scorer reads `reads` (default: what it read when the rows were collected)."""
+    if not q.texts:
+        return q
+    logits = np.asarray(scorer.score(reads if reads is not None else q.sent, list(q.texts)), dtype=float)
+    rows = q.rows.copy()
+    rows[:, LOGIT] = logits
+    for i in range(len(logits)):
+        others = np.delete(logits, i)
+        rows[i, MARGIN] = logits[i] - others.max() if len(others) else 0.0
+    order = sorted(range(len(logits)), key=lambda i: (-logits[i], i))
+    return Question(q.domain, q.part, q.group, q.key, q.question, q.sent, q.answerable, rows[order], q.labels[order],
+                    q.lexical_top, tuple(q.texts[i] for i in order), tuple(q.sources[i] for i in order))
+
+
+# What the scorer reads of a follow-up (issue 28 item 3): the rewrite (keyword pile appended, what the
+# rows hold), the user's words alone, or the user's words with the previous question in its own words.
+READS = ("rewrite", "asked", "asked+previous")
+
+
+def histories() -> dict[str, tuple[Turn, ...]]:
+    """Row key -> the turns before it, for the conversational domains."""
+    found = {}
+    for name, domain in DOMAINS.items():
+        _, turns = load_turns(domain.data)
+        for part in ("fit", "report"):
+            found.update((a.key, a.history) for a in _mtrag_items(name, part, turns))
+    found.update((a.key, a.history) for a in _corpus_items())
+    return found
+
+
+def scorer_text(q: Question, reads: str, history: tuple[Turn, ...]) -> str | None:
+    """The text the scorer reads under `reads`, or None for what the rows already hold."""
+    if reads == "rewrite" or q.sent == q.question or not history:
+        return None
+    if reads == "asked":
+        return q.question
+    return f"{q.question} ({history[-1].question.strip()})"
+
+
+def kept(q: Question, drop_trained: bool) -> bool:
+    return not (drop_trained and q.domain in MTRAG_DOMAINS and q.part == "fit" and scorer_half(q.group) == "train")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scorer", type=Path, default=DEFAULT_MODEL_DIR, help="a folder saved by evals/train_answer_scorer.py")
+    parser.add_argument("--reads", choices=READS, default="rewrite", help="what the scorer reads of a follow-up")
+    parser.add_argument("--rows", type=Path, default=OUT, help="the collected rows to re-read")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--only-changed", action="store_true",
+                        help="the rows were collected with this scorer: re-read only the follow-ups whose text --reads changes")
+    parser.add_argument("--drop-trained-conversations", action="store_true",
+                        help="leave out the MTRAG fit conversations the scorer was trained on")
+    args = parser.parse_args()
+    scorer = make_answer_scorer(args.scorer)
+    history = histories() if args.reads != "rewrite" else {}
+    for path in sorted(args.rows.glob("*.pkl")):
+        if (args.out / path.name).is_file():
+            continue
+        started = time.perf_counter()
+        domain, part = path.stem.split("-", 1)
+        questions = []
+        for q in load_rows(domain, part, args.rows):
+            if kept(q, args.drop_trained_conversations):
+                text = scorer_text(q, args.reads, history.get(q.key, ()))
+                questions.append(q if text is None and args.only_changed else rescored(q, scorer, text))
+        _save(args.out / path.name, questions)
+        print(f"{path.name}: {len(questions)} questions re-read in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
