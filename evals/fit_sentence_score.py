@@ -119,6 +119,33 @@ def fit_weights(questions: list[Scored], c: float) -> np.ndarray:
     return weights / weights[:GRADED].sum()
 
 
+FACTORS = (0.0, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+def mean_mrr(questions: list[Scored], weights: np.ndarray, shortlist: int) -> float:
+    """The objective: MRR of the first answering sentence, each fit domain counting equally."""
+    return float(np.mean([ranking_figures([q for q in questions if q.domain == d], weights, shortlist)["mrr"]
+                          for d in sorted({q.domain for q in questions})]))
+
+
+def ranking_fit(questions: list[Scored], start: np.ndarray, shortlist: int, passes: int = 3) -> np.ndarray:
+    """Coordinate ascent on the ranking itself (pointwise logistic fits the wrong thing: it ranks worse):
+    each weight in turn is scaled by FACTORS and the best kept; a part that never varies in the fit
+    data keeps its starting weight (nothing there measures it)."""
+    weights = start.copy()
+    varies = [any(len(q.parts) and np.ptp(q.parts[:, i]) > 0 for q in questions) for i in range(len(start))]
+    best = mean_mrr(questions, weights, shortlist)
+    for _ in range(passes):
+        for i in (i for i in range(len(weights)) if varies[i]):
+            for factor in FACTORS:
+                trial = weights.copy()
+                trial[i] = start[i] * factor if weights[i] == 0 else weights[i] * factor
+                value = mean_mrr(questions, trial, shortlist)
+                if value > best + 1e-9:
+                    best, weights = value, trial
+    return weights / weights[:GRADED].sum()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad2-sample", type=int, default=300)
@@ -134,21 +161,25 @@ def main() -> None:
                 for d in FIT_DOMAINS]
         by_c[c] = float(np.mean(held))
     c = max(by_c, key=lambda k: (by_c[k], -k))
-    learned = fit_weights(fit, c)
+    pointwise = fit_weights(fit, c)
+    learned = ranking_fit(fit, shipped, shortlist)
     results = {"command": "python evals/fit_sentence_score.py", "parts": SCORE_PARTS, "shortlist": shortlist,
-               "C_by_held_out_domain_mrr": by_c, "C": c, "weights": {"shipped": shipped.tolist(), "learned": learned.round(4).tolist()},
+               "C_by_held_out_domain_mrr": by_c, "C": c, "weights": {"shipped": shipped.tolist(), "pointwise_logistic": pointwise.round(4).tolist(),
+                                                               "ranking_fit": learned.round(4).tolist()},
                "fit": {}, "report": {}}
     print("parts:   " + "  ".join(f"{p:>17}" for p in SCORE_PARTS))
     print("shipped: " + "  ".join(f"{w:>17.3f}" for w in shipped))
-    print("learned: " + "  ".join(f"{w:>17.3f}" for w in learned) + f"   (C {c})")
+    print("logistic:" + "  ".join(f"{w:>17.3f}" for w in pointwise) + f"   (pointwise, C {c})")
+    print("ranking: " + "  ".join(f"{w:>17.3f}" for w in learned) + "   (coordinate ascent on fit MRR)")
     for name, parts in (("fit", {d: [q for q in fit if q.domain == d] for d in FIT_DOMAINS}), ("report", report)):
-        print(f"{name} parts (answerable questions with an answering sentence retrieved):")
+        print(f"{name} parts (answerable questions with an answering sentence retrieved): shipped -> logistic -> ranking fit")
         for d, questions in parts.items():
-            before, after = ranking_figures(questions, shipped, shortlist), ranking_figures(questions, learned, shortlist)
-            results[name][d] = {"shipped": before, "learned": after}
-            print(f"  {d:<7} n {before['questions']:>4}  recall@{shortlist} {before['recall_at_shortlist']:.3f} -> "
-                  f"{after['recall_at_shortlist']:.3f}  top-1 {before['top1']:.3f} -> {after['top1']:.3f}  "
-                  f"MRR {before['mrr']:.3f} -> {after['mrr']:.3f}")
+            found = {k: ranking_figures(questions, w, shortlist)
+                     for k, w in (("shipped", shipped), ("pointwise_logistic", pointwise), ("ranking_fit", learned))}
+            results[name][d] = found
+            line = "  ".join(f"{m} " + " -> ".join(f"{f[key]:.3f}" for f in found.values())
+                             for m, key in (("recall@%d" % shortlist, "recall_at_shortlist"), ("top-1", "top1"), ("MRR", "mrr")))
+            print(f"  {d:<7} n {found['shipped']['questions']:>4}  {line}")
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
