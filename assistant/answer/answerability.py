@@ -51,11 +51,17 @@ class CandidateText:
     cosine: float
 
 
+# A question term found only in the sentence's passage, not the sentence, counts half: "the agency"
+# refers back to a name its passage gave. The sentence score and the missing-term features share it.
+CONTEXT_TERM_CREDIT = 0.5
+
+
 def _missing_share(weights: dict[str, float], present: set[str], partly: set[str] = frozenset()) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    missing = sum(w if t not in present and t not in partly else 0.5 * w if t not in present else 0.0 for t, w in weights.items())
+    missing = sum(w if t not in present and t not in partly else (1.0 - CONTEXT_TERM_CREDIT) * w if t not in present else 0.0
+                  for t, w in weights.items())
     return missing / total
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer.answer_types import expected_type, offers_type
-from assistant.answer.answerability import CandidateText, candidate_features
+from assistant.answer.answerability import CONTEXT_TERM_CREDIT, CandidateText, candidate_features
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.confidence import UNSURE_BELOW, Calibration
 from assistant.answer.conflicts import (
@@ -41,7 +41,6 @@ SCORE_PARTS = ("cosine", "sentence_terms", "passage_terms", "type_offered", "typ
 # but SQuAD 0.834 -> 0.799 and the news corpus 0.848 -> 0.748 (top-1 0.793 -> 0.636). No benchmark
 # question asks for the latest state or about an acronym often enough to measure the last two weights.
 SCORE_WEIGHTS = (0.45, 0.35, 0.20, 0.10, -0.10, 0.25, 0.08)
-_CONTEXT_TERM_CREDIT = 0.5
 _EXTRA_SENTENCE_MARGIN = 0.08   # a second sentence is quoted only when nearly as good as the first
 _REQUIRED_TYPES = {"number", "date", "person", "place"}
 _REFERS_BACK = re.compile(r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|the latter|the former)\b", re.I)
@@ -82,7 +81,7 @@ def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], co
     total = sum(question_terms.values())
     if total <= 0:
         return 0.0
-    covered = sum(w if t in text_terms else _CONTEXT_TERM_CREDIT * w if t in context_terms else 0.0
+    covered = sum(w if t in text_terms else CONTEXT_TERM_CREDIT * w if t in context_terms else 0.0
                   for t, w in question_terms.items())
     return covered / total
 
