@@ -1,5 +1,4 @@
-"""Dates and disagreement: prefer newer sources when retrieved sentences disagree, and notice
-when a question asks for the latest state of things."""
+"""Dates and disagreement: prefer newer sources when retrieved sentences disagree."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from assistant.sentences import content_terms
 from assistant.types import Passage
 
 _NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])")
-_RECENCY = re.compile(r"\b(latest|current(ly)?|now|today|recent(ly)?|still|yet|as of|so far|most recent|newest|up to date)\b", re.I)
 
 
 class Scored(Protocol):
@@ -48,10 +46,6 @@ def differing_figures(first: str, second: str) -> bool:
     merely both hold numbers (a date in one, a count in the other) do not disagree."""
     a, b = quantities(first), quantities(second)
     return any(a[noun].isdisjoint(b[noun]) for noun in a.keys() & b.keys())
-
-
-def asks_for_latest(question: str) -> bool:
-    return bool(_RECENCY.search(question))
 
 
 CONFLICT_MARGIN = 0.15  # how close to the best a disagreeing sentence must score to count

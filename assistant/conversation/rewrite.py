@@ -82,8 +82,6 @@ def answer_names(answer: str) -> list[str]:
 
 
 _PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers"}
-# Elliptical time references: "the one before" is "the previous one".
-_ELLIPSIS_SYNONYMS = {"before": "previous", "earlier": "previous", "last": "previous", "after": "next", "following": "next"}
 _MAX_ANSWER_WORDS = 3
 
 
@@ -126,9 +124,6 @@ def rewrite_followup(message: str, history: Sequence[Turn]) -> str:
             break
         for term in salient_terms(turn.standalone_question or turn.question):
             carry(term)
-    for word, synonym in _ELLIPSIS_SYNONYMS.items():
-        if word in present:
-            carry(synonym)
     if not carried:
         return message
     return f"{message} ({' '.join(carried[:_MAX_CARRIED_TERMS + _MAX_ANSWER_WORDS])})"
