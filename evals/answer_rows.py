@@ -128,6 +128,31 @@ def _corpus_items() -> list[Asked]:
     return asked
 
 
+def items_for(domain: str, part: str, turns: Sequence | None, *, squad2_report_sample: int,
+              squad2_fit_sample: int | None) -> list[Asked]:
+    """The questions of one domain's part (`turns`: MTRAG's labelled turns, from `_engine`)."""
+    if domain == "squad2":
+        return _squad_items(part, squad2_report_sample, squad2_fit_sample)
+    if domain == "corpus":
+        return _corpus_items()
+    return _mtrag_items(domain, part, turns or ())
+
+
+def asked_request(engine: Assistant, item: Asked) -> AnswerRequest:
+    """The item asked as a conversation asks it: the follow-up rewritten over its history, then retrieved."""
+    sent = rewrite_followup(item.question, item.history) if item.history else item.question
+    passages = engine.retrieve(sent, top_k=engine.settings.retrieval.top_k)
+    return AnswerRequest(question=sent, query_vector=engine.embedder.embed_query(sent), passages=tuple(passages),
+                         history=item.history)
+
+
+def answers(item: Asked, text: str, source: str) -> bool:
+    """Does this sentence answer the item? MTRAG: it comes from a gold passage; else it holds a gold answer."""
+    if not item.answerable:
+        return False
+    return source in item.gold if item.gold else alias_match(text, item.answers)
+
+
 def collect(engine: Assistant, domain: str, part: str, items: Iterable[Asked]) -> list[Question]:
     settings = engine.settings.with_(answer={"scorer": "lexical"})
     answerer = ExtractiveAnswerer(settings.answer, engine.view())
@@ -136,17 +161,12 @@ def collect(engine: Assistant, domain: str, part: str, items: Iterable[Asked]) -
     items = list(items)
     started = time.perf_counter()
     for n, item in enumerate(items, start=1):
-        sent = rewrite_followup(item.question, item.history) if item.history else item.question
-        passages = engine.retrieve(sent, top_k=settings.retrieval.top_k)
-        request = AnswerRequest(question=sent, query_vector=engine.embedder.embed_query(sent),
-                                passages=tuple(passages), history=item.history)
+        request = asked_request(engine, item)
+        sent = request.question
         ranked = answerer.score_sentences(request)
         scored = answerer.evidence(request, ranked, scorer=scorer)
         rows = np.array(answerer.judged(request, scored), dtype=float).reshape(len(scored), len(FEATURES))
-        if item.gold:
-            labels = [item.answerable and s.passage.source in item.gold for s, _ in scored]
-        else:
-            labels = [item.answerable and alias_match(s.text, item.answers) for s, _ in scored]
+        labels = [answers(item, s.text, s.passage.source) for s, _ in scored]
         found.append(Question(domain, part, item.group, item.key, item.question, sent, item.answerable, rows,
                               np.array(labels, dtype=float), ranked[0].score if ranked else 0.0,
                               tuple(s.text for s, _ in scored), tuple(s.passage.source for s, _ in scored)))
@@ -155,11 +175,16 @@ def collect(engine: Assistant, domain: str, part: str, items: Iterable[Asked]) -
     return found
 
 
-def _save(path: Path, questions: list[Question]) -> None:
+def write_pickle(path: Path, value: object) -> None:
+    """Write atomically: an interrupted run leaves no half file that a resumed run would trust."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps([vars(q) for q in questions]))  # plain dicts: readable from any script
+    tmp.write_bytes(pickle.dumps(value))
     os.replace(tmp, path)
+
+
+def _save(path: Path, questions: list[Question]) -> None:
+    write_pickle(path, [vars(q) for q in questions])  # plain dicts: readable from any script
 
 
 def load_rows(domain: str, part: str, out: Path = OUT) -> list[Question]:
@@ -197,12 +222,8 @@ def main() -> None:
         engine, turns = _engine(domain, settings)
         print(f"{domain}: index ready in {time.perf_counter() - started:.0f} s", flush=True)
         for part in todo:
-            if domain == "squad2":
-                items = _squad_items(part, args.squad2_report_sample, args.squad2_fit_sample)
-            elif domain == "corpus":
-                items = _corpus_items()
-            else:
-                items = _mtrag_items(domain, part, turns)
+            items = items_for(domain, part, turns, squad2_report_sample=args.squad2_report_sample,
+                              squad2_fit_sample=args.squad2_fit_sample)
             questions = collect(engine, domain, part, items)
             _save(args.out / f"{domain}-{part}.pkl", questions)
             print(f"{domain} {part}: {len(questions)} questions, {time.perf_counter() - started:.0f} s", flush=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import sys
 import time
@@ -35,14 +34,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answer_rows import _corpus_items, _engine, _mtrag_items, _squad_items  # noqa: E402
+from answer_rows import _engine, answers, asked_request, items_for, write_pickle  # noqa: E402
 
 from assistant import load_settings  # noqa: E402
-from assistant.answer.base import AnswerRequest  # noqa: E402
 from assistant.answer.extractive import SCORE_PARTS, SCORE_WEIGHTS, ExtractiveAnswerer  # noqa: E402
 from assistant.config import PROJECT_ROOT  # noqa: E402
-from assistant.conversation.rewrite import rewrite_followup  # noqa: E402
-from assistant.evaluation.metrics import alias_match  # noqa: E402
 
 OUT = PROJECT_ROOT / "evals" / "reports" / "sentence-parts"
 RESULTS = PROJECT_ROOT / "evals" / "results" / "sentence_score.json"
@@ -65,30 +61,16 @@ def collect(domain: str, part: str, squad2_sample: int) -> list[Scored]:
     path = OUT / f"{domain}-{part}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
-    settings = load_settings()
-    engine, turns = _engine(domain, settings)
-    if domain == "squad2":
-        items = _squad_items(part, squad2_sample, squad2_sample)
-    elif domain == "corpus":
-        items = _corpus_items()
-    else:
-        items = _mtrag_items(domain, part, turns)
+    engine, turns = _engine(domain, load_settings())
+    items = items_for(domain, part, turns, squad2_report_sample=squad2_sample, squad2_fit_sample=squad2_sample)
     answerer = ExtractiveAnswerer(engine.settings.answer, engine.view())
     found, started = [], time.perf_counter()
     for item in items:
-        sent = rewrite_followup(item.question, item.history) if item.history else item.question
-        passages = engine.retrieve(sent, top_k=engine.settings.retrieval.top_k)
-        request = AnswerRequest(question=sent, query_vector=engine.embedder.embed_query(sent), passages=tuple(passages),
-                                history=item.history)
-        ranked = answerer.score_sentences(request)
-        labels = [item.answerable and (s.passage.source in item.gold if item.gold else alias_match(s.text, item.answers))
-                  for s in ranked]
+        ranked = answerer.score_sentences(asked_request(engine, item))
+        labels = [answers(item, s.text, s.passage.source) for s in ranked]
         found.append(Scored(domain, item.group, item.answerable, np.array([s.parts for s in ranked], dtype=float).reshape(-1, len(SCORE_PARTS)),
                             np.array(labels, dtype=float)))
-    OUT.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps(found))
-    os.replace(tmp, path)
+    write_pickle(path, found)
     print(f"{domain} {part}: {len(found)} questions in {time.perf_counter() - started:.0f} s", flush=True)
     return found
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answer_rows import OUT, Question, _corpus_items, _mtrag_items, _save, load_rows  # noqa: E402
 from mtrag_pairs import scorer_half  # noqa: E402
 
-from assistant.answer.answerability import FEATURES  # noqa: E402
+from assistant.answer.answerability import FEATURES, logit_margins  # noqa: E402
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, AnswerScorer, make_answer_scorer  # noqa: E402
 from assistant.evaluation.mtrag_data import DOMAINS, load_turns  # noqa: E402
 from assistant.types import Turn  # noqa: E402
@@ -48,9 +48,7 @@ def rescored(q: Question, scorer: AnswerScorer, reads: str | None = None) -> Que
     logits = np.asarray(scorer.score(reads if reads is not None else q.sent, list(q.texts)), dtype=float)
     rows = q.rows.copy()
     rows[:, LOGIT] = logits
-    for i in range(len(logits)):
-        others = np.delete(logits, i)
-        rows[i, MARGIN] = logits[i] - others.max() if len(others) else 0.0
+    rows[:, MARGIN] = logit_margins(logits.tolist())
     order = sorted(range(len(logits)), key=lambda i: (-logits[i], i))
     return Question(q.domain, q.part, q.group, q.key, q.question, q.sent, q.answerable, rows[order], q.labels[order],
                     q.lexical_top, tuple(q.texts[i] for i in order), tuple(q.sources[i] for i in order))

@@ -65,6 +65,12 @@ def _missing_share(weights: dict[str, float], present: set[str], partly: set[str
     return missing / total
 
 
+def logit_margins(logits: Sequence[float]) -> list[float]:
+    """Each candidate's logit minus the best other candidate's (0 for a lone candidate)."""
+    values = list(logits)
+    return [logit - max(values[:i] + values[i + 1:]) if len(values) > 1 else 0.0 for i, logit in enumerate(values)]
+
+
 def candidate_features(question: str, candidates: Sequence[CandidateText], idf: Callable[[str], float],
                        max_idf: float) -> list[list[float]]:
     """One row of `FEATURES` per candidate, in the candidates' order."""
@@ -74,7 +80,7 @@ def candidate_features(question: str, candidates: Sequence[CandidateText], idf: 
     negated = bool(_NEGATION.search(question))
     kind = expected_type(question)
     typed = kind is not None and kind != "expansion"
-    logits = [c.logit for c in candidates]
+    margins = logit_margins([c.logit for c in candidates])
     passages: dict[str, tuple[set[str], set[str], set[str]]] = {}  # candidates share few passages: read each once
     rows: list[list[float]] = []
     for i, c in enumerate(candidates):
@@ -83,11 +89,10 @@ def candidate_features(question: str, candidates: Sequence[CandidateText], idf: 
         passage_terms, passage_words, passage_numbers = passages[c.passage]
         sentence_terms = set(content_terms(c.sentence))
         absent = [w for t, w in weights.items() if t not in passage_terms]
-        others = logits[:i] + logits[i + 1:]
         offered = typed and offers_type(c.sentence, kind, question)
         rows.append([
             c.logit,
-            c.logit - max(others) if others else 0.0,
+            margins[i],
             c.lexical,
             c.cosine,
             _missing_share(weights, passage_terms),
