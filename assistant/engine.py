@@ -78,13 +78,14 @@ class AnswerEngine:
     corpus when it has never been built (off when a caller named a collection but no corpus)."""
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 answer_scorer: ScorerAndCalibration | None = None, auto_index: bool = True) -> None:
+                 answer_scorer: ScorerAndCalibration | None = None, span_reader: SpanReader | None = None,
+                 auto_index: bool = True) -> None:
         apply_offline_env()  # before any model or store loads: library callers get no entry point that sets it
         self.settings = settings or load_settings()
         self.auto_index = auto_index
         self._embedder = embedder
         self._answer_scorer = answer_scorer
-        self._reader: SpanReader | None = None
+        self._reader = span_reader
         self._store: VectorStore | None = None
         self._components_lock = threading.RLock()   # guards lazy creation of embedder and store
         self._snapshots = SnapshotSource(self.settings, lambda: self.store, self._assemble, self._ensure_built)
@@ -94,7 +95,7 @@ class AnswerEngine:
     def embedder(self) -> Embedder:
         with self._components_lock:
             if self._embedder is None:
-                self._embedder = make_embedder(self.settings.embedding)
+                self._embedder = make_embedder(self.settings.embedding, self.settings.inference)
             return self._embedder
 
     @property
@@ -104,7 +105,7 @@ class AnswerEngine:
             return None
         with self._components_lock:
             if self._answer_scorer is None:
-                self._answer_scorer = load_answer_scorer()
+                self._answer_scorer = load_answer_scorer(inference=self.settings.inference)
             return self._answer_scorer
 
     @property
@@ -114,7 +115,7 @@ class AnswerEngine:
             return None
         with self._components_lock:
             if self._reader is None:
-                self._reader = make_span_reader()
+                self._reader = make_span_reader(inference=self.settings.inference)
             return self._reader
 
     @property

@@ -69,7 +69,7 @@ class EnginePool:
             if engine is None:
                 settings = self.settings.with_(store={"collection": key[0]}, answer={"answerer": key[1]})  # validates both
                 engine = AnswerEngine(settings, embedder=self.primary.embedder, answer_scorer=self.primary.answer_scorer,
-                                      auto_index=key[2])
+                                      span_reader=self.primary.short_answer_reader, auto_index=key[2])
                 self._engines[key] = engine
             return engine
 

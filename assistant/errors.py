@@ -55,6 +55,10 @@ class MissingExtraError(AssistantError, ImportError):
         self.extra = extra
 
 
+class ModelExportError(AssistantError):
+    """A packaged model could not be exported to ONNX, or its export disagrees with the original."""
+
+
 class BackendError(AssistantError):
     """A language-model backend failed: unreachable, timed out, or returned nothing usable."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = {"config", "config_sources", "types", "errors", "validation", "names", "atomic", "jsonl", "sentences",
-          "citations", "_offline", "models"}
+          "citations", "_offline", "models", "inference", "config_errors"}
 # Higher runs on lower; an import may only go to the same or a lower stage.
 STAGE = {"ingest": 1, "index": 2, "llm": 2, "retrieval": 3, "answer": 3, "engine": 4, "snapshots": 4, "collection_calibration": 4,
          "engine_pool": 4, "documents": 4, "arguments": 4, "conversation": 5, "facade": 6, "api": 6,

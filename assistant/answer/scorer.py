@@ -7,18 +7,22 @@ misses the question's key constraint (another entity, another number, a negation
 
 The weights ship in `assistant/models/answer_scorer/` (fp16 safetensors + tokenizer files, see the
 model card there) and load from that folder only: no hub, no network, no training on a fresh clone.
+By default they run on ONNX Runtime (exported once per machine, `assistant.inference`); torch runs
+them directly with `inference.runtime = "torch"`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from assistant.answer.confidence import Calibration, load_calibration
+from assistant.config import InferenceSettings
 from assistant.errors import ConfigError, InvalidArgumentError, MissingExtraError
+from assistant.inference.onnx_session import OnnxModel, load_tokenizer
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -45,6 +49,21 @@ class AnswerScorer(Protocol):
         """
 
 
+def score_in_batches(question: str, sentences: Sequence[str], batch_size: int,
+                     logits: Callable[[str, list[str]], np.ndarray]) -> np.ndarray:
+    """`logits` over length-sorted batches (little padding), back in the caller's order."""
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+    if isinstance(sentences, str):
+        raise InvalidArgumentError("sentences must be a sequence of strings, not one string")
+    scores = np.empty(len(sentences), dtype=np.float32)
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        scores[batch] = logits(question, [sentences[i] for i in batch])
+    return scores
+
+
 class CrossEncoderAnswerScorer:
     """A sequence-classification model with one logit, run on CPU with torch in inference mode.
 
@@ -62,17 +81,7 @@ class CrossEncoderAnswerScorer:
         self._max_length = max_length
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
-        if isinstance(sentences, str):
-            raise InvalidArgumentError("sentences must be a sequence of strings, not one string")
-        scores = np.empty(len(sentences), dtype=np.float32)
-        # Length-sorted batches waste little on padding; results go back to the caller's order.
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start:start + self._batch_size]
-            scores[batch] = self._logits(question, [sentences[i] for i in batch])
-        return scores
+        return score_in_batches(question, sentences, self._batch_size, self._logits)
 
     def _logits(self, question: str, sentences: list[str]) -> np.ndarray:
         import torch
@@ -82,6 +91,29 @@ class CrossEncoderAnswerScorer:
         with torch.inference_mode():
             logits = self._model(**encoded).logits
         return logits[:, 0].float().numpy()
+
+
+class OnnxAnswerScorer:
+    """The same model exported to ONNX and run by ONNX Runtime; logits agree with torch's to ~2e-6."""
+
+    def __init__(self, folder: Path, settings: InferenceSettings, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_length: int = MAX_LENGTH) -> None:
+        if batch_size < 1:
+            raise InvalidArgumentError(f"batch_size must be at least 1, got {batch_size}")
+        require_model_files(folder, "answer scorer", "evals/train_answer_scorer.py")
+        self._tokenizer = load_tokenizer(folder, max_length=max_length, strategy="longest_first", pad=True)
+        self._model = OnnxModel(folder, "sequence-classification", settings, role="answer_scorer")
+        self._batch_size = batch_size
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        return score_in_batches(question, sentences, self._batch_size, self._logits)
+
+    def _logits(self, question: str, sentences: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch([(question, sentence) for sentence in sentences])
+        (logits,) = self._model.run(encodings)
+        if logits.shape[-1] != 1:
+            raise ConfigError(f"answer scorer has {logits.shape[-1]} labels; it must have 1")
+        return logits[:, 0].astype(np.float32, copy=False)
 
 
 def require_model_files(folder: Path, what: str, script: str) -> None:
@@ -110,16 +142,22 @@ def load_cross_encoder(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizer
     return model, tokenizer
 
 
-def make_answer_scorer(path: Path | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE) -> AnswerScorer:
-    """The shipped answer scorer, or one saved by the training script in `path`."""
-    model, tokenizer = load_cross_encoder(Path(path) if path is not None else DEFAULT_MODEL_DIR)
+def make_answer_scorer(path: Path | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                       inference: InferenceSettings | None = None) -> AnswerScorer:
+    """The shipped answer scorer, or one saved by the training script in `path`, on the configured
+    runtime (ONNX Runtime unless `inference.runtime` is 'torch')."""
+    folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
+    inference = inference or InferenceSettings()
+    if inference.runtime == "onnx":
+        return OnnxAnswerScorer(folder, inference, batch_size=batch_size)
+    model, tokenizer = load_cross_encoder(folder)
     return CrossEncoderAnswerScorer(model, tokenizer, batch_size=batch_size)
 
 
 ScorerAndCalibration = tuple[AnswerScorer, Calibration]
 
 
-def load_answer_scorer(path: Path | None = None) -> ScorerAndCalibration:
+def load_answer_scorer(path: Path | None = None, *, inference: InferenceSettings | None = None) -> ScorerAndCalibration:
     """The shipped scorer with the calibration fitted for it (both from the same folder)."""
     folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
-    return make_answer_scorer(folder), load_calibration(folder)
+    return make_answer_scorer(folder, inference=inference), load_calibration(folder)

@@ -4,7 +4,8 @@ An extractive question-answering head (start/end logits per word piece) on the p
 all-MiniLM-L6-v2, trained by `evals/train_short_answer.py` on (question, answer sentence) pairs of
 the SQuAD dev *fit* articles. It reads one sentence, the one being quoted, so the phrase it returns
 is a substring of a cited quote by construction. Weights ship in `assistant/models/short_answer/`
-and load from that folder only (offline, like the embedder and the answer scorer).
+and load from that folder only (offline, like the embedder and the answer scorer); by default they
+run on ONNX Runtime (`assistant.inference`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.answer.scorer import require_model_files
+from assistant.config import InferenceSettings
 from assistant.errors import InvalidArgumentError, MissingExtraError
+from assistant.inference.onnx_session import OnnxModel, load_tokenizer
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -41,6 +44,29 @@ class SpanReader(Protocol):
         better one (empty when the sentence is empty)."""
 
 
+def best_spans(sentence: str, starts: list[float], ends: list[float], offsets: list[tuple[int, int]],
+               in_sentence: list[int], *, limit: int, max_answer_pieces: int) -> list[Span]:
+    """The `limit` best non-overlapping (start piece, end piece) spans inside the sentence's pieces."""
+    if not in_sentence:
+        return []
+    last = in_sentence[-1]  # the sentence's pieces are one contiguous run
+    pairs = sorted(((starts[i] + ends[j], i, j) for i in in_sentence
+                    for j in range(i, min(i + max_answer_pieces, last + 1))), key=lambda t: (-t[0], t[1], t[2]))
+    found: list[Span] = []
+    for score, i, j in pairs:
+        start, end = offsets[i][0], offsets[j][1]
+        if all(end <= f.start or start >= f.end for f in found):
+            found.append(Span(sentence[start:end], start, end, score))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _check_question(question: str) -> None:
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+
+
 class TransformerSpanReader:
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int = MAX_LENGTH,
                  max_answer_pieces: int = MAX_ANSWER_PIECES) -> None:
@@ -52,8 +78,7 @@ class TransformerSpanReader:
     def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
         import torch
 
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+        _check_question(question)
         if not sentence.strip():
             return []
         encoded = self._tokenizer(question, sentence, truncation="only_second", max_length=self._max_length,
@@ -64,23 +89,39 @@ class TransformerSpanReader:
             return []
         with torch.inference_mode():
             output = self._model(**encoded)
-        starts, ends = output.start_logits[0].tolist(), output.end_logits[0].tolist()
-        last = in_sentence[-1]  # the sentence's pieces are one contiguous run
-        pairs = sorted(((starts[i] + ends[j], i, j) for i in in_sentence
-                        for j in range(i, min(i + self._max_answer, last + 1))), key=lambda t: (-t[0], t[1], t[2]))
-        found: list[Span] = []
-        for score, i, j in pairs:
-            start, end = offsets[i][0], offsets[j][1]
-            if all(end <= f.start or start >= f.end for f in found):
-                found.append(Span(sentence[start:end], start, end, score))
-                if len(found) >= limit:
-                    break
-        return found
+        return best_spans(sentence, output.start_logits[0].tolist(), output.end_logits[0].tolist(), offsets,
+                          in_sentence, limit=limit, max_answer_pieces=self._max_answer)
 
 
-def make_span_reader(path: Path | None = None) -> SpanReader:
-    """The shipped reader, or one saved by the training script in `path`."""
+class OnnxSpanReader:
+    """The same reader exported to ONNX and run by ONNX Runtime (same spans as torch's)."""
+
+    def __init__(self, folder: Path, settings: InferenceSettings, *, max_length: int = MAX_LENGTH,
+                 max_answer_pieces: int = MAX_ANSWER_PIECES) -> None:
+        require_model_files(folder, "short-answer reader", "evals/train_short_answer.py")
+        self._tokenizer = load_tokenizer(folder, max_length=max_length, strategy="only_second", pad=False)
+        self._model = OnnxModel(folder, "question-answering", settings, role="short_answer")
+        self._max_answer = max_answer_pieces
+
+    def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
+        _check_question(question)
+        if not sentence.strip():
+            return []
+        encoding = self._tokenizer.encode(question, sentence)
+        in_sentence = [i for i, s in enumerate(encoding.sequence_ids) if s == 1]
+        if not in_sentence:
+            return []
+        starts, ends = self._model.run([encoding])
+        return best_spans(sentence, starts[0].tolist(), ends[0].tolist(), encoding.offsets, in_sentence,
+                          limit=limit, max_answer_pieces=self._max_answer)
+
+
+def make_span_reader(path: Path | None = None, *, inference: InferenceSettings | None = None) -> SpanReader:
+    """The shipped reader, or one saved by the training script in `path`, on the configured runtime."""
     folder = Path(path) if path is not None else DEFAULT_READER_DIR
+    inference = inference or InferenceSettings()
+    if inference.runtime == "onnx":
+        return OnnxSpanReader(folder, inference)
     require_model_files(folder, "short-answer reader", "evals/train_short_answer.py")
     try:
         import torch
