@@ -24,7 +24,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import Assistant, load_settings  # noqa: E402
-from assistant.answer.scorer import AnswerScorer, load_answer_scorer  # noqa: E402
+from assistant.answer.confidence import load_calibration  # noqa: E402
+from assistant.answer.scorer import DEFAULT_MODEL_DIR, AnswerScorer, make_answer_scorer  # noqa: E402
 from assistant.answer.span_reader import Span, SpanReader, make_span_reader  # noqa: E402
 from assistant.config import PROJECT_ROOT, InferenceSettings, Settings  # noqa: E402
 from evals.bench_index import QUESTIONS  # noqa: E402
@@ -57,11 +58,12 @@ class TimedReader:
             self._spent.append((time.perf_counter() - started) * 1000)
 
 
-def engine_for(base: Settings, name: str, spent: dict[str, list[float]]) -> Assistant:
+def engine_for(base: Settings, name: str, spent: dict[str, list[float]], batch_size: int | None) -> Assistant:
     if name == "lexical":
         return Assistant(base.with_(answer={"scorer": "lexical", "short_answers": "patterns"}))
     settings = base.with_(inference={"runtime": name})
-    scorer, calibration = load_answer_scorer(inference=settings.inference)
+    scorer = make_answer_scorer(batch_size=batch_size, inference=settings.inference)
+    calibration = load_calibration(DEFAULT_MODEL_DIR)
     reader = make_span_reader(inference=settings.inference)
     return Assistant(settings, answer_scorer=(TimedScorer(scorer, spent["score"]), calibration),
                      span_reader=TimedReader(reader, spent["read"]))
@@ -72,6 +74,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="asks of every question per configuration")
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: its own)")
     parser.add_argument("--configs", default="torch,onnx,lexical")
+    parser.add_argument("--batch-size", type=int, default=None, help="answer-scorer pairs per model call "
+                        "(default: the runtime's own, scorer.ONNX_BATCH_SIZE or DEFAULT_BATCH_SIZE)")
     parser.add_argument("--out", type=Path, default=RESULTS / "answer_speed.json")
     args = parser.parse_args()
     names = args.configs.split(",")
@@ -83,7 +87,7 @@ def main() -> None:
         loaded = {}
         for name in names:
             started = time.perf_counter()
-            loaded[name] = engine_for(base, name, spent[name])
+            loaded[name] = engine_for(base, name, spent[name], args.batch_size)
             loaded[name].ask(QUESTIONS[0])  # load the snapshot, warm every model
             print(f"{name}: ready in {time.perf_counter() - started:.1f} s", flush=True)
         stages: dict[str, dict[str, list[float]]] = {name: {} for name in names}
@@ -99,7 +103,8 @@ def main() -> None:
                     for stage, values in spent[name].items():  # the model calls of this ask, summed
                         if name != "lexical":
                             stages[name].setdefault(stage, []).append(sum(values[calls[stage]:]))
-    results: dict = {"questions": len(QUESTIONS), "rounds": args.rounds, "threads": args.threads, "configs": {}}
+    results: dict = {"command": "python " + " ".join(sys.argv), "questions": len(QUESTIONS), "rounds": args.rounds,
+                     "threads": args.threads, "batch_size": args.batch_size, "configs": {}}
     for name in names:
         figures = {stage: p50_p95(values) for stage, values in stages[name].items()}
         results["configs"][name] = {stage: {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}

@@ -36,6 +36,10 @@ MAX_LENGTH = 128
 # 1 thread): 30 sentences cost 389 ms in batches of 8, 430 in 16s, 612 in one batch of 32 (padding
 # to the longest); 10 sentences 132 ms in 8s, 170 in one batch; batches of 4 gain nothing more.
 DEFAULT_BATCH_SIZE = 8
+# On ONNX Runtime smaller batches win: the bundled corpus's 8 benchmark questions (12 pairs each, 2
+# threads) scored at p50 131 ms in batches of 4 against 150 ms in 8s (1 thread: 185 against 198 ms);
+# `python evals/bench_answer_speed.py --configs onnx,lexical --batch-size N`.
+ONNX_BATCH_SIZE = 4
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 
@@ -96,7 +100,7 @@ class CrossEncoderAnswerScorer:
 class OnnxAnswerScorer:
     """The same model exported to ONNX and run by ONNX Runtime; logits agree with torch's to ~2e-6."""
 
-    def __init__(self, folder: Path, settings: InferenceSettings, *, batch_size: int = DEFAULT_BATCH_SIZE,
+    def __init__(self, folder: Path, settings: InferenceSettings, *, batch_size: int = ONNX_BATCH_SIZE,
                  max_length: int = MAX_LENGTH) -> None:
         if batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be at least 1, got {batch_size}")
@@ -142,16 +146,16 @@ def load_cross_encoder(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizer
     return model, tokenizer
 
 
-def make_answer_scorer(path: Path | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
+def make_answer_scorer(path: Path | None = None, *, batch_size: int | None = None,
                        inference: InferenceSettings | None = None) -> AnswerScorer:
     """The shipped answer scorer, or one saved by the training script in `path`, on the configured
     runtime (ONNX Runtime unless `inference.runtime` is 'torch')."""
     folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
     inference = inference or InferenceSettings()
     if inference.runtime == "onnx":
-        return OnnxAnswerScorer(folder, inference, batch_size=batch_size)
+        return OnnxAnswerScorer(folder, inference, batch_size=batch_size or ONNX_BATCH_SIZE)
     model, tokenizer = load_cross_encoder(folder)
-    return CrossEncoderAnswerScorer(model, tokenizer, batch_size=batch_size)
+    return CrossEncoderAnswerScorer(model, tokenizer, batch_size=batch_size or DEFAULT_BATCH_SIZE)
 
 
 ScorerAndCalibration = tuple[AnswerScorer, Calibration]

@@ -22,7 +22,7 @@ from assistant.errors import ConfigError, ModelExportError
 
 Task = Literal["sequence-classification", "question-answering", "feature-extraction"]
 # Bumped whenever the export recipe (opset, exporter, wrapper outputs) changes.
-EXPORT_RECIPE = 1
+EXPORT_RECIPE = 2
 log = logging.getLogger(__name__)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # An export takes ~15 s on 2 busy cores; a holder of the lock longer than this has died with it held
@@ -88,7 +88,9 @@ def onnx_model_file(model_dir: Path, task: Task, cache_dir: Path, *, int8: bool 
 
 
 def quantize_to_int8(source: Path, target: Path) -> None:
-    """onnxruntime's dynamic quantisation of the MatMul weights, written atomically."""
+    """onnxruntime's dynamic quantisation of the MatMul weights, one scale per output channel (per
+    tensor moved the answer scorer's logits 2.4x more: mean 0.33 against 0.14 on 960 news and Cloud
+    pairs, top sentence kept on 80% of questions against 95%), written atomically."""
     # lazy: answering never needs the quantisation tools, only this one-off step does
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -96,7 +98,7 @@ def quantize_to_int8(source: Path, target: Path) -> None:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:

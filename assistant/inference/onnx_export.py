@@ -42,7 +42,7 @@ _MODEL_CLASSES = {
     "feature-extraction": AutoModel,
 }
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-OPSET = 18
+OPSET = 17
 # fp32 graphs agree with torch to ~2e-6 (measured on the answer scorer); anything near this bound
 # means the export traced something else than the model computes.
 MAX_DIFFERENCE = 1e-3
@@ -69,25 +69,28 @@ def export_to_onnx(model_dir: Path, task: Task, target: Path) -> None:
     exported graph's outputs differ from torch's on the probe inputs."""
     hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = _MODEL_CLASSES[task].from_pretrained(str(model_dir), local_files_only=True, dtype=torch.float32).eval()
+    # Eager attention exports as plain MatMul/Softmax that ONNX Runtime runs well; the SDPA kernel's
+    # export ran 12 answer-scorer pairs in 144 ms against 85 ms (2 threads, batches of 8, news sentences).
+    model = _MODEL_CLASSES[task].from_pretrained(str(model_dir), local_files_only=True, dtype=torch.float32,
+                                                 attn_implementation="eager").eval()
     wrapped = _NamedOutputs(model, OUTPUTS[task]).eval()
     probe = tokenizer(*_PROBE, padding=True, return_tensors="pt")
     if "token_type_ids" not in probe:
         probe["token_type_ids"] = torch.zeros_like(probe["input_ids"])
     args = tuple(probe[name] for name in INPUTS)
-    batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
-    shapes = {name: {0: batch, 1: length} for name in INPUTS}
     fd, tmp_name = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    axes = {name: {0: "batch", 1: "length"} for name in INPUTS + OUTPUTS[task]} | {"logits": {0: "batch"}}
     try:
         # The exporter reports progress on stdout and notes on its logger and warnings; a CLI user's
-        # answer must not be buried in them (a failure still raises).
+        # answer must not be buried in them (a failure still raises). The TorchScript exporter
+        # (dynamo=False; deprecated upstream but present in the pinned torch) is used because its
+        # graph ran faster: 78-85 ms for the 12 pairs above against 92-96 ms from the dynamo exporter.
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _quiet("torch.onnx"), torch.no_grad():
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(wrapped, args, input_names=list(INPUTS), output_names=list(OUTPUTS[task]),
-                                        dynamic_shapes=shapes, opset_version=OPSET, dynamo=True, verbose=False)
-            program.save(str(tmp), external_data=False)
+            torch.onnx.export(wrapped, args, str(tmp), input_names=list(INPUTS), output_names=list(OUTPUTS[task]),
+                              dynamic_axes=axes, opset_version=OPSET, dynamo=False)
             expected = [t.numpy() for t in wrapped(*args)]
         _check(tmp, {name: probe[name].numpy() for name in INPUTS}, expected, model_dir)
         with open(tmp, "rb") as handle:

@@ -128,3 +128,13 @@ def test_answering_imports_neither_torch_nor_transformers(tmp_path: Path) -> Non
                          cwd=PROJECT_ROOT, timeout=600).stdout.splitlines()
     assert "Ilse Varga" in out[-2]
     assert out[-1] == "[]", f"answering loaded {out[-1]}"
+
+
+def test_int8_is_opt_in_and_ranks_like_fp32(tmp_path: Path) -> None:
+    settings = InferenceSettings(cache_dir=tmp_path / "cache", int8=("answer_scorer",))
+    quantised = make_answer_scorer(inference=settings).score(QUESTION, SENTENCES)
+    exact = make_answer_scorer(inference=InferenceSettings(cache_dir=tmp_path / "cache")).score(QUESTION, SENTENCES)
+    assert int(np.argmax(quantised)) == int(np.argmax(exact)) == 0
+    assert not np.array_equal(quantised, exact), "the int8 graph is a different model, not the fp32 file again"
+    entries = sorted(p.name for p in (tmp_path / "cache").iterdir() if p.is_dir())
+    assert len(entries) == 2 and entries[1] == entries[0] + "-int8"
