@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, AnswerScorer, make_answer_scorer
-from assistant.config import PROJECT_ROOT
+from assistant.config import PROJECT_ROOT, InferenceSettings
 from assistant.errors import ConfigError, InvalidArgumentError
 
 # (question, the answering sentence, distractors)
@@ -50,9 +50,10 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def scorer() -> AnswerScorer:
-    return make_answer_scorer()
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def scorer(request: pytest.FixtureRequest) -> AnswerScorer:
+    """The AnswerScorer contract, run by both implementations: ONNX Runtime (the default) and torch."""
+    return make_answer_scorer(inference=InferenceSettings(runtime=request.param))
 
 
 def test_shipped_folder_is_complete_small_and_documented() -> None:

@@ -38,11 +38,13 @@ def test_cli_prints_the_short_answer_first_and_bold() -> None:
 
 
 # -- the learned reader: a short answer is a whole phrase of the asked kind, or none ----------------
-@pytest.fixture(scope="module")
-def reader():
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def reader(request: pytest.FixtureRequest):
+    """Both SpanReader implementations: ONNX Runtime (the default) and torch."""
     from assistant.answer.span_reader import make_span_reader
+    from assistant.config import InferenceSettings
 
-    return make_span_reader()
+    return make_span_reader(inference=InferenceSettings(runtime=request.param))
 
 
 @pytest.mark.parametrize(("question", "quote", "expected"), [

@@ -1,6 +1,7 @@
 """The embedding seam's contract (`assistant.index.encoder.SentenceEncoder`, which index runs use,
 and `assistant.retrieval.embedding.Embedder`, which adds queries), run by every implementation:
-MiniLM from `make_embedder`, and the scale benchmark's stand-in."""
+MiniLM from `make_embedder` on ONNX Runtime (the default) and on sentence-transformers, and the
+scale benchmark's stand-in."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from assistant.config import PROJECT_ROOT
-from assistant.retrieval.embedding import Embedder
+from assistant.config import PROJECT_ROOT, EmbeddingSettings, InferenceSettings
+from assistant.retrieval.embedding import Embedder, make_embedder
 
 sys.path.insert(0, str(PROJECT_ROOT / "evals"))
 from bench_scale import StandInEmbedder  # noqa: E402
@@ -19,10 +20,17 @@ TEXTS = ["The ferry to the islands leaves at dawn.", "Storm warnings reach the h
          "The ferry to the islands leaves at dawn.", "x"]
 
 
-@pytest.fixture(params=["minilm", "stand-in"])
+@pytest.fixture(scope="module")
+def sentence_transformers_embedder() -> Embedder:
+    return make_embedder(EmbeddingSettings(), InferenceSettings(runtime="torch"))
+
+
+@pytest.fixture(params=["minilm-onnx", "minilm-torch", "stand-in"])
 def implementation(request: pytest.FixtureRequest) -> Embedder:
-    if request.param == "minilm":
+    if request.param == "minilm-onnx":
         return request.getfixturevalue("embedder")  # make_embedder, loaded once per session
+    if request.param == "minilm-torch":
+        return request.getfixturevalue("sentence_transformers_embedder")
     return StandInEmbedder()
 
 
