@@ -144,6 +144,9 @@ class AnswerSettings(_Section):
     scorer: Literal["learned", "lexical"] = Field(
         "learned", description="How quoted sentences are chosen and abstention decided: the learned, calibrated answer "
         "scorer (assistant/models/answer_scorer) or the older hand-weighted lexical score.")
+    # 12 kept on measurement (evals/measure_scorer_pairs.py, results/speed/): the first answering sentence is in
+    # the lexical top 8 for 96-100% of report questions, but replaying the rows with 8 answers one Cloud and one
+    # FiQA report question fewer (answered right 0.515 -> 0.508, 0.452 -> 0.443), with 4 or 6 more are lost.
     scorer_candidates: int = Field(12, ge=1, le=100, description="Best lexical candidates the learned scorer re-reads.")
     short_answers: Literal["learned", "patterns"] = Field(
         "learned", description="How Answer.short_answer is found: the learned reader (assistant/models/short_answer) "
