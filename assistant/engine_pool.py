@@ -18,9 +18,9 @@ from typing import Any
 from assistant import documents
 from assistant.config import Settings
 from assistant.engine import AnswerEngine
-from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.index.jobs import BackgroundJob
-from assistant.index.manifest import list_manifest_collections, read_manifest
+from assistant.index.manifest import list_manifest_collections, read_manifest, unknown_collection
 from assistant.names import check_collection_name
 from assistant.index.run import IndexReport
 from assistant.index.status import collection_info
@@ -84,10 +84,9 @@ class EnginePool:
         naming a collection never builds it."""
         if name is None or name == self.served:
             return self.primary
-        if name not in self.collections():
-            raise IndexMissingError(
-                f"no collection named {name!r}: GET /v1/models lists the collections; build one with "
-                f"assistant index --corpus PATH --collection {name}")
+        offered = self.collections()
+        if name not in offered:  # the names GET /v1/models and the page's picker list
+            raise unknown_collection(self.settings, name, existing=offered, say_where=False)
         return self.get(name, auto_index=False)
 
     def created(self, name: str) -> int:

@@ -6,10 +6,12 @@ match (`...` stands for what varies: file names, dates, the rest of a quote)."""
 
 from __future__ import annotations
 
+import argparse
 import doctest
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,19 @@ def test_the_readme_shows_runnable_examples() -> None:
     assert any(e.source.startswith("answer = ask(") for e in found) and any("ChatSession()" in e.source for e in found)
     # every Python example is a doctest: a ```python block would be code nobody runs
     assert not re.search(r"^```python$", text, re.M), "write README examples as ```pycon doctests"
+
+
+def test_the_config_example_is_the_shipped_file() -> None:
+    [example] = re.findall(r"^```toml\n(.*?)^```$", README.read_text(encoding="utf-8"), re.M | re.S)
+    assert tomllib.loads(example) == tomllib.loads((ROOT / "assistant.toml").read_text(encoding="utf-8"))
+
+
+def test_the_command_list_names_every_subcommand() -> None:
+    from assistant.serving.cli_args import build_parser
+
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    listed = set(re.findall(r"^    assistant (\w+)", README.read_text(encoding="utf-8"), re.M))
+    assert set(commands.choices) - listed == set()
 
 
 @pytest.mark.slow

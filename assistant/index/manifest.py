@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import atomic
 from assistant.config import Settings
-from assistant.errors import IndexCorruptError, IndexMismatchError
+from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from assistant.index.registry import server_registry
 from assistant.index.store import describe_location
+from assistant.names import check_collection_name
 
 MANIFEST_VERSION = 2
 MANIFEST_FILE = "manifest.json"
@@ -195,6 +196,25 @@ def list_manifest_collections(settings: Settings) -> list[str]:
         return sorted(str(r.metadata.get("collection", "")) for r in records if r.metadata.get("collection"))
     root = collections_root(settings)
     return sorted(folder.name for folder in root.iterdir() if (folder / MANIFEST_FILE).is_file()) if root.is_dir() else []
+
+
+def unknown_collection(settings: Settings, name: str, *, existing: Sequence[str] | None = None,
+                       say_where: bool = True) -> IndexMissingError:
+    """The one error for naming a collection that was never built (CLI, library, API and page), naming
+    those that exist so a typo shows at once. `existing`: the names a server offers (default: those with
+    a manifest). `say_where`: name the store searched (a wrong ASSISTANT_INDEX_DIR looks just like a
+    typo); not said to HTTP clients, who need no server paths."""
+    if existing is None:
+        existing = []
+        for folder_name in list_manifest_collections(settings):
+            try:
+                existing.append(check_collection_name(folder_name))
+            except ValueError:  # a stray folder (not made by the assistant): not a collection
+                continue
+    where = f" in {describe_location(settings.store)}" if say_where else ""
+    found = f"existing: {', '.join(existing)}" if existing else "no collection is built there yet"
+    return IndexMissingError(f"no collection named {name!r}{where}; {found}; "
+                             f"build it with: assistant index --corpus PATH --collection {name}")
 
 
 def read_manifest(settings: Settings) -> Manifest | None:

@@ -35,6 +35,7 @@ from assistant.index.manifest import (
     index_hash,
     new_run,
     read_manifest,
+    unknown_collection,
     write_manifest,
 )
 from assistant.index.names import new_physical_name
@@ -120,9 +121,7 @@ def ensure_built(settings: Settings, embedder: SentenceEncoder, store: VectorSto
             name = settings.store.collection
             corpus = Path(settings.corpus.path).expanduser()
             if not allow_first_build:
-                raise IndexMissingError(
-                    f"collection {name!r} has never been built in {describe_location(settings.store)}; "
-                    f"run: assistant index --corpus PATH --collection {name}")
+                raise unknown_collection(settings, name)
             if not corpus.exists():
                 raise IndexMissingError(
                     f"no index {name!r} in {describe_location(settings.store)} and no corpus at {corpus}; "
@@ -143,7 +142,9 @@ def add_documents(settings: Settings, embedder: SentenceEncoder, store: VectorSt
     say = progress or log.info
     with writer_lock(settings, on_wait=say):
         manifest = read_manifest(settings)
-        if manifest is None or manifest.snapshot is None:
+        if manifest is None:  # a typo'd name, most likely: say which collections exist
+            raise unknown_collection(settings, settings.store.collection)
+        if manifest.snapshot is None:
             name = settings.store.collection
             raise IndexMissingError(f"collection {name!r} has not been built yet; run: assistant index --corpus PATH --collection {name}")
         check_fingerprint(settings, manifest)

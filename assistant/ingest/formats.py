@@ -89,7 +89,7 @@ def read_plain(path: Path) -> ExtractedPage:
 
 PageReader = Callable[[Path], ExtractedPage]
 RecordReader = Callable[[Path], ExtractedRecords]
-PackageReader = Callable[[bytes], ExtractedPage]
+PackageReader = Callable[[bytes, float | None], ExtractedPage]  # the bytes and the file's mtime
 
 # Extensions not listed here (a user may add e.g. ".rst" to the settings) are read as plain text.
 PAGE_READERS: dict[str, PageReader] = {
@@ -103,6 +103,14 @@ ZIP_READERS: dict[str, PackageReader] = {".docx": office.read_docx, ".pptx": off
 RECORD_READERS: dict[str, RecordReader] = {".json": records.read_json, ".jsonl": records.read_jsonl}
 
 
+def _mtime(path: Path) -> float | None:
+    """When the file was last written; None if it cannot be told (the reader then trusts no bound)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
 def read_file(path: Path, limits: ArchiveLimits) -> ExtractedPage | ExtractedRecords:
     """The text of one file, by its extension: one page, or the records of a JSON file.
 
@@ -112,7 +120,7 @@ def read_file(path: Path, limits: ArchiveLimits) -> ExtractedPage | ExtractedRec
     if package_reader is not None:
         data = read_bytes(path)
         check_archive(data, limits)
-        return package_reader(data)
+        return package_reader(data, _mtime(path))
     record_reader = RECORD_READERS.get(suffix)
     if record_reader is not None:
         return record_reader(path)

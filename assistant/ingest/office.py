@@ -2,13 +2,16 @@
 
 Each library is an optional extra, imported on first use; title and date come from the file's own
 metadata (Office core properties, EPUB Dublin Core), never from the file system. Readers take the
-file's bytes, which `formats.read_file` has measured first (see archives: no zip bomb gets here)."""
+file's bytes, which `formats.read_file` has measured first (see archives: no zip bomb gets here), and
+the file's modification time, which only bounds an Office date (see `_trusted_created`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.ingest.extract import (
@@ -36,6 +39,39 @@ def _clean_title(value: object) -> str | None:
     return text or None
 
 
+# -- Office dates -------------------------------------------------------------------------------
+
+# Time zones: a created time written without one is read as UTC, so a file saved just after it was
+# created could look up to 14 hours "older" than its date; only a date beyond this slack is refused.
+_CLOCK_SLACK = dt.timedelta(hours=14)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+@functools.cache
+def _template_created(blank: Callable[[], Any]) -> dt.datetime | None:
+    """The created time in the core properties of the library's own default template (python-docx:
+    2013-12-23, python-pptx: 2013-01-27), read from the installed template, not hard-coded."""
+    created = blank().core_properties.created
+    return _utc(created) if isinstance(created, dt.datetime) else None
+
+
+def _trusted_created(created: object, blank: Callable[[], Any], file_mtime: float | None) -> dt.datetime | None:
+    """The core properties' created time, or None when it is not the document's: the library template's
+    (every file a script writes with python-docx/-pptx carries it, and so does one edited later in Office,
+    which keeps `created`; so the author is not consulted), or later than the file itself was written."""
+    if not isinstance(created, dt.datetime):
+        return None
+    created = _utc(created)
+    if created == _template_created(blank):
+        return None
+    if file_mtime is not None and created > dt.datetime.fromtimestamp(file_mtime, dt.timezone.utc) + _CLOCK_SLACK:
+        return None
+    return created
+
+
 # -- Word ---------------------------------------------------------------------------------------
 
 def _table_lines(table: Any) -> Iterator[str]:
@@ -50,7 +86,7 @@ def _table_lines(table: Any) -> Iterator[str]:
             yield " | ".join(cells)
 
 
-def read_docx(data: bytes) -> ExtractedPage:
+def read_docx(data: bytes, file_mtime: float | None = None) -> ExtractedPage:
     docx = require_extra("docx", "docx", "python-docx")
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
@@ -64,7 +100,7 @@ def read_docx(data: bytes) -> ExtractedPage:
             else:
                 lines.append(block.text)
         props = document.core_properties
-        title, created = _clean_title(props.title), props.created
+        title, created = _clean_title(props.title), _trusted_created(props.created, docx.Document, file_mtime)
     except PackageNotFoundError as exc:
         raise FileUnreadable("is not a Word .docx file (not an Office package); re-save it as .docx") from exc
     except _PACKAGE_DAMAGE as exc:
@@ -97,7 +133,7 @@ def _slide_text(slide: Any) -> str:
 _TEMPLATE_TITLES = {"PowerPoint Presentation"}
 
 
-def read_pptx(data: bytes) -> ExtractedPage:
+def read_pptx(data: bytes, file_mtime: float | None = None) -> ExtractedPage:
     pptx = require_extra("pptx", "pptx", "python-pptx")
     from pptx.exc import PackageNotFoundError
 
@@ -110,7 +146,7 @@ def read_pptx(data: bytes) -> ExtractedPage:
             title = None
         if title is None and len(deck.slides) and deck.slides[0].shapes.title is not None:
             title = _clean_title(deck.slides[0].shapes.title.text)  # the first slide's title
-        created = props.created
+        created = _trusted_created(props.created, pptx.Presentation, file_mtime)
     except PackageNotFoundError as exc:
         raise FileUnreadable("is not a PowerPoint .pptx file (not an Office package); re-save it as .pptx") from exc
     except _PACKAGE_DAMAGE as exc:
@@ -125,7 +161,8 @@ def _dublin_core(book: Any, name: str) -> str | None:
     return _clean_title(values[0][0]) if values else None
 
 
-def read_epub(data: bytes) -> ExtractedPage:
+def read_epub(data: bytes, file_mtime: float | None = None) -> ExtractedPage:
+    """`file_mtime` is not used: a Dublin Core date is the edition's publication date, set on purpose."""
     require_extra("ebooklib", "epub", "ebooklib")
     from ebooklib import ITEM_DOCUMENT, epub
 

@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -27,34 +26,13 @@ from assistant.index.run import IndexReport
 from assistant.index.store import SearchFilter
 from assistant.ingest.uploads import safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
-from assistant.types import Answer
+from assistant.serving.cli_render import print_answer
 
 EXIT_USAGE = 2
 
 
 def _filters(args: argparse.Namespace) -> SearchFilter | None:
     return make_filter(args.source, args.date_from, args.date_to)
-
-
-def _bold(text: str, out: TextIO) -> str:
-    return f"\033[1m{text}\033[0m" if out.isatty() else f"**{text}**"
-
-
-def print_answer(answer: Answer, out: TextIO = sys.stdout) -> None:
-    if answer.kind == "clarification":  # a question back: say so plainly, the candidates follow as sources
-        print(_bold("Which one do you mean?", out), file=out)
-    elif answer.short_answer and not answer.abstained:
-        print(_bold(answer.short_answer, out), file=out)  # the phrase first, the quoted evidence under it
-    print(answer.text, file=out)
-    for note in answer.notes:  # caveats, e.g. that the configured model failed and this is the fallback
-        print(f"Note: {note}", file=out)
-    if answer.citations:
-        print("\nSources:", file=out)
-        for c in answer.citations:
-            date = f", {c.date}" if c.date else ""
-            print(f"  [{c.n}] {c.title} ({c.source}{date})\n      \u201c{c.quote}\u201d", file=out)
-    for sentence in answer.unsupported:
-        print(f"  (unsupported by the sources: {sentence})", file=out)
 
 
 def _say(message: str) -> None:

@@ -31,10 +31,16 @@ def test_questions_that_want_an_explanation_get_none() -> None:
     assert short_answer("When did the strike begin?", ["Nobody remembers how it started."]) is None
 
 
-def test_cli_prints_the_short_answer_first_and_bold() -> None:
-    out = io.StringIO()
-    print_answer(Answer(question="q", standalone_question="q", text="It opened in 1987. [1]", short_answer="1987"), out)
-    assert out.getvalue().splitlines()[:2] == ["**1987**", "It opened in 1987. [1]"]
+def test_cli_prints_the_short_answer_first_and_bold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bold on a terminal, plain words when piped (tests/serving/test_cli_render.py covers the rest)."""
+    monkeypatch.setenv("TERM", "xterm-256color")  # a dumb terminal gets no styling at all
+    answer = Answer(question="q", standalone_question="q", text="It opened in 1987. [1]", short_answer="1987")
+    piped = io.StringIO()
+    print_answer(answer, piped)
+    assert piped.getvalue().splitlines()[:2] == ["1987", "It opened in 1987. [1]"]
+    terminal = type("Terminal", (io.StringIO,), {"isatty": lambda self: True})()
+    print_answer(answer, terminal)
+    assert terminal.getvalue().splitlines()[0] == "\x1b[1m1987\x1b[0m"
 
 
 # -- the learned reader: a short answer is a whole phrase of the asked kind, or none ----------------

@@ -1,0 +1,55 @@
+"""How the command line prints an Answer: what the page shows, as terminal text.
+
+The short answer and the headings are bold through rich on a terminal; when stdout is not a terminal
+(a pipe, a file, a test's buffer) the same lines come out as plain text, with no ANSI codes and no
+markdown markers, so scripts read words, not styling."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from assistant.types import Answer
+
+ABSTAIN_HEAD = "Not found in the documents"
+ABSTAIN_HINT = "Try rephrasing, widening the filters, or adding a document that covers it (assistant add FILE...)."
+CLARIFY_HEAD = "Which one do you mean?"
+
+
+def answer_console(out: TextIO) -> Console:
+    """A console that styles only a real terminal. Decided by `out.isatty()` alone (not FORCE_COLOR or
+    Jupyter detection), so piped output is always plain; markup, emoji codes and highlighting are off
+    because answer text is the documents' text, not rich markup ("[1]" is a citation), and soft wrap
+    leaves line breaking to the terminal (and keeps piped lines whole)."""
+    return Console(file=out, force_terminal=out.isatty(), force_jupyter=False, markup=False, emoji=False,
+                   highlight=False, soft_wrap=True)
+
+
+def print_answer(answer: Answer, out: TextIO | None = None) -> None:
+    """Print one answer: its head (short answer, abstention or clarification), text, notes, confidence
+    and sources. `out` defaults to sys.stdout as it is at call time (tests capture it)."""
+    console = answer_console(out if out is not None else sys.stdout)
+    if answer.kind == "clarification":  # a question back: say so plainly, the candidates follow as sources
+        console.print(Text(CLARIFY_HEAD, style="bold"))
+    elif answer.abstained:  # as the page: a heading, the answerer's words, what to try next
+        console.print(Text(ABSTAIN_HEAD, style="bold"))
+    elif answer.short_answer:
+        console.print(Text(answer.short_answer, style="bold"))  # the phrase first, the quoted evidence under it
+    console.print(Text(answer.text))
+    if answer.abstained:
+        console.print(Text(ABSTAIN_HINT, style="dim"))
+    for note in answer.notes:  # caveats: "Unsure: ...", sources that differ, a failed model and its fallback
+        console.print(Text(f"Note: {note}", style="yellow" if note.startswith("Unsure") else ""))
+    if answer.confidence is not None:  # the calibrated probability the JSON output and the API carry
+        console.print(Text(f"Confidence: {answer.confidence:.0%}", style="dim"))
+    if answer.citations:
+        console.print()
+        console.print(Text("Sources:", style="bold"))
+        for c in answer.citations:
+            date = f", {c.date}" if c.date else ""
+            console.print(Text(f"  [{c.n}] {c.title} ({c.source}{date})\n      \u201c{c.quote}\u201d"))
+    for sentence in answer.unsupported:
+        console.print(Text(f"  (unsupported by the sources: {sentence})", style="yellow"))
