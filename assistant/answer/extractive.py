@@ -17,6 +17,7 @@ from assistant.answer.conflicts import (
     disagreement_note,
     find_disagreement,
 )
+from assistant.answer.pieces import answer_pieces
 from assistant.answer.scorer import AnswerScorer
 from assistant.answer.short_answer import short_answer
 from assistant.answer.span_reader import SpanReader
@@ -267,7 +268,9 @@ class ExtractiveAnswerer:
                            short_answer=short_answer(question, [s.text for s in chosen], self._reader))
 
     def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
+        """The answer's text sentence by sentence, each quote's [n] with its last sentence, then the
+        draft. Chosen as a whole first: which sentences to quote depends on all of them."""
         draft = self.answer(request)
-        yield draft.text
+        yield from answer_pieces(draft.text)
         yield draft
 

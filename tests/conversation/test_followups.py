@@ -89,7 +89,7 @@ def test_stream_yields_text_then_the_answer(bundled_engine: Assistant) -> None:
     session = ChatSession(engine=bundled_engine)
     items = list(session.stream("Where will NSATU be based?"))
     assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
-    assert "".join(items[:-1]) == items[-1].text  # the extractive answer arrives whole
+    assert "".join(items[:-1]) == items[-1].text  # the streamed pieces make up the answer exactly
     assert len(session.history) == 1
 
 

@@ -81,7 +81,9 @@ def create_app(settings: Settings, engines: EnginePool) -> FastAPI:
         stream = stream_turn(engine, question, top_k=body.top_k, history=history, filters=filters)
         # The first piece is taken here: a bad question or a missing index is an HTTP error, not a broken stream.
         first = next(stream)
-        return StreamingResponse(sse_events(itertools.chain([first], stream), body.model), media_type="text/event-stream",
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
+        return StreamingResponse(sse_events(itertools.chain([first], stream), body.model, include_usage=include_usage),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.post("/ask")

@@ -22,7 +22,7 @@ from assistant.types import Citation, Passage, Turn
 
 class _Lenient(BaseModel):
     # OpenAI clients send fields that mean nothing to an extractive answerer (temperature,
-    # max_tokens, stream_options, user, ...): they are accepted and ignored.
+    # max_tokens, user, ...): they are accepted and ignored.
     model_config = ConfigDict(extra="ignore")
 
 
@@ -48,12 +48,17 @@ class ChatMessage(_Lenient):
     content: str | list[ContentPart] | None = None
 
 
+class StreamOptions(_Lenient):
+    include_usage: bool = Field(False, description="End the stream with a chunk holding `usage` and no choices.")
+
+
 class ChatCompletionRequest(_Lenient, _Filters):
     """OpenAI's request; `top_k`, `sources`, `date_from`, `date_to` are ours (the client's `extra_body=`)."""
 
     model: str = Field(description="The collection to answer from (GET /v1/models lists them).")
     messages: list[ChatMessage]
     stream: bool = False
+    stream_options: StreamOptions | None = None
 
 
 class AskRequest(_Strict, _Filters):
@@ -160,6 +165,15 @@ class AnswerExtras(BaseModel):
     standalone_question: str
 
 
+class Usage(BaseModel):
+    """OpenAI's token counts: tokens a language model read and wrote for the response (see
+    openai_shape.usage_of for what is counted)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
@@ -179,6 +193,7 @@ class _ChatCompletionBody(BaseModel):
     model: str
     system_fingerprint: str = Field(description="The answer's config_hash (settings + index contents).")
     choices: list[Choice]
+    usage: Usage
 
 
 class ChatCompletion(AnswerExtras, _ChatCompletionBody):
@@ -209,6 +224,8 @@ class ChatCompletionChunk(BaseModel):
     model: str
     system_fingerprint: str | None = None
     choices: list[ChunkChoice]
+    # Sent only when the request asked for it (stream_options.include_usage): null but on the last chunk.
+    usage: Usage | None = None
 
 
 class FinalChunk(AnswerExtras, ChatCompletionChunk):

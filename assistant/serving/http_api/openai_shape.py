@@ -22,6 +22,7 @@ from assistant.serving.http_api.models import (
     ChunkChoice,
     Delta,
     FinalChunk,
+    Usage,
 )
 from assistant.types import Answer, Turn
 
@@ -82,10 +83,19 @@ class Completion:
     created: int = field(default_factory=lambda: int(time.time()))
 
 
+def usage_of(answer: Answer) -> Usage:
+    """The tokens a language model read and wrote for `answer`: none for the extractive answerer, small
+    talk and clarifying questions, which quote or template their text (no model generates tokens, so
+    0, not a guessed word count). A generative answer is counted as 0 too: the LLM backends do not
+    report their token counts to the answerer yet (assistant.llm's seam carries text only); this is
+    the one place to read them from the answer once it carries them."""
+    return Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+
+
 def chat_completion(answer: Answer, model: str) -> ChatCompletion:
     ident = Completion(model)
     return ChatCompletion(id=ident.id, created=ident.created, model=model, system_fingerprint=answer.config_hash,
-                          choices=[Choice(message=AssistantMessage(content=answer.text))],
+                          choices=[Choice(message=AssistantMessage(content=answer.text))], usage=usage_of(answer),
                           **extras(answer).model_dump())
 
 
@@ -93,24 +103,30 @@ def _event(payload: dict) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def sse_events(stream: Iterable[str | Answer], model: str) -> Iterator[str]:
-    """Server-sent events for an answer stream: a role chunk, one chunk per text piece, a final chunk
-    with finish_reason 'stop' and the answer's extras, then `[DONE]`. A library error after the
-    stream began becomes an error event (OpenAI's client raises it), then `[DONE]`."""
+def sse_events(stream: Iterable[str | Answer], model: str, *, include_usage: bool = False) -> Iterator[str]:
+    """Server-sent events for an answer stream: a role chunk, one chunk per text piece (each as the
+    answerer yielded it: sentences of an extractive answer, tokens of a generated one), a final chunk
+    with finish_reason 'stop' and the answer's extras, with `include_usage` a chunk with no choices
+    and the `usage` (every other chunk's is null, as OpenAI's), then `[DONE]`. A library error after
+    the stream began becomes an error event (OpenAI's client raises it), then `[DONE]`."""
     ident = Completion(model)
 
+    def event(chunk: ChatCompletionChunk) -> str:
+        return _event(chunk.model_dump(mode="json", exclude=None if include_usage else {"usage"}))
+
     def chunk(delta: Delta) -> str:
-        return _event(ChatCompletionChunk(id=ident.id, created=ident.created, model=model,
-                                          choices=[ChunkChoice(delta=delta)]).model_dump(mode="json"))
+        return event(ChatCompletionChunk(id=ident.id, created=ident.created, model=model, choices=[ChunkChoice(delta=delta)]))
 
     yield chunk(Delta(role="assistant", content=""))
     try:
         for item in stream:
             if isinstance(item, Answer):
-                final = FinalChunk(id=ident.id, created=ident.created, model=model, system_fingerprint=item.config_hash,
-                                   choices=[ChunkChoice(delta=Delta(), finish_reason="stop")], text=item.text,
-                                   **extras(item).model_dump())
-                yield _event(final.model_dump(mode="json"))
+                yield event(FinalChunk(id=ident.id, created=ident.created, model=model, system_fingerprint=item.config_hash,
+                                       choices=[ChunkChoice(delta=Delta(), finish_reason="stop")], text=item.text,
+                                       **extras(item).model_dump()))
+                if include_usage:
+                    yield event(ChatCompletionChunk(id=ident.id, created=ident.created, model=model,
+                                                    system_fingerprint=item.config_hash, choices=[], usage=usage_of(item)))
             elif item:
                 yield chunk(Delta(content=item))
     except AssistantError as exc:
