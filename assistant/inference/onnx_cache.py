@@ -55,10 +55,11 @@ def cache_key(model_dir: Path, task: Task) -> str:
     return source_prefix(model_dir, task) + _digest(contents, 12)
 
 
-def onnx_model_file(model_dir: Path, task: Task, cache_dir: Path, *, int8: bool = False) -> Path:
+def onnx_model_file(model_dir: Path, task: Task, cache_dir: Path, *, int8: bool = False, label: str | None = None) -> Path:
     """The ONNX file of `model_dir` for `task`, exported into `cache_dir` on first use; `int8`: its
-    dynamically quantised variant (int8 weights, activations quantised per call), made from it."""
-    source = onnx_model_file(model_dir, task, cache_dir) if int8 else None
+    dynamically quantised variant (int8 weights, activations quantised per call), made from it.
+    `label` names the model in the one-off progress message (default: its folder's name)."""
+    source = onnx_model_file(model_dir, task, cache_dir, label=label) if int8 else None
     exported = cache_key(model_dir, task)
     key = exported + ("-int8" if int8 else "")
     target = cache_dir / key / "model.onnx"
@@ -77,8 +78,8 @@ def onnx_model_file(model_dir: Path, task: Task, cache_dir: Path, *, int8: bool 
                 # lazy: torch is imported only here, when a model has never been exported on this machine.
                 from assistant.inference.onnx_export import export_to_onnx
 
-                log.warning("Preparing %s for ONNX Runtime, once on this machine (about 15 s; cached in %s)",
-                            model_dir.name, cache_dir)
+                log.warning("Preparing the %s for ONNX Runtime, once on this machine (about 15 s; cached in %s)",
+                            label or model_dir.name, cache_dir)
                 export_to_onnx(model_dir, task, target)
                 _prune_older(cache_dir, source_prefix(model_dir, task), keep=exported)
     except Timeout:

@@ -61,7 +61,8 @@ class OnnxModel:
         # Three sessions (embedder, scorer, reader) run one after another in every answer; spinning
         # idle threads of one steal the cores the next needs.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        path = onnx_model_file(model_dir, task, settings.onnx_cache(), int8=role in settings.int8)
+        path = onnx_model_file(model_dir, task, settings.onnx_cache(), int8=role in settings.int8,
+                               label=role.replace("_", " "))
         self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
 
