@@ -20,8 +20,7 @@ from assistant.config import Settings
 from assistant.engine import AnswerEngine
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.index.jobs import BackgroundJob
-from assistant.index.manifest import list_manifest_collections, read_manifest, unknown_collection
-from assistant.names import check_collection_name
+from assistant.index.manifest import built_collections, read_manifest, unknown_collection
 from assistant.index.run import IndexReport
 from assistant.index.status import collection_info
 from assistant.ingest.uploads import UploadedDocument
@@ -32,12 +31,7 @@ _Key = tuple[str, str, bool]  # (collection, answerer, auto_index)
 def list_collections(settings: Settings) -> list[str]:
     """The collections with a manifest where `settings` keep them, `settings`' own collection first."""
     default = settings.store.collection
-    found = []
-    for folder_name in list_manifest_collections(settings):
-        try:
-            found.append(check_collection_name(folder_name))
-        except ValueError:  # a stray folder (not made by the assistant): not a collection
-            continue
+    found = built_collections(settings)
     others = [name for name in found if name != default]
     return [default, *others] if default in found else others
 

@@ -7,7 +7,8 @@ JSON Lines are read with `assistant.jsonl.read_json_lines`, the project's one re
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT
@@ -32,3 +33,15 @@ def percentile(values: Sequence[float], q: float) -> float:
 def p50_p95(durations: Sequence[float]) -> tuple[float, float]:
     """The median and 95th percentile of some durations (in their unit)."""
     return percentile(durations, 50), percentile(durations, 95)
+
+
+@contextmanager
+def patched(obj: object, name: str, value: object) -> Iterator[None]:
+    """`obj.name` set to `value` for the block (a measurement script trying a constant's alternatives
+    in its own process), then restored."""
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, old)

@@ -41,8 +41,6 @@ import json
 import pickle
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +54,7 @@ from assistant import load_settings  # noqa: E402
 from assistant.answer import extractive  # noqa: E402
 from assistant.answer.answerability import CONTEXT_TERM_CREDIT  # noqa: E402
 from assistant.config import PROJECT_ROOT  # noqa: E402
+from evals.common import patched  # noqa: E402
 
 OUT = PROJECT_ROOT / "evals" / "reports" / "answer-constants"
 RESULTS = PROJECT_ROOT / "evals" / "results" / "answer_constants.json"
@@ -66,16 +65,6 @@ MARGINS = {"one": -1e9, "0": 0.0, "0.04": 0.04, "0.08": 0.08, "0.16": 0.16, "0.3
 SHIPPED_MARGIN = "0.08"
 CREDIT_FIGURES = ("recall_at_shortlist", "top1", "mrr", "accuracy", "support", "citation_precision")
 MARGIN_FIGURES = ("accuracy", "support", "citation_precision")
-
-
-@contextmanager
-def patched(obj: object, name: str, value: object) -> Iterator[None]:
-    old = getattr(obj, name)
-    setattr(obj, name, value)
-    try:
-        yield
-    finally:
-        setattr(obj, name, old)
 
 
 def _outcome(item, draft) -> dict:

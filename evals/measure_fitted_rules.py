@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,20 +34,11 @@ from assistant.answer import extractive  # noqa: E402
 from assistant.config import PROJECT_ROOT, load_settings  # noqa: E402
 from assistant.evaluation.harness import run_suite  # noqa: E402
 from assistant.evaluation.suites import SQUAD_SEED, build_suite  # noqa: E402
+from evals.common import patched  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "evals" / "results" / "fitted_rules.json"
 SUITES = (("corpus", None), (str(PROJECT_ROOT / "evals" / "gold" / "corpus_independent.jsonl"), None), ("squad", 100))
 METRICS = ("accuracy", "answer_alias_accuracy", "accuracy_conflict", "followup_accuracy", "wrong_abstention_rate")
-
-
-@contextmanager
-def patched(obj: object, name: str, value: object) -> Iterator[None]:
-    old = getattr(obj, name)
-    setattr(obj, name, value)
-    try:
-        yield
-    finally:
-        setattr(obj, name, old)
 
 
 def weight_without(part: str) -> tuple[float, ...]:

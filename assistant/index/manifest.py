@@ -198,6 +198,18 @@ def list_manifest_collections(settings: Settings) -> list[str]:
     return sorted(folder.name for folder in root.iterdir() if (folder / MANIFEST_FILE).is_file()) if root.is_dir() else []
 
 
+def built_collections(settings: Settings) -> list[str]:
+    """The collection names with a manifest where `settings` keep them, sorted; a stray folder whose
+    name no collection could have (not made by the assistant) is left out."""
+    found = []
+    for folder_name in list_manifest_collections(settings):
+        try:
+            found.append(check_collection_name(folder_name))
+        except ValueError:
+            continue
+    return found
+
+
 def unknown_collection(settings: Settings, name: str, *, existing: Sequence[str] | None = None,
                        say_where: bool = True) -> IndexMissingError:
     """The one error for naming a collection that was never built (CLI, library, API and page), naming
@@ -205,12 +217,7 @@ def unknown_collection(settings: Settings, name: str, *, existing: Sequence[str]
     a manifest). `say_where`: name the store searched (a wrong ASSISTANT_INDEX_DIR looks just like a
     typo); not said to HTTP clients, who need no server paths."""
     if existing is None:
-        existing = []
-        for folder_name in list_manifest_collections(settings):
-            try:
-                existing.append(check_collection_name(folder_name))
-            except ValueError:  # a stray folder (not made by the assistant): not a collection
-                continue
+        existing = built_collections(settings)
     where = f" in {describe_location(settings.store)}" if say_where else ""
     found = f"existing: {', '.join(existing)}" if existing else "no collection is built there yet"
     return IndexMissingError(f"no collection named {name!r}{where}; {found}; "
