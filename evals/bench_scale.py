@@ -363,6 +363,7 @@ def install_update_timers() -> StageTimer:
     from assistant.index.sentence_vectors import SentenceVectors
     from assistant.index.store import StoreCollection
     from assistant.index.terms import BM25Terms
+    from assistant.index.vector_segments import SegmentedVectors
 
     timer = StageTimer()
     timer.wrap(StoreCollection, "ids", "  Chroma: list every id (StoreCollection.ids)")
@@ -371,6 +372,7 @@ def install_update_timers() -> StageTimer:
     timer.wrap(atomic, "write_text", "  of which: chunks.json + manifests (atomic.write_text)")
     timer.wrap(PassageTerms, "of_chunks", "  of which: passage BM25 terms (PassageTerms.of_chunks)", static=True)
     timer.wrap(SentenceIndex, "save", "  of which: sentence arrays + terms save (SentenceIndex.save)")
+    timer.wrap(SegmentedVectors, "save", "    of which: vector segments, changed ones written, the rest linked (SegmentedVectors.save)")
     timer.wrap(BM25Terms, "assemble", "any BM25 terms assembly (BM25Terms.assemble, sentences + passages)", static=True)
     timer.wrap(StoreCollection, "delete_ids", "  Chroma: delete superseded chunks (StoreCollection.delete_ids)")
     return timer
@@ -515,7 +517,7 @@ COLUMNS = ("label", "embedder", "chunks", "sentences", "build_s", "chunks_per_s"
 
 
 def measure_size(label: str, target: int | None, records: Sequence[dict], quality_sample: int, latency_count: int,
-                 embedder: str, workdir: Path) -> Row:
+                 embedder: str, workdir: Path, serve: bool = True) -> Row:
     folder = workdir / label
     store = folder / "store"
     shutil.rmtree(store, ignore_errors=True)
@@ -526,16 +528,18 @@ def measure_size(label: str, target: int | None, records: Sequence[dict], qualit
            "update_id": update_target(records)}
     built, _ = run_child("build", job, folder)
     serve_job = {**job, "latency_questions": questions[:latency_count + 1], "quality_questions": questions}
-    served, spawned_at = run_child("serve", serve_job, folder)
+    # --no-serve: build, no-op and update only (their figures); the serving columns stay empty
+    served, spawned_at = run_child("serve", serve_job, folder) if serve else ({}, 0.0)
     row = Row(label, target, embedder, composition(records), chunks=built["chunks"], sentences=built["sentences"],
               build_s=built["build_s"], chunks_per_s=round(built["chunks"] / built["build_s"], 1),
               sentences_per_s=round(built["sentences"] / built["build_s"], 1),
               raw_sentences_per_s=built["raw_sentences_per_s"], build_peak_mib=built["build_peak_mib"],
-              serve_peak_mib=served["serve_peak_mib"], disk_mib=round(folder_mib(store), 1),
-              cold_start_s=round(served["first_answer_at"] - spawned_at, 2), noop_s=built["noop_s"], update_s=built["update_s"],
-              retrieve_p50_ms=served["retrieve_p50_ms"], retrieve_p95_ms=served["retrieve_p95_ms"],
-              ask_p50_ms=served["ask_p50_ms"], ask_p95_ms=served["ask_p95_ms"], r5=served["r5"],
-              quality_questions=served["quality_questions"],
+              serve_peak_mib=served.get("serve_peak_mib", 0.0), disk_mib=round(folder_mib(store), 1),
+              cold_start_s=round(served["first_answer_at"] - spawned_at, 2) if served else 0.0,
+              noop_s=built["noop_s"], update_s=built["update_s"],
+              retrieve_p50_ms=served.get("retrieve_p50_ms", 0.0), retrieve_p95_ms=served.get("retrieve_p95_ms", 0.0),
+              ask_p50_ms=served.get("ask_p50_ms", 0.0), ask_p95_ms=served.get("ask_p95_ms", 0.0), r5=served.get("r5"),
+              quality_questions=served.get("quality_questions", 0),
               details={"build": built, "serve": {k: v for k, v in served.items() if k != "first_answer_at"},
                        "update_record": job["update_id"]})
     return row
@@ -561,7 +565,7 @@ def format_notes(rows: Sequence[Row]) -> str:
         parts = ", ".join(f"{name} {v['records']} records / {v['chunks']} chunks" for name, v in r.made_of.items())
         serve = r.details["serve"]
         lines.append(f"- {r.label} ({r.embedder}): {parts}; R@5 over {r.quality_questions} SQuAD report-split questions; "
-                     f"serving RSS after the first answer {serve['rss_after_first_answer_mib']} MiB, at the end "
+                     f"serving RSS after the first answer {serve.get('rss_after_first_answer_mib', '?')} MiB, at the end "
                      f"{serve.get('rssanon_mib', '?')} MiB anonymous + {serve.get('rssfile_mib', '?')} MiB file-backed; "
                      f"one-document update peak {r.details['build']['update_peak_mib']} MiB")
         lines.append("  one-document update breakdown (inclusive s): " + "; ".join(
@@ -588,7 +592,7 @@ def label_for(target: int | None) -> str:
 
 
 def run(sizes: Sequence[int], *, embedder: str, workdir: Path, out: Path | None, quality_sample: int = 200,
-        latency_count: int = 50, baseline: bool = True) -> list[Row]:
+        latency_count: int = 50, baseline: bool = True, serve: bool = True) -> list[Row]:
     workdir.mkdir(parents=True, exist_ok=True)
     settings = load_settings()
     pool = build_pool(workdir, settings, max(sizes), all_squad=baseline)
@@ -599,7 +603,7 @@ def run(sizes: Sequence[int], *, embedder: str, workdir: Path, out: Path | None,
     for target in targets:
         label = label_for(target)
         print(f"[{dt.datetime.now():%H:%M:%S}] {label}: building and serving ({embedder} embedder)", flush=True)
-        row = measure_size(label, target, take(pool, target), quality_sample, latency_count, embedder, workdir)
+        row = measure_size(label, target, take(pool, target), quality_sample, latency_count, embedder, workdir, serve)
         rows.append(row)
         print(format_table([row]).splitlines()[-1], flush=True)  # each row as soon as it is measured
         if out is not None:  # saved row by row, so a long run that is stopped keeps its finished sizes
@@ -620,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=200, help="SQuAD questions in the R@5 sample")
     parser.add_argument("--latency-questions", type=int, default=50)
     parser.add_argument("--no-baseline", action="store_true", help="skip the squad-only row")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="build, no-op and one-document update only (serving columns left empty); use another --out")
     parser.add_argument("--child", choices=("build", "serve"), help=argparse.SUPPRESS)
     parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -630,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     run(sizes, embedder=args.embedder, workdir=args.workdir, out=args.out, quality_sample=args.questions,
-        latency_count=args.latency_questions, baseline=not args.no_baseline)
+        latency_count=args.latency_questions, baseline=not args.no_baseline, serve=not args.no_serve)
     return 0
 
 

@@ -47,11 +47,19 @@ class PassageTerms:
         if previous is None:
             return cls.build([c.chunk_id for c in chunks], [passage_text(c) for c in chunks])
         parts: list[tuple[str, np.ndarray | list[str]]] = []
+        kept: list[int] = []  # previous rows of the current run of kept chunks: one array per run, not per chunk
         for chunk in chunks:
             row = previous.position(chunk.chunk_id)
             before = previous_chunks.get(chunk.chunk_id)
-            same = row is not None and before is not None and passage_text(before) == passage_text(chunk)
-            parts.append(("previous", np.asarray([row], np.int64)) if same else ("new", [passage_text(chunk)]))
+            if row is not None and before is not None and (before is chunk or passage_text(before) == passage_text(chunk)):
+                kept.append(row)
+                continue
+            if kept:
+                parts.append(("previous", np.asarray(kept, np.int64)))
+                kept = []
+            parts.append(("new", [passage_text(chunk)]))
+        if kept:
+            parts.append(("previous", np.asarray(kept, np.int64)))
         return cls([c.chunk_id for c in chunks], BM25Terms.assemble(previous.terms, merge_runs(parts)))
 
     def position(self, doc_id: str) -> int | None:

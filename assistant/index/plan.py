@@ -29,7 +29,7 @@ from assistant.index.registry import load_stored_uploads
 from assistant.index.snapshot_writer import load_or_derive_view
 from assistant.index.store import describe_location
 from assistant.index.vector_store import VectorStore
-from assistant.index.view import IndexView
+from assistant.index.view import IndexView, loaded_view
 from assistant.ingest import chunk_documents_safely, load_corpus
 from assistant.ingest.loaders import record_file
 from assistant.types import Chunk, Document
@@ -53,7 +53,11 @@ def refuse_orphaned_data(settings: Settings, store: VectorStore) -> None:
 
 
 def previous_view(settings: Settings, store: VectorStore, manifest: Manifest) -> IndexView:
-    """The published snapshot a run updates; IndexCorruptError (naming --repair) when it is gone."""
+    """The published snapshot a run updates (the loaded one, when this process serves it);
+    IndexCorruptError (naming --repair) when it is gone."""
+    reused = loaded_view(settings, manifest)
+    if reused is not None:
+        return reused
     try:
         return load_or_derive_view(settings, store, manifest, None)
     except (FileNotFoundError, SnapshotUnavailableError):

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant.index.terms import BM25Terms
+from assistant.index.vector_segments import SegmentedVectors
 
 _ARRAYS_FILE = "sentences.npz"          # chunk ids and offsets (and, in older snapshots, the vectors too)
-_VECTORS_FILE = "sentence_vectors.npy"  # float16 vectors, apart so that they can be memory-mapped
+_VECTORS_FILE = "sentence_vectors.npy"  # older snapshots: the float16 vectors in one file (now in segments)
 
 
 @dataclass
@@ -27,17 +28,25 @@ class SentenceIndex:
     chunk_ids: list[str]          # one per sentence
     starts: np.ndarray            # int32 offsets into the chunk text
     ends: np.ndarray
-    vectors: np.ndarray           # float16 (often a read-only memory map), unit-normalised, one row per sentence;
-                                  # readers upcast only the rows they use (see `rows_float32`)
+    vectors: np.ndarray | SegmentedVectors  # float16 (read-only memory maps once saved), unit-normalised, one row
+                                  # per sentence; readers upcast only the rows they use (see `rows_float32`)
     terms: BM25Terms | None = None  # None only while an older snapshot is being loaded
 
     def __post_init__(self) -> None:
-        self._rows: dict[str, list[int]] = {}
-        for row, cid in enumerate(self.chunk_ids):
-            self._rows.setdefault(cid, []).append(row)
+        # A chunk's rows lie together: found as runs of equal ids, a range per chunk instead of a
+        # list of every row (1 s of each load and update at 1.26M sentences, evals/bench_scale.py).
+        self._rows: dict[str, range | list[int]] = {}
+        ids = self.chunk_ids
+        if not ids:
+            return
+        named = np.asarray(ids, dtype=object)
+        bounds = [0, *(np.flatnonzero(named[1:] != named[:-1]) + 1).tolist(), len(ids)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            have = self._rows.get(ids[lo])
+            self._rows[ids[lo]] = range(lo, hi) if have is None else [*have, *range(lo, hi)]
 
     def rows_for(self, chunk_id: str) -> list[int]:
-        return self._rows.get(chunk_id, [])
+        return list(self._rows.get(chunk_id, ()))
 
     def rows_float32(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """Some sentence vectors as float32 (a copy): the stored float16 is for memory, not arithmetic."""
@@ -67,10 +76,12 @@ class SentenceIndex:
         return len(self.chunk_ids)
 
     @classmethod
-    def build(cls, chunk_ids: list[str], starts: np.ndarray, ends: np.ndarray, vectors: np.ndarray,
+    def build(cls, chunk_ids: list[str], starts: np.ndarray, ends: np.ndarray, vectors: np.ndarray | SegmentedVectors,
               terms: BM25Terms) -> SentenceIndex:
         """An index over given sentence rows (vectors kept as float16) and their terms."""
-        return cls(chunk_ids, starts, ends, np.asarray(vectors, dtype=np.float16), terms)
+        if not isinstance(vectors, SegmentedVectors):
+            vectors = np.asarray(vectors, dtype=np.float16)
+        return cls(chunk_ids, starts, ends, vectors, terms)
 
     @classmethod
     def empty(cls, dimension: int) -> SentenceIndex:
@@ -79,7 +90,10 @@ class SentenceIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / _VECTORS_FILE, np.asarray(self.vectors, dtype=np.float16), allow_pickle=False)
+        if isinstance(self.vectors, SegmentedVectors):
+            self.vectors.save(folder)
+        else:
+            np.save(folder / _VECTORS_FILE, np.asarray(self.vectors, dtype=np.float16), allow_pickle=False)
         # Each chunk id once (JSON, any characters) plus one int32 per sentence: a padded string per
         # sentence took more room than the vectors once long ids met many short sentences.
         names = list(dict.fromkeys(self.chunk_ids))
@@ -100,9 +114,10 @@ class SentenceIndex:
             return None
         data = np.load(path, allow_pickle=False)
         vectors_path = folder / _VECTORS_FILE
-        if vectors_path.exists():
+        vectors: np.ndarray | SegmentedVectors | None = SegmentedVectors.load(folder)
+        if vectors is None and vectors_path.exists():
             vectors = np.load(vectors_path, mmap_mode="r", allow_pickle=False)
-        else:
+        elif vectors is None:
             vectors = np.asarray(data["vectors"], dtype=np.float16)
         chunk_ids = _load_chunk_ids(data)
         if vectors.ndim != 2 or vectors.shape[0] != len(chunk_ids) or vectors.dtype != np.float16:

@@ -10,6 +10,7 @@ import numpy as np
 from assistant.index.encoder import SentenceEncoder
 from assistant.index.sentence_index import SentenceIndex
 from assistant.index.terms import BM25Terms, merge_runs
+from assistant.index.vector_segments import assemble_vectors
 from assistant.index.view import IndexView
 from assistant.sentences import sentence_spans
 from assistant.types import Chunk
@@ -81,40 +82,68 @@ def snapshot_sentence_index(final: Sequence[Chunk], previous: IndexView | None,
                     pieces: dict[str, tuple[np.ndarray, np.ndarray]], dimension: int) -> SentenceIndex:
     """The snapshot's sentence index: rows of kept chunks come from the previous snapshot (their
     vectors and BM25 tokens), new ones from this run (embedded or recovered from Chroma; only
-    their sentences are tokenised)."""
+    their sentences are tokenised). Kept chunks are taken in runs of consecutive previous rows: a
+    few slices, not numpy calls for each of 100k chunks."""
+    index = previous.sentences if previous is not None else None
+    keep_terms = index is not None and index.terms is not None
     chunk_ids: list[str] = []
-    spans_of: list[np.ndarray] = []
-    previous_rows: list[list[int] | None] = []  # per chunk: its rows in the previous snapshot (None: new)
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
     parts: list[tuple[str, np.ndarray | list[str]]] = []
-    previous_terms = previous.sentences.terms if previous is not None else None
+    first_row: list[int] = []     # per chunk: its first row in the previous snapshot (-1: new)
+    row_counts: list[int] = []
+    run = [0, 0]                  # previous rows [lo, hi) kept in a row, not yet taken
+
+    def take_run() -> None:
+        lo, hi = run
+        if hi == lo:
+            return
+        assert previous is not None and index is not None
+        chunk_ids.extend(index.chunk_ids[lo:hi])
+        starts.append(index.starts[lo:hi])
+        ends.append(index.ends[lo:hi])
+        if keep_terms:
+            parts.append(("previous", np.arange(lo, hi, dtype=np.int64)))
+        else:  # kept from an older snapshot without stored terms: tokenise
+            parts.append(("new", [previous.chunks[c].text[int(a):int(b)] for c, a, b
+                                  in zip(index.chunk_ids[lo:hi], index.starts[lo:hi], index.ends[lo:hi])]))
+        run[0] = run[1] = 0
+
     for chunk in final:
-        rows: list[int] | None = None
         if chunk.chunk_id in pieces:
+            take_run()
             spans = pieces[chunk.chunk_id][0]
-        else:
-            assert previous is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
-            rows = previous.sentences.rows_for(chunk.chunk_id)
-            spans = np.stack([previous.sentences.starts[rows], previous.sentences.ends[rows]], axis=1)
-        if rows is not None and previous_terms is not None:
-            parts.append(("previous", np.asarray(rows, np.int64)))
-        else:  # new, or kept from an older snapshot without stored terms: tokenise
-            parts.append(("new", [chunk.text[int(s):int(e)] for s, e in spans]))
-        chunk_ids.extend([chunk.chunk_id] * len(spans))
-        spans_of.append(spans)
-        previous_rows.append(rows)
+            chunk_ids.extend([chunk.chunk_id] * len(spans))
+            starts.append(spans[:, 0])
+            ends.append(spans[:, 1])
+            parts.append(("new", [chunk.text[int(a):int(b)] for a, b in spans]))
+            first_row.append(-1)
+            row_counts.append(len(spans))
+            continue
+        assert index is not None, f"chunk {chunk.chunk_id} is neither new nor in the previous snapshot"
+        rows = index.rows_for(chunk.chunk_id)
+        assert rows and rows[-1] - rows[0] + 1 == len(rows), f"chunk {chunk.chunk_id}: rows not in one run"
+        if run[1] != rows[0] or run[1] == run[0]:
+            take_run()
+            run[0] = rows[0]
+        run[1] = rows[0] + len(rows)
+        first_row.append(rows[0])
+        row_counts.append(len(rows))
+    take_run()
     if not chunk_ids:
         return SentenceIndex.empty(dimension)
-    # One float16 array filled in place: no per-chunk copies concatenated into a second one.
-    vectors = np.empty((len(chunk_ids), dimension), np.float16)
-    row = 0
-    for chunk, spans, rows in zip(final, spans_of, previous_rows):
-        if rows is None:
-            vectors[row:row + len(spans)] = pieces[chunk.chunk_id][1]
-        else:
-            assert previous is not None
-            vectors[row:row + len(spans)] = previous.sentences.vectors[rows]
-        row += len(spans)
-    all_spans = np.concatenate(spans_of).astype(np.int32)
-    terms = BM25Terms.assemble(previous_terms, merge_runs(parts))
-    return SentenceIndex.build(chunk_ids, all_spans[:, 0].copy(), all_spans[:, 1].copy(), vectors, terms)
 
+    def fill(position: int) -> np.ndarray:
+        if first_row[position] < 0:
+            return pieces[final[position].chunk_id][1]
+        assert index is not None
+        return index.vectors[first_row[position]:first_row[position] + row_counts[position]]
+
+    # Unchanged segments of the previous vectors are kept whole (their files get linked, not
+    # copied); only the segments with changes are filled.
+    vectors = assemble_vectors([c.chunk_id for c in final], [c.source for c in final], row_counts,
+                               index.vectors if index is not None else None,
+                               index.chunk_ids if index is not None else [], fill, dimension)
+    terms = BM25Terms.assemble(index.terms if keep_terms and index is not None else None, merge_runs(parts))
+    return SentenceIndex.build(chunk_ids, np.concatenate(starts).astype(np.int32), np.concatenate(ends).astype(np.int32),
+                               vectors, terms)

@@ -271,6 +271,8 @@ class StoreCollection:
                             include=["documents", "metadatas", "distances"])
         passages = []
         for cid, text, meta, distance in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]):
+            if meta is None:  # deleted by another process's run between Chroma's search and its read: not a hit
+                continue
             chunk = chunk_from_metadata(cid, text or "", meta)
             similarity = 1.0 - float(distance)  # cosine space: distance = 1 - cos
             passages.append(Passage(chunk_id=cid, source=chunk.source, title=chunk.title, date=chunk.date,
