@@ -15,6 +15,10 @@ from assistant.config import BENCHMARKS_DIR, PROJECT_ROOT
 from assistant.evaluation import metrics
 
 EVALS_DATA = PROJECT_ROOT / "evals" / "data"
+# The domains whose fit parts train, fit or calibrate anything, and those reported (the bundled news
+# corpus is report only): one list for every fitting and measuring script.
+FIT_DOMAINS = ("squad2", "cloud", "fiqa")
+REPORT_DOMAINS = ("squad2", "cloud", "fiqa", "corpus")
 RESULTS = PROJECT_ROOT / "evals" / "results"
 
 

@@ -41,9 +41,8 @@ from assistant.answer.answerability import CONFIDENCE_FEATURES, FEATURES, confid
 from assistant.answer.confidence import CALIBRATION_FILE, LogisticModel, load_calibration  # noqa: E402
 from assistant.answer.scorer import DEFAULT_MODEL_DIR  # noqa: E402
 from assistant.config import PROJECT_ROOT, load_settings  # noqa: E402
+from evals.common import FIT_DOMAINS, REPORT_DOMAINS  # noqa: E402
 
-FIT_DOMAINS = ("squad2", "cloud", "fiqa")
-REPORT_DOMAINS = ("squad2", "cloud", "fiqa", "corpus")
 REGULARISATION_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
 FOLDS = 5
 SENTENCE_LABELLED = ("squad2",)  # MTRAG marks gold passages, not the answering sentence

@@ -39,11 +39,10 @@ from answer_rows import _engine, answers, asked_request, items_for, write_pickle
 from assistant import load_settings  # noqa: E402
 from assistant.answer.extractive import SCORE_PARTS, SCORE_WEIGHTS, ExtractiveAnswerer  # noqa: E402
 from assistant.config import PROJECT_ROOT  # noqa: E402
+from evals.common import FIT_DOMAINS, REPORT_DOMAINS  # noqa: E402
 
 OUT = PROJECT_ROOT / "evals" / "reports" / "sentence-parts"
 RESULTS = PROJECT_ROOT / "evals" / "results" / "sentence_score.json"
-FIT_DOMAINS = ("squad2", "cloud", "fiqa")
-REPORT_DOMAINS = ("squad2", "cloud", "fiqa", "corpus")
 GRADED = 3  # cosine, sentence terms, passage terms: the parts on a 0..1 scale
 C_GRID = (0.01, 0.1, 1.0, 10.0)
 

@@ -54,12 +54,10 @@ from assistant import load_settings  # noqa: E402
 from assistant.answer import extractive  # noqa: E402
 from assistant.answer.answerability import CONTEXT_TERM_CREDIT  # noqa: E402
 from assistant.config import PROJECT_ROOT  # noqa: E402
-from evals.common import patched  # noqa: E402
+from evals.common import FIT_DOMAINS, REPORT_DOMAINS, patched  # noqa: E402
 
 OUT = PROJECT_ROOT / "evals" / "reports" / "answer-constants"
 RESULTS = PROJECT_ROOT / "evals" / "results" / "answer_constants.json"
-FIT_DOMAINS = ("squad2", "cloud", "fiqa")
-REPORT_DOMAINS = ("squad2", "cloud", "fiqa", "corpus")
 CREDITS = (0.0, 0.25, 0.5, 0.75, 1.0)
 MARGINS = {"one": -1e9, "0": 0.0, "0.04": 0.04, "0.08": 0.08, "0.16": 0.16, "0.32": 0.32, "all": 1e9}
 SHIPPED_MARGIN = "0.08"
