@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -18,22 +20,29 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write to a temporary file in the same folder, fsync it, then rename it over `path`."""
+@contextmanager
+def replacing(path: Path, *, mode: int = 0o644) -> Iterator[Path]:
+    """A temporary file name beside `path` for a writer that wants a name (an exporter, a quantiser):
+    on a clean exit the file is fsynced and renamed over `path`; on an error it is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        yield tmp
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
     fsync_dir(path.parent)
+
+
+def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write to a temporary file in the same folder, fsync it, then rename it over `path`."""
+    with replacing(path, mode=mode) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_text(path: Path, text: str, *, mode: int = 0o644) -> None:

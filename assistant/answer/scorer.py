@@ -53,11 +53,16 @@ class AnswerScorer(Protocol):
         """
 
 
+def require_question(question: str) -> None:
+    """The scorer and the reader read a question: refuse anything but non-blank text."""
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+
+
 def score_in_batches(question: str, sentences: Sequence[str], batch_size: int,
                      logits: Callable[[str, list[str]], np.ndarray]) -> np.ndarray:
     """`logits` over length-sorted batches (little padding), back in the caller's order."""
-    if not isinstance(question, str) or not question.strip():
-        raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
+    require_question(question)
     if isinstance(sentences, str):
         raise InvalidArgumentError("sentences must be a sequence of strings, not one string")
     scores = np.empty(len(sentences), dtype=np.float32)

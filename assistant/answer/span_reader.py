@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.answer.scorer import require_model_files
+from assistant.answer.scorer import require_model_files, require_question
 from assistant.config import InferenceSettings
-from assistant.errors import InvalidArgumentError, MissingExtraError
+from assistant.errors import MissingExtraError
 from assistant.inference.onnx_session import OnnxModel, load_tokenizer
 
 if TYPE_CHECKING:
@@ -62,11 +62,6 @@ def best_spans(sentence: str, starts: list[float], ends: list[float], offsets: l
     return found
 
 
-def _check_question(question: str) -> None:
-    if not isinstance(question, str) or not question.strip():
-        raise InvalidArgumentError(f"question must be a non-empty string, got {question!r}")
-
-
 class TransformerSpanReader:
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, *, max_length: int = MAX_LENGTH,
                  max_answer_pieces: int = MAX_ANSWER_PIECES) -> None:
@@ -78,7 +73,7 @@ class TransformerSpanReader:
     def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
         import torch
 
-        _check_question(question)
+        require_question(question)
         if not sentence.strip():
             return []
         encoded = self._tokenizer(question, sentence, truncation="only_second", max_length=self._max_length,
@@ -104,7 +99,7 @@ class OnnxSpanReader:
         self._max_answer = max_answer_pieces
 
     def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
-        _check_question(question)
+        require_question(question)
         if not sentence.strip():
             return []
         encoding = self._tokenizer.encode(question, sentence)

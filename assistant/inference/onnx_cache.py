@@ -9,15 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from filelock import FileLock, Timeout
 
-from assistant.atomic import fsync_dir
+from assistant import atomic
 from assistant.errors import ConfigError, ModelExportError
 
 Task = Literal["sequence-classification", "question-answering", "feature-extraction"]
@@ -95,16 +93,8 @@ def quantize_to_int8(source: Path, target: Path) -> None:
     # lazy: answering never needs the quantisation tools, only this one-off step does
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    fd, tmp_name = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic.replacing(target) as tmp:
         quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(target.parent)
 
 
 def _prune_older(cache_dir: Path, prefix: str, *, keep: str) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +25,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from assistant.atomic import fsync_dir
+from assistant import atomic
 from assistant.errors import ModelExportError
 from assistant.inference.onnx_cache import Task
 
@@ -78,11 +76,8 @@ def export_to_onnx(model_dir: Path, task: Task, target: Path) -> None:
     if "token_type_ids" not in probe:
         probe["token_type_ids"] = torch.zeros_like(probe["input_ids"])
     args = tuple(probe[name] for name in INPUTS)
-    fd, tmp_name = tempfile.mkstemp(prefix=".model.", suffix=".onnx.tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     axes = {name: {0: "batch", 1: "length"} for name in INPUTS + OUTPUTS[task]} | {"logits": {0: "batch"}}
-    try:
+    with atomic.replacing(target) as tmp:
         # The exporter reports progress on stdout and notes on its logger and warnings; a CLI user's
         # answer must not be buried in them (a failure still raises). The TorchScript exporter
         # (dynamo=False; deprecated upstream but present in the pinned torch) is used because its
@@ -93,13 +88,6 @@ def export_to_onnx(model_dir: Path, task: Task, target: Path) -> None:
                               dynamic_axes=axes, opset_version=OPSET, dynamo=False)
             expected = [t.numpy() for t in wrapped(*args)]
         _check(tmp, {name: probe[name].numpy() for name in INPUTS}, expected, model_dir)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(target.parent)
 
 
 @contextlib.contextmanager
