@@ -140,6 +140,8 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     answerer: Literal["extractive", "llamacpp", "openai"] = "extractive"
     max_sentences: int = Field(2, ge=1, le=10, description="Sentences the extractive answerer quotes.")
+    max_sentences_several: int = Field(5, ge=1, le=10, description="Sentences it may quote when the question asks for "
+                                       "several things (\"What are the steps...\"); evals/measure_several.py.")
     abstain_threshold: float = Field(0.48, ge=0, le=1, description="Lexical scorer only: below this evidence score the assistant abstains.")
     scorer: Literal["learned", "lexical"] = Field(
         "learned", description="How quoted sentences are chosen and abstention decided: the learned, calibrated answer "

@@ -14,10 +14,13 @@ _NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?:st|nd|rd|th)?(?![\w-])|\b(?:one|two
 _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|based)\s+(?:the\s+)?([A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+)*)")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z’'.-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z’'.-]+))+)")
 
+# "which two countries", "what other cities": a count or a qualifier may stand between the wh-word and its noun.
+_QUALIFIER = r"(?:(?:two|three|four|five|both|other|different|specific|exact|main|several)\s+)?"
+
 _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(how (many|much|long|far|old|large|big)|what (number|amount|percentage|share|size)|how (often))\b", re.I), "number"),
-    (re.compile(r"\b(when|what (year|date|day|month|time)|which (year|date|day|month))\b", re.I), "date"),
-    (re.compile(r"\b(where|which (city|country|place|town|region|location|base)|what (city|country|place|town|location))\b", re.I), "place"),
+    (re.compile(rf"\b(when|(what|which) {_QUALIFIER}(years?|dates?|days?|months?)|what time)\b", re.I), "date"),
+    (re.compile(rf"\b(where|(which|what) {_QUALIFIER}(city|cities|country|countries|places?|towns?|regions?|locations?)|which base)\b", re.I), "place"),
     (re.compile(r"\b(who|whom|whose)\b", re.I), "person"),
 ]
 
@@ -185,3 +188,29 @@ def offers_type(sentence: str, kind: str, question: str) -> bool:
     if kind == "person":
         return _novel(_names(_NAME.findall(sentence)), q)
     return False
+
+
+_COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_COUNTED = re.compile(r"^\s*(?:[\w’',]+\s+){0,3}?(?:what|which|who|name|list)\s+(?:(?:are|were|is|was)\s+)?(?:the\s+)?"
+                      r"(two|three|four|five|six|seven|eight|nine|ten|both|several|multiple|some|a few)\b", re.I)
+# "What are the steps...", "which were ...": the verb agrees with a plural answer. Not "what are you..."
+# and not a naming question ("What are these birds called?" asks for one name).
+_PLURAL_VERB = re.compile(r"\b(?:what|which)\s+(?:are|were)\s+(?!you\b|they\b|we\b|i\b|it\b|there\b)", re.I)
+_NAMING = re.compile(r"\b(?:called|named|known as)\W*$", re.I)
+_PLURAL_WH_NOUN = re.compile(r"\b(?:what|which)\s+(?:(?:other|main|key|different)\s+)?(?!(?:does|goes|has|was|is|this|its|news)\b)"
+                             r"([a-z]+[^su\W]s)\b", re.I)
+_LISTING = re.compile(r"^\s*(?:list|name|enumerate)\b", re.I)
+
+
+def requested_count(question: str) -> int | None:
+    """How many things the question asks for: None for one ("Where is X?"), N when it says so ("Name
+    the two bodies", "Which three countries", "both"), 0 for several of unknown number ("What are the
+    steps...", "On which dates...", "List the ...")."""
+    counted = _COUNTED.search(question)
+    if counted:
+        return _COUNTS.get(counted.group(1).lower(), 0)
+    if _NAMING.search(question):
+        return None
+    if _PLURAL_VERB.search(question) or _PLURAL_WH_NOUN.search(question) or _LISTING.search(question):
+        return 0
+    return None

@@ -18,6 +18,7 @@ from assistant.answer.conflicts import (
     find_disagreement,
 )
 from assistant.answer.pieces import answer_pieces
+from assistant.answer.quote_choice import choose_quotes, quote_bar
 from assistant.answer.scorer import AnswerScorer
 from assistant.answer.short_answer import short_answer
 from assistant.answer.span_reader import SpanReader
@@ -100,6 +101,22 @@ def _prefer_newer_when_sources_differ(ranked: Sequence[ScoredSentence], chosen: 
     return list(pair), (disagreement_note(*pair),)
 
 
+def _merge_overlaps(chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """One quote per stretch of a passage: quotes of the same passage that overlap once
+    widened ("This will..." pulls in the sentence before) become one span, where the first of them stood."""
+    merged: list[ScoredSentence] = []
+    for sentence in chosen:
+        for k, kept in enumerate(merged):
+            same = kept.passage.chunk_id == sentence.passage.chunk_id
+            if same and sentence.start <= kept.end and kept.start <= sentence.end:
+                start, end = min(kept.start, sentence.start), max(kept.end, sentence.end)
+                merged[k] = replace(kept, text=kept.passage.text[start:end], start=start, end=end)
+                break
+        else:
+            merged.append(sentence)
+    return merged
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -135,8 +152,8 @@ class ExtractiveAnswerer:
             cosines = sentences.rows_float32([row for row, _, _ in spans]) @ request.query_vector
             for position, ((_, start, end), cosine) in enumerate(zip(spans, cosines)):
                 text = passage.text[start:end]
-                if text.rstrip().endswith("?"):
-                    continue  # a question in the document (an FAQ heading) answers nothing
+                if text.rstrip().endswith("?") or text.startswith("#"):
+                    continue  # a question in the document (an FAQ heading) or a Markdown heading answers nothing
                 cover = weighted_coverage(question_terms, set(content_terms(text)), passage_terms)
                 offered = kind is not None and offers_type(text, kind, question)
                 typed = kind is not None and kind != "expansion"
@@ -152,9 +169,9 @@ class ExtractiveAnswerer:
             return self._answer_learned(request, ranked, *self._scorer)
         if not ranked or ranked[0].score < self._settings.abstain_threshold:
             return abstention(ABSTAIN_TEXT)
-        chosen, notes = _prefer_newer_when_sources_differ(ranked, self._choose(ranked))
+        chosen, notes = _prefer_newer_when_sources_differ(ranked, self._choose(request.question, ranked))
         kind = expected_type(request.question)
-        chosen = [self._with_context(s, kind, request.question) for s in chosen]
+        chosen = _merge_overlaps([self._with_context(s, kind, request.question) for s in chosen])
         if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
             # A "how many" question met only by "an unspecified number of ...": on topic, but no answer.
             return abstention(ABSTAIN_TEXT)
@@ -210,33 +227,26 @@ class ExtractiveAnswerer:
         scored, judged, confidence = self._judge(request, ranked, scorer, calibration)
         if not scored:
             return abstention(ABSTAIN_TEXT, confidence=0.0)
-        best_probability, best = judged[0]
         if confidence < (self.threshold or 0.0):
             return abstention(ABSTAIN_TEXT, confidence=confidence)
-        chosen = [scored[best][0]]
-        for probability, i in judged[1:]:
-            if len(chosen) >= self._settings.max_sentences or probability < calibration.second_quote_ratio * best_probability:
-                break
-            if all(scored[i][0].text != c.text for c in chosen):
-                chosen.append(scored[i][0])
+        bar = quote_bar(request.question, max_sentences=self._settings.max_sentences,
+                        max_sentences_several=self._settings.max_sentences_several, ratio=calibration.second_quote_ratio)
+        picked = choose_quotes(request.question, [scored[i][0].text for _, i in judged], [p for p, _ in judged], bar)
+        chosen = [scored[judged[k][1]][0] for k in picked]
         chosen, notes = _prefer_newer_when_sources_differ(ranked, chosen)
         differ = bool(notes)
         kind = expected_type(request.question)
-        chosen = [self._with_context(s, kind, request.question) for s in chosen]
+        chosen = _merge_overlaps([self._with_context(s, kind, request.question) for s in chosen])
         if confidence < UNSURE_BELOW:
             notes += (f"Unsure: the quoted passages may not answer this (confidence {confidence:.0%}).",)
         draft = self._render(request.question, chosen, notes, sources_differ=differ)
         return replace(draft, confidence=confidence)
 
-    def _choose(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
-        best = ranked[0]
-        chosen = [best]
-        for candidate in ranked[1:]:
-            if len(chosen) >= self._settings.max_sentences or candidate.score < best.score - _EXTRA_SENTENCE_MARGIN:
-                break
-            if all(candidate.text != c.text for c in chosen):
-                chosen.append(candidate)
-        return chosen
+    def _choose(self, question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The lexical path's quotes: the best sentence and those within the margin of it."""
+        bar = quote_bar(question, max_sentences=self._settings.max_sentences,
+                        max_sentences_several=self._settings.max_sentences_several, margin=_EXTRA_SENTENCE_MARGIN)
+        return [ranked[k] for k in choose_quotes(question, [s.text for s in ranked], [s.score for s in ranked], bar)]
 
     def _with_context(self, sentence: ScoredSentence, kind: str | None, question: str) -> ScoredSentence:
         """Widen the quote to a contiguous span: the previous sentence when this one opens with a
