@@ -60,16 +60,22 @@ class Citation(_Frozen):
     support: float | None = Field(None, description="Lexical support of the cited sentence by the passage (generative answers).")
 
 
+AnswerKind = Literal["answer", "abstention", "small_talk", "clarification"]
+
+
 class Turn(_Frozen):
-    """One exchange of a conversation."""
+    """One exchange of a conversation, with what was shown of its answer (so a saved chat shows it again)."""
 
     question: str
     answer: str
     standalone_question: str | None = None
     citations: tuple[Citation, ...] = Field((), description="The answer's citations (kept so a saved chat shows its sources).")
-
-
-AnswerKind = Literal["answer", "abstention", "small_talk", "clarification"]
+    kind: AnswerKind = "answer"
+    short_answer: str | None = None
+    confidence: float | None = None
+    notes: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    answerer: str = ""
 
 
 class Answer(_Frozen):

@@ -34,6 +34,7 @@ from assistant.arguments import make_filter
 from assistant.conversation.export import chat_markdown, markdown_filename
 from assistant.conversation.saved import ChatStore, ChatSummary, chat_title, new_chat_id
 from assistant.conversation.session import ChatSession
+from assistant.conversation.shown import answer_of
 from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentError, SessionFormatError
 from assistant.types import Answer
@@ -107,12 +108,11 @@ def _chat_choices(chats: list[ChatSummary]) -> list[tuple[str, str]]:
 
 
 def _messages(chat: ChatSession) -> list[Message]:
-    """The chatbot's messages for a restored chat."""
+    """The chatbot's messages for a restored chat, rendered as they were live (the same renderer)."""
     messages: list[Message] = []
     for turn in chat.history:
         messages.append({"role": "user", "content": render.render_question(turn.question)})
-        messages.append({"role": "assistant", "content": render.render_saved_turn(
-            turn.answer, turn.citations, turn.standalone_question, turn.question)})
+        messages.append({"role": "assistant", "content": render.render_answer(answer_of(turn), restored=True)})
     return messages
 
 
@@ -134,7 +134,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         title = chat_title(state.chat.to_dict())
         folder = export_dir / (state.chat_id or new_chat_id())
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / markdown_filename(title)
+        path = folder / markdown_filename(state.chat.history[0].question)  # the whole question: words, not a cut title
         path.write_text(chat_markdown(state.chat.history, title=title, exported=_utc_now()), encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
 

@@ -150,26 +150,32 @@ def render_sources(citations: Sequence[Citation]) -> str:
     return f'<div class="sources"><div class="sources-head">{label} · click to see the cited passage</div>{items}</div>'
 
 
-def render_answer(answer: Answer) -> str:
-    """A finished answer: text with [n] badges, flags, notes, abstention styling, and its sources."""
+def render_answer(answer: Answer, *, restored: bool = False) -> str:
+    """A finished answer: text with [n] badges, flags, notes, abstention styling, and its sources.
+    `restored`: the answer is shown again from a saved chat; it renders the same, marked as restored."""
+    kind, body = _answer_body(answer)
+    marker = " restored" if restored else ""
+    return f'<div class="ans {kind}{marker}">{body}{_render_meta(answer, restored)}{_render_search(answer)}</div>'
+
+
+def _answer_body(answer: Answer) -> tuple[str, str]:
+    """(the answer's class, its inner HTML without the meta line)."""
     if answer.kind == "small_talk":  # a plain reply (greeting, inventory...): its lines kept, no sources
         lines = "<br>".join(esc(line) for line in answer.text.split("\n"))
-        return f'<div class="ans small-talk"><div class="ans-text">{lines}</div>{_render_meta(answer)}</div>'
+        return "small-talk", f'<div class="ans-text">{lines}</div>'
     if answer.kind == "clarification":  # a question back, naming the candidate documents with their sources
         text = _markers(esc(answer.text), {c.n for c in answer.citations})
-        return (f'<div class="ans clarification"><div class="clarify-head">Which one do you mean?</div>'
-                f'<div class="ans-text">{text}</div>{render_sources(answer.citations)}{_render_meta(answer)}</div>')
+        return "clarification", (f'<div class="clarify-head">Which one do you mean?</div>'
+                                 f'<div class="ans-text">{text}</div>{render_sources(answer.citations)}')
     if answer.abstained:
-        return (
-            '<div class="ans abstain"><div class="abstain-head">Not found in the documents</div>'
-            f'<div class="ans-text">{esc(answer.text)}</div>'
-            '<div class="hint">Try rephrasing, widening the filters, or uploading a document that covers it.</div>'
-            f"{_render_notes(answer.notes)}{_render_meta(answer)}</div>"
-        )
+        return "abstain", ('<div class="abstain-head">Not found in the documents</div>'
+                           f'<div class="ans-text">{esc(answer.text)}</div>'
+                           '<div class="hint">Try rephrasing, widening the filters, or uploading a document that covers it.</div>'
+                           f"{_render_notes(answer.notes)}")
     text, missing = _flag_unsupported(esc(answer.text), answer.unsupported)
     text = _markers(text, {c.n for c in answer.citations})
     short = f'<div class="short-answer"><strong>{esc(answer.short_answer)}</strong></div>' if answer.short_answer else ""
-    parts = [f'<div class="ans answered">{short}<div class="ans-text">{text}</div>']
+    parts = [f'{short}<div class="ans-text">{text}</div>']
     flagged = len(answer.unsupported)
     if flagged:
         noun = "sentence is" if flagged == 1 else "sentences are"
@@ -178,22 +184,35 @@ def render_answer(answer: Answer) -> str:
                      f'sources and flagged.{"<ul>" + listing + "</ul>" if listing else ""}</div>')
     parts.append(_render_notes(answer.notes))
     parts.append(render_sources(answer.citations))
-    parts.append(_render_meta(answer))
-    parts.append("</div>")
-    return "".join(parts)
+    return "answered", "".join(parts)
 
 
 def _render_notes(notes: Sequence[str]) -> str:
     return '<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>" if notes else ""
 
 
-def _render_meta(answer: Answer) -> str:
+def _render_meta(answer: Answer, restored: bool) -> str:
+    """Who answered, in how long, how sure: one quiet line (a saved answer keeps no timings)."""
+    facts = [esc(answer.answerer)] if answer.answerer else []
     total = answer.timings.get("total")
-    seconds = f" · {total:.2f} s" if total is not None else ""
-    rewritten = ""
-    if answer.standalone_question and answer.standalone_question != answer.question:
-        rewritten = f' · <span class="rewritten">searched for “{esc(answer.standalone_question)}”</span>'
-    return f'<div class="meta">{esc(answer.answerer)}{seconds}{rewritten}</div>'
+    if total is not None:
+        facts.append(f"{total:.2f} s")
+    if answer.confidence is not None and answer.kind == "answer":
+        facts.append(f'<span class="confidence" title="Estimated probability that the cited passages support this '
+                     f'answer">confidence {answer.confidence:.0%}</span>')
+    if restored:
+        facts.append("restored from saved chat")
+    return f'<div class="meta">{" · ".join(facts)}</div>'
+
+
+def _render_search(answer: Answer) -> str:
+    """A follow-up's standalone question is the search engine's input, not prose: it stays folded away."""
+    searched = answer.standalone_question
+    if not searched or searched == answer.question:
+        return ""
+    return ('<details class="rewritten"><summary>How it was searched</summary><div class="searched">'
+            f"Searched the documents for “{esc(searched)}” (the question with words from earlier in the chat)"
+            "</div></details>")
 
 
 def render_error(message: str) -> str:
@@ -255,20 +274,6 @@ def render_progress(message: str, done: int, total: int) -> str:
     pct = 0 if total <= 0 else max(0, min(100, round(100 * done / total)))
     return (f'<div class="progress" role="progressbar" aria-valuenow="{pct}" aria-valuemin="0" aria-valuemax="100">'
             f'<div class="progress-bar" style="width:{pct}%"></div></div><div class="progress-text">{esc(message)}</div>')
-
-
-def render_saved_turn(answer_text: str, citations: Sequence[Citation], standalone_question: str | None,
-                      question: str) -> str:
-    """An answer restored from a saved chat: its text with [n] badges and its sources (a saved turn keeps
-    no timings, notes or flags, so none are shown)."""
-    text = _markers(esc(answer_text), {c.n for c in citations})
-    kind = "answered" if citations else "saved-plain"
-    rewritten = ""
-    if standalone_question and standalone_question != question:
-        rewritten = f' · <span class="rewritten">searched for “{esc(standalone_question)}”</span>'
-    return (f'<div class="ans {kind} restored"><div class="ans-text">{text}</div>{render_sources(citations)}'
-            f'<div class="meta">restored from saved chat{rewritten}</div></div>')
-
 
 
 # -- the document panel: uploaded documents of the chosen collection ---------------------------------

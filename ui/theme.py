@@ -64,6 +64,10 @@ footer { display: none !important; }
 #chat mark.span { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; box-shadow: 0 0 0 1px #f59e0b; }
 #chat .not-verbatim { font-size: .8em; color: #92400e; padding: 0 12px 8px; }
 #chat .meta { font-size: .75em; color: var(--body-text-color-subdued); margin-top: 6px; }
+#chat .meta .confidence { color: inherit; }
+#chat details.rewritten { font-size: .75em; color: var(--body-text-color-subdued); margin-top: 2px; }
+#chat details.rewritten > summary { cursor: pointer; width: fit-content; }
+#chat details.rewritten .searched { padding: 2px 0 0 14px; }
 .ask-row { align-items: stretch; }
 .notice { border-radius: 8px; padding: 8px 12px; margin: 4px 0; font-size: 14px; }
 .notice-error { background: rgba(220, 38, 38, .08); color: #b91c1c; border: 1px solid rgba(220, 38, 38, .35); }

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from assistant.types import Citation, Turn
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
+_SLUG_MAX = 60
+_RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
 
 
 def chat_markdown(turns: Sequence[Turn], *, title: str = "", exported: dt.datetime | None = None) -> str:
     """The chat as Markdown. Questions and titles are escaped so that they show literally; answers keep
-    their `[n]` markers, which point at the numbered sources listed under each answer."""
+    their `[n]` markers, which point at the numbered sources listed under each answer. Each answer carries
+    what the page showed with it: kind, short answer, flagged sentences, notes, confidence and sources."""
     heading = _inline(title) if title.strip() else "Conversation"
     lines = [f"# {heading}", ""]
     if exported is not None:
@@ -27,7 +31,7 @@ def chat_markdown(turns: Sequence[Turn], *, title: str = "", exported: dt.dateti
         lines += [f"## {i}. {_inline(turn.question)}", ""]
         if turn.standalone_question and turn.standalone_question.strip() != turn.question.strip():
             lines += [f"*Searched for: {_inline(turn.standalone_question)}*", ""]
-        lines += [_block(turn.answer) or "*(no answer)*", ""]
+        lines += _answer_lines(turn)
         groups = _by_number(turn.citations)
         if groups:
             lines += ["**Sources**", ""]
@@ -42,10 +46,43 @@ def chat_markdown(turns: Sequence[Turn], *, title: str = "", exported: dt.dateti
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _answer_lines(turn: Turn) -> list[str]:
+    """The answer as the page showed it, before its sources."""
+    lines: list[str] = []
+    if turn.kind in _HEADS:
+        lines += [f"**{_HEADS[turn.kind]}**", ""]
+    if turn.short_answer and turn.kind == "answer":
+        lines += [f"**Short answer: {_inline(turn.short_answer)}**", ""]
+    lines += [_block(turn.answer) or "*(no answer)*", ""]
+    if turn.unsupported:
+        lines += ["**Not supported by the cited sources (flagged)**", ""]
+        lines += [f"- {_inline(s)}" for s in turn.unsupported] + [""]
+    if turn.notes:
+        lines += ["**Notes**", ""] + [f"- {_inline(n)}" for n in turn.notes] + [""]
+    if turn.confidence is not None and turn.kind == "answer":
+        lines += [f"*Confidence: {turn.confidence:.0%}*", ""]
+    return lines
+
+
+_HEADS = {"abstention": "Not found in the documents", "clarification": "Which one do you mean?"}
+
+
 def markdown_filename(title: str, *, default: str = "chat") -> str:
-    """A safe file name for the export: lower-case words joined by '-', at most 60 characters, '.md'."""
-    slug = _SLUG_DROP.sub("-", title.lower()).strip("-")[:60].rstrip("-")
-    return f"{slug or default}.md"
+    """A safe file name for the export: whole lower-case ASCII words joined by '-', cut at a word boundary
+    to at most 60 characters, '.md'; `default` when no word is left."""
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    slug = ""
+    for word in _SLUG_DROP.split(folded):
+        if not word:
+            continue
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > _SLUG_MAX:
+            slug = slug or word[:_SLUG_MAX]  # one word longer than the limit: its start, rather than nothing
+            break
+        slug = longer
+    if not slug or slug in _RESERVED_NAMES:  # e.g. "con.md" cannot be saved on Windows
+        slug = f"{default}-{slug}" if slug else default
+    return f"{slug}.md"
 
 
 def _by_number(citations: Sequence[Citation]) -> list[tuple[int, list[Citation]]]:

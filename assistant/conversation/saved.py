@@ -63,11 +63,15 @@ def new_chat_id() -> str:
 
 
 def chat_title(session: Mapping[str, Any]) -> str:
-    """The first question, on one line and cut to a list-friendly length."""
+    """The first question, on one line and cut at a word boundary to a list-friendly length."""
     turns = session.get("turns") or []
     first = turns[0].get("question", "") if turns and isinstance(turns[0], Mapping) else ""
     text = " ".join(str(first).split()) or "Empty chat"
-    return text if len(text) <= _TITLE_MAX else text[: _TITLE_MAX - 1].rstrip() + "…"
+    if len(text) <= _TITLE_MAX:
+        return text
+    cut = text[: _TITLE_MAX - 1]
+    whole = cut.rsplit(" ", 1)[0] if " " in cut and not text[_TITLE_MAX - 1].isspace() else cut
+    return (whole or cut).rstrip() + "…"
 
 
 class ChatStore:

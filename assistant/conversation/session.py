@@ -18,21 +18,19 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from assistant.arguments import HistoryLike, as_turns, make_filter, resolve_settings
 from assistant.config import Settings
+from assistant.conversation.shown import parse_turn, turn_of
 from assistant.conversation.turns import stream_turn
 from assistant.engine import AnswerEngine, final_answer
 from assistant.engine_pool import engine_for
 from assistant.errors import InvalidArgumentError, SessionFormatError
 from assistant.index.store import SearchFilter
-from assistant.types import Answer, Citation, Turn
+from assistant.types import Answer, Turn
 
 _MAX_TURNS_KEPT = 20
 SESSION_FORMAT_VERSION = 1
 _SESSION_KEYS = frozenset({"version", "collection", "top_k", "max_turns", "filters", "turns"})
-_SAVED_TURN_KEYS = frozenset({"question", "answer", "standalone_question", "citations"})
 
 
 class ChatSession:
@@ -71,8 +69,7 @@ class ChatSession:
         turns = self.history if own_history else as_turns(history)
         for item in stream_turn(self.engine, message, top_k=self.top_k, history=turns, filters=self.filters):
             if isinstance(item, Answer) and own_history:
-                self._record(Turn(question=item.question, answer=item.text, standalone_question=item.standalone_question,
-                                  citations=item.citations))
+                self._record(turn_of(item))  # all that was shown, so a saved chat shows it again
             yield item
 
     def _record(self, turn: Turn) -> None:
@@ -162,32 +159,4 @@ def _saved_filters(value: object) -> SearchFilter | None:
 def _saved_turns(value: object) -> list[Turn]:
     if not isinstance(value, list):
         raise SessionFormatError(f"saved chat session 'turns' must be a list, got {type(value).__name__}")
-    turns: list[Turn] = []
-    for i, entry in enumerate(value):
-        where = f"saved chat session turns[{i}]"
-        if not isinstance(entry, Mapping):
-            raise SessionFormatError(f"{where} must be a dict with question, answer, standalone_question, citations")
-        unknown = sorted(repr(key) for key in entry if key not in _SAVED_TURN_KEYS)
-        if unknown:
-            raise SessionFormatError(f"{where} has unknown key(s) {', '.join(unknown)}")
-        question, answer = entry.get("question"), entry.get("answer", "")
-        if not isinstance(question, str) or not question.strip():
-            raise SessionFormatError(f"{where} needs a non-empty 'question' (text), got {question!r}")
-        if not isinstance(answer, str):
-            raise SessionFormatError(f"{where} 'answer' must be text, got {type(answer).__name__}")
-        standalone = entry.get("standalone_question")
-        if standalone is not None and not isinstance(standalone, str):
-            raise SessionFormatError(f"{where} 'standalone_question' must be text, got {type(standalone).__name__}")
-        citations = entry.get("citations", [])
-        if not isinstance(citations, list):
-            raise SessionFormatError(f"{where} 'citations' must be a list, got {type(citations).__name__}")
-        parsed: list[Citation] = []
-        for j, citation in enumerate(citations):
-            try:
-                parsed.append(Citation.model_validate(citation))
-            except ValidationError as err:
-                problem = err.errors()[0]
-                field = ".".join(str(part) for part in problem["loc"]) or "(the entry)"
-                raise SessionFormatError(f"{where} citations[{j}] field {field!r}: {problem['msg']}") from err
-        turns.append(Turn(question=question, answer=answer, standalone_question=standalone, citations=tuple(parsed)))
-    return turns
+    return [parse_turn(entry, f"saved chat session turns[{i}]") for i, entry in enumerate(value)]

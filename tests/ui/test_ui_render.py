@@ -111,7 +111,10 @@ def test_unsupported_sentences_are_flagged_inline_or_listed() -> None:
 def test_notes_and_rewritten_query_are_shown() -> None:
     out = render.render_answer(answer("x [1]", (cite(),), notes=("Sources differ: 30 vs 32 members.",),
                                       question="Where is it?", standalone="Where is it? (NSATU)"))
-    assert "Sources differ: 30 vs 32 members." in out and "searched for “Where is it? (NSATU)”" in out
+    assert "Sources differ: 30 vs 32 members." in out
+    # the standalone question is search input, not prose: folded away behind a toggle, never in the answer text
+    assert ('<details class="rewritten"><summary>How it was searched</summary>' in out
+            and "“Where is it? (NSATU)”" in out and "NSATU" not in out.split("<details")[0])
 
 
 # -- highlighting -----------------------------------------------------------------------------------
