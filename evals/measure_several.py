@@ -4,9 +4,8 @@
 
 A question asks for several things when `answer_types.requested_count` says so ("What are the steps
 ...", "Which two countries...", "On which dates..."). For those questions only, the quotes are chosen
-by `quote_choice.choose_quotes` with a looser bar (`SEVERAL_QUOTE_RATIO` on the learned path,
-`SEVERAL_LEXICAL_MARGIN` on the lexical one) and a larger cap (`answer.max_sentences_several`); every
-other question keeps the one-thing bar, so its answer cannot change.
+by `quote_choice.choose_quotes` with the several-things bar (`SEVERAL_*` thresholds) and a larger cap
+(`answer.max_sentences_several`); every other question keeps the one-thing bar, so its answer cannot change.
 
 This replays the choice on the candidate rows `evals/answer_rows.py` stored (the shipped scorer's
 shortlist, the shipped calibration's selector), over every answerable several-things question of each
@@ -21,10 +20,12 @@ depend on the quotes). Per domain and part it prints:
   evaluation uses;
 - quotes per answer.
 
-A bar is chosen on the fit parts: the best summed reference F1 over the MTRAG fit parts among the bars
-whose support is no lower than the one-thing bar's on any fit part. It is kept only if no report
-part's support or reference F1 is lower than the one-thing bar's; precision is printed beside them
-(quoting more sentences lowers it: the price of whole answers, shown, not hidden). `--write` saves the table to
+A bar is a cap and two thresholds: one for a candidate from any passage and one for a candidate from a
+passage already quoted (the rest of a list or procedure). One is chosen on the fit parts: the best summed
+MTRAG fit reference F1 among the bars that lose no support on any fit part and give up at most
+PRECISION_GIVEN_UP of the pooled fit quote precision. It is kept only if no report part's support or
+reference F1 is lower than the one-thing bar's; precision is printed beside them (quoting more
+sentences lowers it: the price of whole answers, shown, not hidden). `--write` saves the table to
 evals/results/several_things.json.
 """
 
@@ -47,6 +48,8 @@ from assistant.answer.confidence import load_calibration  # noqa: E402
 from assistant.answer.quote_choice import (  # noqa: E402
     SEVERAL_LEXICAL_MARGIN,
     SEVERAL_QUOTE_RATIO,
+    SEVERAL_WITHIN_MARGIN,
+    SEVERAL_WITHIN_RATIO,
     QuoteBar,
     choose_quotes,
 )
@@ -57,9 +60,14 @@ from assistant.sentences import content_terms  # noqa: E402
 from evals.common import FIT_DOMAINS, REPORT_DOMAINS, RESULTS  # noqa: E402
 
 LEXICAL = FEATURES.index("lexical")
-RATIOS = (0.7, 0.5, 0.35, 0.2, 0.1)
-MARGINS = (0.08, 0.12, 0.16, 0.24, 0.32)
-CAPS = (2, 3, 4, 5)
+RATIOS = (0.7, 0.5, 0.35, 0.2)          # any passage
+WITHIN_RATIOS = (None, 0.5, 0.35, 0.2, 0.1)  # a passage already quoted (None: as any passage)
+MARGINS = (0.08, 0.12, 0.16)
+WITHIN_MARGINS = (None, 0.12, 0.16, 0.24, 0.32)
+CAPS = (3, 4, 5)
+# The quote precision (pooled over the fit parts) a bar may give up for whole answers: quoting more
+# sentences always risks one that does not answer; beyond this the answers read as padded.
+PRECISION_GIVEN_UP = 0.05
 MTRAG = ("cloud", "fiqa")
 
 
@@ -92,7 +100,7 @@ def replay(q: Question, bar: QuoteBar, path: str, calibration) -> list[int]:
     else:
         order = sorted(range(len(q.texts)), key=lambda i: (-q.rows[i, LEXICAL], i))
         values = [float(q.rows[i, LEXICAL]) for i in order]
-    picked = choose_quotes(q.question, [q.texts[i] for i in order], values, bar)
+    picked = choose_quotes(q.question, [q.texts[i] for i in order], values, bar, [q.sources[i] for i in order])
     return [order[i] for i in picked]
 
 
@@ -129,22 +137,35 @@ def bars(path: str, caps: tuple[int, ...] = CAPS) -> dict[str, QuoteBar]:
     """The one-thing bar (as shipped) and every several-things candidate, by name."""
     one = AnswerSettings().max_sentences
     if path == "learned":
-        found = {"one-thing": QuoteBar(one, ratio=0.7)}
-        found |= {f"ratio {r} cap {c}": QuoteBar(c, ratio=r) for r in RATIOS for c in caps}
+        found = {"one-thing": QuoteBar(one, 0.7)}
+        found |= {bar_name(path, r, w, c): QuoteBar(c, r, w) for r in RATIOS for w in WITHIN_RATIOS for c in caps
+                  if w is None or w < r}  # a quoted passage's bar is looser, never stricter
     else:
-        found = {"one-thing": QuoteBar(one, margin=0.08)}
-        found |= {f"margin {m} cap {c}": QuoteBar(c, margin=m) for m in MARGINS for c in caps}
+        found = {"one-thing": QuoteBar(one, 0.08, ratio=False)}
+        found |= {bar_name(path, m, w, c): QuoteBar(c, m, w, ratio=False) for m in MARGINS for w in WITHIN_MARGINS for c in caps
+                  if w is None or w > m}
     return found
 
 
+def bar_name(path: str, any_passage: float, within: float | None, cap: int) -> str:
+    kind = "ratio" if path == "learned" else "margin"
+    return f"{kind} {any_passage} within {within} cap {cap}"
+
+
 def choose(table: dict) -> str:
-    """The fit choice: the best summed MTRAG fit reference F1 among the bars whose support is no lower
-    than the one-thing bar's on any fit part (ties: the one-thing bar, then the earlier bar)."""
-    def keeps_support(name: str) -> bool:
-        return all(table[name][f"{d}-fit"]["support"] >= table["one-thing"][f"{d}-fit"]["support"] for d in FIT_DOMAINS)
-    allowed = [name for name in table if keeps_support(name)]
-    return max(allowed, key=lambda name: (round(sum(table[name][f"{d}-fit"].get("reference_f1", 0.0) for d in MTRAG), 3),
-                                          name == "one-thing", -list(table).index(name)))
+    """The fit choice: the best summed MTRAG fit reference F1 among the bars that lose no support on any
+    fit part and at most PRECISION_GIVEN_UP of the pooled fit quote precision (ties: the one-thing bar,
+    then the earlier bar)."""
+    def pooled_precision(name: str) -> float:
+        rows = [table[name][f"{d}-fit"] for d in FIT_DOMAINS]
+        return sum(r["precision"] * r["questions"] for r in rows) / max(1, sum(r["questions"] for r in rows))
+
+    def allowed(name: str) -> bool:
+        keeps = all(table[name][f"{d}-fit"]["support"] >= table["one-thing"][f"{d}-fit"]["support"] for d in FIT_DOMAINS)
+        return keeps and pooled_precision(name) >= pooled_precision("one-thing") - PRECISION_GIVEN_UP
+    return max([name for name in table if allowed(name)],
+               key=lambda name: (round(sum(table[name][f"{d}-fit"].get("reference_f1", 0.0) for d in MTRAG), 3),
+                                 name == "one-thing", -list(table).index(name)))
 
 
 def main() -> None:
@@ -164,8 +185,8 @@ def main() -> None:
         table = {name: {key: figures(qs, bar, path, calibration, refs) for key, qs in questions.items()}
                  for name, bar in bars(path, CAPS if path == "learned" else (cap,)).items()}
         pick = choose(table)
-        shipped = f"ratio {SEVERAL_QUOTE_RATIO} cap {AnswerSettings().max_sentences_several}" if path == "learned" \
-            else f"margin {SEVERAL_LEXICAL_MARGIN} cap {cap}"
+        shipped = bar_name(path, SEVERAL_QUOTE_RATIO, SEVERAL_WITHIN_RATIO, cap) if path == "learned" \
+            else bar_name(path, SEVERAL_LEXICAL_MARGIN, SEVERAL_WITHIN_MARGIN, cap)
         print(f"\n== {path} path; fit choice: {pick}; shipped: {shipped}")
         for name in ("one-thing", pick, shipped):
             print(f"  {name}")

@@ -1,5 +1,8 @@
 """The README is a test: its Python examples run against the bundled corpus and show their real output.
 
+So are the examples of the pages it links in docs/ (docs/llama-index.md), and its links must lead to files
+that exist.
+
 The `pycon` examples run as doctests in a fresh interpreter (so `ask()` builds its own engine, as a
 user's first call does) with the index in a temporary folder; the output the README shows must
 match (`...` stands for what varies: file names, dates, the rest of a quote)."""
@@ -20,6 +23,7 @@ from servers import clean_env, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS_EXAMPLES = [ROOT / "docs" / "llama-index.md"]  # docs pages whose examples run with the README's
 
 API_URL = "http://127.0.0.1:7860/v1"
 RUNNER = """
@@ -51,6 +55,31 @@ def test_the_readme_shows_runnable_examples() -> None:
     assert any(e.source.startswith("answer = ask(") for e in found) and any("ChatSession()" in e.source for e in found)
     # every Python example is a doctest: a ```python block would be code nobody runs
     assert not re.search(r"^```python$", text, re.M), "write README examples as ```pycon doctests"
+    for page in (ROOT / "docs").glob("*.md"):
+        page_text = page.read_text(encoding="utf-8")
+        assert not re.search(r"^```python$", page_text, re.M), f"write {page.name} examples as ```pycon doctests"
+    for page in DOCS_EXAMPLES:
+        assert doctest.DocTestParser().get_examples("\n".join(pycon_blocks(page.read_text(encoding="utf-8"))))
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"^```.*?^```$", "", markdown, flags=re.M | re.S)  # a '# comment' in a code block is no heading
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
+def test_the_readme_links_lead_to_files_and_headings_that_exist() -> None:
+    for page in [README, *(ROOT / "docs").glob("*.md")]:
+        targets = re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8"))
+        local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+        assert local or page != README
+        for target in local:
+            path, _, anchor = target.partition("#")
+            linked = page.parent / path if path else page
+            assert linked.exists(), f"{page.relative_to(ROOT)} links to a missing file: {target}"
+            if anchor:
+                assert anchor in heading_anchors(linked.read_text(encoding="utf-8")), \
+                    f"{page.relative_to(ROOT)} links to a missing heading: {target}"
 
 
 def test_the_config_example_is_the_shipped_file() -> None:
@@ -69,6 +98,7 @@ def test_the_command_list_names_every_subcommand() -> None:
 @pytest.mark.slow
 def test_readme_library_examples_hold_on_the_bundled_corpus(tmp_path: Path) -> None:
     blocks = [b for b in pycon_blocks(README.read_text(encoding="utf-8")) if API_URL not in b]
+    blocks += [b for page in DOCS_EXAMPLES for b in pycon_blocks(page.read_text(encoding="utf-8"))]
     run_doctests("\n".join(blocks), clean_env(tmp_path / "index"))
 
 

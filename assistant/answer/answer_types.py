@@ -197,8 +197,13 @@ _COUNTED = re.compile(r"^\s*(?:[\w’',]+\s+){0,3}?(?:what|which|who|name|list)\
 # and not a naming question ("What are these birds called?" asks for one name).
 _PLURAL_VERB = re.compile(r"\b(?:what|which)\s+(?:are|were)\s+(?!you\b|they\b|we\b|i\b|it\b|there\b)", re.I)
 _NAMING = re.compile(r"\b(?:called|named|known as)\W*$", re.I)
-_PLURAL_WH_NOUN = re.compile(r"\b(?:what|which)\s+(?:(?:other|main|key|different)\s+)?(?!(?:does|goes|has|was|is|this|its|news)\b)"
-                             r"([a-z]+[^su\W]s)\b", re.I)
+# "Which countries...", "What steps should I take?": a plural noun after the wh-word. After "what" a word
+# in -s is as often a verb ("What carries...", "What causes..."), so there it must be followed by an
+# auxiliary ("What benefits does it offer?").
+_AUXILIARY = r"(?:do|does|did|are|were|can|could|will|would|should|must|might|may|have|has|had|is|was)"
+_PLURAL_WH_NOUN = re.compile(rf"\bwhich\s+(?:(?:other|main|key|different)\s+)?(?!(?:does|goes|has|was|is|this|its|news)\b)[a-z]+[^su\W]s\b"
+                             rf"|\bwhat\s+(?:(?:other|main|key|different)\s+)?(?!(?:does|goes|has|was|is|this|its|news)\b)[a-z]+[^su\W]s\s+{_AUXILIARY}\b",
+                             re.I)
 _LISTING = re.compile(r"^\s*(?:list|name|enumerate)\b", re.I)
 
 

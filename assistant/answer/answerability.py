@@ -17,8 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answer.answer_types import expected_type, offers_type
-from assistant.answer.conflicts import numbers_in
 from assistant.sentences import content_terms, stem, words
+
+_NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The figures a text gives, one spelling each ('1,200.' -> '1200'), so the same number compares equal."""
+    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
 
 FEATURES = (
     "logit",               # the cross-encoder's score of (question, sentence)

@@ -13,10 +13,6 @@ from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.answerability import CONTEXT_TERM_CREDIT, CandidateText, candidate_features
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.confidence import UNSURE_BELOW, Calibration
-from assistant.answer.conflicts import (
-    disagreement_note,
-    find_disagreement,
-)
 from assistant.answer.pieces import answer_pieces
 from assistant.answer.quote_choice import choose_quotes, quote_bar
 from assistant.answer.scorer import AnswerScorer
@@ -91,16 +87,6 @@ def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], co
     return covered / total
 
 
-def _prefer_newer_when_sources_differ(ranked: Sequence[ScoredSentence], chosen: list[ScoredSentence]
-                                      ) -> tuple[list[ScoredSentence], tuple[str, ...]]:
-    """When a chosen sentence is one of two strong, differently dated sentences that give different
-    figures for the same thing, quote both, newer first, with a note; else the choice unchanged."""
-    pair = find_disagreement(ranked)
-    if pair is None or not any(s.text in (pair[0].text, pair[1].text) for s in chosen):
-        return chosen, ()
-    return list(pair), (disagreement_note(*pair),)
-
-
 def _merge_overlaps(chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """One quote per stretch of a passage: quotes of the same passage that overlap once
     widened ("This will..." pulls in the sentence before) become one span, where the first of them stood."""
@@ -169,13 +155,13 @@ class ExtractiveAnswerer:
             return self._answer_learned(request, ranked, *self._scorer)
         if not ranked or ranked[0].score < self._settings.abstain_threshold:
             return abstention(ABSTAIN_TEXT)
-        chosen, notes = _prefer_newer_when_sources_differ(ranked, self._choose(request.question, ranked))
+        chosen = self._choose(request.question, ranked)
         kind = expected_type(request.question)
         chosen = _merge_overlaps([self._with_context(s, kind, request.question) for s in chosen])
         if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
             # A "how many" question met only by "an unspecified number of ...": on topic, but no answer.
             return abstention(ABSTAIN_TEXT)
-        return self._render(request.question, chosen, notes, sources_differ=bool(notes))
+        return self._render(request.question, chosen, ())
 
     def evidence(self, request: AnswerRequest, ranked: Sequence[ScoredSentence] | None = None,
                  scorer: AnswerScorer | None = None) -> list[tuple[ScoredSentence, float]]:
@@ -231,22 +217,23 @@ class ExtractiveAnswerer:
             return abstention(ABSTAIN_TEXT, confidence=confidence)
         bar = quote_bar(request.question, max_sentences=self._settings.max_sentences,
                         max_sentences_several=self._settings.max_sentences_several, ratio=calibration.second_quote_ratio)
-        picked = choose_quotes(request.question, [scored[i][0].text for _, i in judged], [p for p, _ in judged], bar)
+        picked = choose_quotes(request.question, [scored[i][0].text for _, i in judged], [p for p, _ in judged], bar,
+                               [scored[i][0].passage.source for _, i in judged])
         chosen = [scored[judged[k][1]][0] for k in picked]
-        chosen, notes = _prefer_newer_when_sources_differ(ranked, chosen)
-        differ = bool(notes)
+        notes: tuple[str, ...] = ()
         kind = expected_type(request.question)
         chosen = _merge_overlaps([self._with_context(s, kind, request.question) for s in chosen])
         if confidence < UNSURE_BELOW:
             notes += (f"Unsure: the quoted passages may not answer this (confidence {confidence:.0%}).",)
-        draft = self._render(request.question, chosen, notes, sources_differ=differ)
+        draft = self._render(request.question, chosen, notes)
         return replace(draft, confidence=confidence)
 
     def _choose(self, question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
         """The lexical path's quotes: the best sentence and those within the margin of it."""
         bar = quote_bar(question, max_sentences=self._settings.max_sentences,
                         max_sentences_several=self._settings.max_sentences_several, margin=_EXTRA_SENTENCE_MARGIN)
-        return [ranked[k] for k in choose_quotes(question, [s.text for s in ranked], [s.score for s in ranked], bar)]
+        picked = choose_quotes(question, [s.text for s in ranked], [s.score for s in ranked], bar, [s.passage.source for s in ranked])
+        return [ranked[k] for k in picked]
 
     def _with_context(self, sentence: ScoredSentence, kind: str | None, question: str) -> ScoredSentence:
         """Widen the quote to a contiguous span: the previous sentence when this one opens with a
@@ -263,8 +250,7 @@ class ExtractiveAnswerer:
             return sentence
         return replace(sentence, text=sentence.passage.text[start:end], start=start, end=end)
 
-    def _render(self, question: str, chosen: Sequence[ScoredSentence], notes: tuple[str, ...], *,
-                sources_differ: bool = False) -> AnswerDraft:
+    def _render(self, question: str, chosen: Sequence[ScoredSentence], notes: tuple[str, ...]) -> AnswerDraft:
         numbering = CitationNumbering()
         parts, citations = [], []
         for sentence in chosen:
@@ -272,8 +258,6 @@ class ExtractiveAnswerer:
             parts.append(f"{sentence.text} [{n}]")
             citations.append(make_citation(n, sentence.passage, sentence.text))
         text = " ".join(parts)
-        if sources_differ:
-            text += "\n\nNote: the sources differ on this; the newest source is quoted first."
         return AnswerDraft(text=text, citations=tuple(citations), notes=notes,
                            short_answer=short_answer(question, [s.text for s in chosen], self._reader))
 

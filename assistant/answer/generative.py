@@ -3,8 +3,9 @@ is validated before anyone sees it as final.
 
 - "Cannot answer" without calling the model: when the extractive evidence check finds no sentence
   good enough, abstain without generating.
-- Disagreeing sources (same topic, different figures, different dates): the prompt says so and asks
-  for the newest; the answer carries a note.
+- Dated sources: every passage is shown with its date and the instructions ask for the newest when
+  sources disagree (a detector of disagreeing figures was removed: it fired on no report question,
+  evals/measure_fitted_rules.py).
 - Output validation (assistant.answer.validation): invalid [n] dropped, unsupported sentences
   flagged, citations renumbered; no valid citation -> AnswerSettings.fallback.
 - Backend failures (BackendError): raised, or the configured fallback with a note naming the model,
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 
 from assistant.answer.answer_types import expected_type, offers_type
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
-from assistant.answer.conflicts import disagreement_note, find_disagreement
 from assistant.answer.extractive import ExtractiveAnswerer, ScoredSentence
 from assistant.answer.prompts import (
     ANSWER_STOP,
@@ -72,22 +72,19 @@ class GenerativeAnswerer:
             yield draft
             return
         passages = request.passages
-        disagreement = find_disagreement(ranked)  # (newer, older) or None, as in the extractive answer
         llm = self._settings.llm
         prompt: Prompt
         prefix = ""  # the start of the answer that the prompt already holds
         if self._uses_completion():
             # Base model: a short few-shot prompt with the best sentences only, best passage first;
             # its [n] number the passages shown, so the answer is validated against those.
-            excerpts = _best_excerpts(ranked, disagreement)
+            excerpts = _best_excerpts(ranked)
             passages = tuple(p for p, _ in excerpts)
-            prompt = completion_answer_prompt(request.question, excerpts,
-                                              disagreement=_disagreement_hint(passages, disagreement))
+            prompt = completion_answer_prompt(request.question, excerpts)
             stop = COMPLETION_ANSWER_STOP
             prefix = COMPLETION_ANSWER_PREFIX
         else:
-            prompt = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens,
-                                     disagreement=_disagreement_hint(passages, disagreement))
+            prompt = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens)
             stop = ANSWER_STOP
         pieces: list[str] = []
         try:
@@ -105,7 +102,7 @@ class GenerativeAnswerer:
                 raise
             yield self._fall_back(request, self._failure_note(exc))
             return
-        yield self._validated(request, raw, disagreement, passages)
+        yield self._validated(request, raw, passages)
 
     def _uses_completion(self) -> bool:
         """Whether the backend reads a plain completion prompt (a base model without a chat template).
@@ -116,8 +113,7 @@ class GenerativeAnswerer:
         except BackendError:
             return False
 
-    def _validated(self, request: AnswerRequest, raw: str, disagreement: tuple[ScoredSentence, ScoredSentence] | None,
-                   passages: tuple[Passage, ...] | None = None) -> AnswerDraft:
+    def _validated(self, request: AnswerRequest, raw: str, passages: tuple[Passage, ...] | None = None) -> AnswerDraft:
         """`passages`: the passages as numbered in the prompt (request.passages unless it showed others)."""
         result = validate_answer(raw, request.passages if passages is None else passages, self._settings.answer.min_support)
         if not result.has_valid_citation:
@@ -134,8 +130,6 @@ class GenerativeAnswerer:
             notes.append(f"Citation numbers that matched no passage were removed: {', '.join(f'[{n}]' for n in result.dropped)}.")
         if result.unsupported:
             notes.append(f"{len(result.unsupported)} sentence(s) are not supported by the passage they cite.")
-        if disagreement is not None:
-            notes.append(disagreement_note(*disagreement))
         return AnswerDraft(text=result.text, citations=result.citations, unsupported=result.unsupported, notes=tuple(notes))
 
     def _failure_note(self, exc: BackendError) -> str:
@@ -153,14 +147,12 @@ class GenerativeAnswerer:
         return dataclasses.replace(draft, notes=(*draft.notes, note))
 
 
-def _best_excerpts(ranked: list[ScoredSentence], disagreement: tuple[ScoredSentence, ScoredSentence] | None
-                   ) -> list[tuple[Passage, str]]:
-    """(passage, excerpt) for a completion prompt: the best-scored sentences (both sides of a
-    disagreement included), at most _COMPLETION_SENTENCES of them from at most _COMPLETION_PASSAGES
+def _best_excerpts(ranked: list[ScoredSentence]) -> list[tuple[Passage, str]]:
+    """(passage, excerpt) for a completion prompt: the best-scored sentences, at most _COMPLETION_SENTENCES of them from at most _COMPLETION_PASSAGES
     passages, best passage first, each passage's sentences in document order."""
     chosen: dict[str, list[ScoredSentence]] = {}
     total = 0
-    for sentence in [ranked[0], *(disagreement or ()), *ranked]:
+    for sentence in ranked:
         if total >= _COMPLETION_SENTENCES:
             break
         picked = chosen.get(sentence.passage.chunk_id)
@@ -173,15 +165,6 @@ def _best_excerpts(ranked: list[ScoredSentence], disagreement: tuple[ScoredSente
             total += 1
     return [(picked[0].passage, " ".join(s.text.strip() for s in sorted(picked, key=lambda s: s.position)))
             for picked in chosen.values()]
-
-
-def _disagreement_hint(passages: tuple[Passage, ...], disagreement: tuple[ScoredSentence, ScoredSentence] | None) -> str | None:
-    if disagreement is None:
-        return None
-    newer, older = disagreement
-    number = {p.chunk_id: i for i, p in enumerate(passages, start=1)}
-    return (f"sources [{number.get(newer.passage.chunk_id, '?')}] ({newer.passage.date}) and "
-            f"[{number.get(older.passage.chunk_id, '?')}] ({older.passage.date}) give different figures.")
 
 
 def make_generative_answerer(settings: Settings, fallback: ExtractiveAnswerer,

@@ -82,17 +82,14 @@ def number_passages(passages: Sequence[Passage], char_budget: int) -> str:
                      for i, p in enumerate(passages, start=1))
 
 
-def answer_messages(question: str, passages: Sequence[Passage], *, n_ctx: int, max_tokens: int,
-                    disagreement: str | None = None) -> list[Message]:
+def answer_messages(question: str, passages: Sequence[Passage], *, n_ctx: int, max_tokens: int) -> list[Message]:
     """System instructions, then the numbered sources, the question and the 'Answer:' cue."""
     sources = number_passages(passages, passage_char_budget(len(passages), n_ctx, max_tokens))
-    hint = f"\nNote: {disagreement} Prefer the newest source and say that the sources differ." if disagreement else ""
-    user = f"{_ANSWER_EXAMPLE}\n\nSources:\n{sources}{hint}\n\nQuestion: {question}\nAnswer:"
+    user = f"{_ANSWER_EXAMPLE}\n\nSources:\n{sources}\n\nQuestion: {question}\nAnswer:"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]
 
 
-def completion_answer_prompt(question: str, excerpts: Sequence[tuple[Passage, str]], *,
-                             disagreement: str | None = None, title_chars: int = 60) -> str:
+def completion_answer_prompt(question: str, excerpts: Sequence[tuple[Passage, str]], *, title_chars: int = 60) -> str:
     """One plain-text few-shot prompt for base models: instruction, worked examples, then the real
     excerpts numbered [1]..[m] in the order given, as `[n] title (date): text`, the question and the
     cue 'Answer: [' (the generated text continues COMPLETION_ANSWER_PREFIX). The answer must be
@@ -100,5 +97,4 @@ def completion_answer_prompt(question: str, excerpts: Sequence[tuple[Passage, st
     examples = "\n\n".join(f"{sources}\nQuestion: {q}\nAnswer: {a}" for sources, q, a in _COMPLETION_EXAMPLES)
     sources = "\n".join(f"[{n}] {clip_text(p.title, title_chars)} ({format_date(p)}): {' '.join(text.split())}"
                         for n, (p, text) in enumerate(excerpts, start=1))
-    hint = f"\nNote: {disagreement} Use the newest." if disagreement else ""
-    return f"{COMPLETION_INSTRUCTION}\n\n{examples}\n\n{sources}{hint}\nQuestion: {question}\nAnswer: {COMPLETION_ANSWER_PREFIX}"
+    return f"{COMPLETION_INSTRUCTION}\n\n{examples}\n\n{sources}\nQuestion: {question}\nAnswer: {COMPLETION_ANSWER_PREFIX}"

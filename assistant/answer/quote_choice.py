@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from assistant.answer.answer_types import expected_type, requested_count, typed_candidates
 
-# For a question asking for several things, a further candidate is quoted when the selector finds it
-# at least this share as likely as the best (learned path; one thing asks 0.7, Calibration.second_quote_ratio),
-# or within this margin of the best lexical score (lexical path; one thing asks 0.08). Chosen on the fit parts
-# by evals/measure_several.py (evals/results/several_things.json): on the report parts' several-things
-# questions a quote answers more often (SQuAD 0.714 -> 0.857, Cloud 0.533 -> 0.800, FiQA 0.600 -> 0.900,
-# news 0.667 -> 0.667) and the quotes hold more of MTRAG's reference answers (term F1 Cloud 0.172 -> 0.286,
-# FiQA 0.142 -> 0.247), at lower quote precision on SQuAD, FiQA and news.
+# For a question asking for several things, a further candidate is quoted when the selector finds it at
+# least SEVERAL_QUOTE_RATIO as likely as the best, or SEVERAL_WITHIN_RATIO when its passage is already
+# quoted (learned path; one thing asks 0.7 of any passage, Calibration.second_quote_ratio); on the lexical
+# path, within these margins of the best score (one thing: 0.08). Chosen on the fit parts by
+# evals/measure_several.py (figures in evals/results/several_things.json and evals/README.md).
 SEVERAL_QUOTE_RATIO = 0.2
-SEVERAL_LEXICAL_MARGIN = 0.12
+SEVERAL_WITHIN_RATIO = None
+SEVERAL_LEXICAL_MARGIN = 0.08
+SEVERAL_WITHIN_MARGIN = 0.12
 
 
 # A run of capitalised words not opening the sentence: one named thing of a list ("Arnhold and Brisk").
@@ -40,33 +40,45 @@ def named_things(text: str, kind: str, question: str) -> set[str]:
 
 @dataclass(frozen=True)
 class QuoteBar:
-    """How far below the best candidate a further one may be and still be quoted, and how many at most."""
+    """How far below the best candidate a further one may be and still be quoted, and how many at most.
+
+    `bar` holds for a candidate from any passage; `within`, when set, for one from a passage already
+    quoted (the next steps of a procedure, the rest of a list). Values are a share of the best
+    selector probability (`ratio`, learned path) or a distance below the best lexical score
+    (`margin`, lexical path)."""
 
     cap: int
-    ratio: float | None = None   # learned path: share of the best selector probability
-    margin: float | None = None  # lexical path: distance below the best lexical score
+    bar: float
+    within: float | None = None
+    ratio: bool = True
 
-    def admits(self, best: float, value: float) -> bool:
-        if self.ratio is not None:
-            return value >= self.ratio * best
-        return value >= best - (self.margin or 0.0)
+    def admits(self, best: float, value: float, quoted_passage: bool) -> bool:
+        bar = self.within if quoted_passage and self.within is not None else self.bar
+        return value >= bar * best if self.ratio else value >= best - bar
 
 
 def quote_bar(question: str, *, max_sentences: int, max_sentences_several: int, ratio: float | None = None,
               margin: float | None = None) -> QuoteBar:
-    """The bar for this question: the one-thing bar, or the several-things one when it asks for more."""
+    """The bar for this question: `ratio` (learned path) or `margin` (lexical path) as one thing
+    asks, or the several-things bar when the question asks for more."""
+    one = ratio if ratio is not None else margin
+    if one is None:
+        raise ValueError("quote_bar needs a ratio (learned path) or a margin (lexical path)")
     count = requested_count(question)
     if count is None:
-        return QuoteBar(max_sentences, ratio, margin)
+        return QuoteBar(max_sentences, one, None, ratio is not None)
     cap = max(max_sentences, min(count, max_sentences_several) if count else max_sentences_several)
-    return QuoteBar(cap, SEVERAL_QUOTE_RATIO if ratio is not None else None,
-                    SEVERAL_LEXICAL_MARGIN if margin is not None else None)
+    if ratio is not None:
+        return QuoteBar(cap, SEVERAL_QUOTE_RATIO, SEVERAL_WITHIN_RATIO, True)
+    return QuoteBar(cap, SEVERAL_LEXICAL_MARGIN, SEVERAL_WITHIN_MARGIN, False)
 
 
-def choose_quotes(question: str, texts: Sequence[str], values: Sequence[float], bar: QuoteBar) -> list[int]:
-    """Indices of the candidates to quote, best first. `texts` and `values` are in rank order (best
-    first; values are selector probabilities or lexical scores as the bar expects). A question that
-    names a count of a typed thing ("which two cities") stops once the quotes hold that many."""
+def choose_quotes(question: str, texts: Sequence[str], values: Sequence[float], bar: QuoteBar,
+                  passages: Sequence[str] | None = None) -> list[int]:
+    """Indices of the candidates to quote, best first. `texts`, `values` (selector probabilities or
+    lexical scores, as the bar expects) and `passages` (an id per candidate; None: all different) are in
+    rank order, best first. A question that names a count of a typed thing ("which two cities") stops
+    once the quotes hold that many."""
     if not texts:
         return []
     count, kind = requested_count(question), expected_type(question)
@@ -74,9 +86,10 @@ def choose_quotes(question: str, texts: Sequence[str], values: Sequence[float], 
     chosen = [0]
     found = named_things(texts[0], kind, question) if wanted else set()
     for i in range(1, len(texts)):
-        if len(chosen) >= bar.cap or not bar.admits(values[0], values[i]) or (wanted and len(found) >= wanted):
+        if len(chosen) >= bar.cap or (wanted and len(found) >= wanted):
             break
-        if any(texts[i] == texts[c] for c in chosen):
+        quoted = passages is not None and any(passages[c] == passages[i] for c in chosen)
+        if not bar.admits(values[0], values[i], quoted) or any(texts[i] == texts[c] for c in chosen):
             continue
         chosen.append(i)
         if wanted:

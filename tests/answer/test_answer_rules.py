@@ -1,4 +1,4 @@
-"""Pure logic of the answerer's general rules: disagreement between sources, the confidence
+"""Pure logic of the answerer's general rules: the confidence
 models' key-constraint features and the models themselves (no index, no network)."""
 
 from __future__ import annotations
@@ -10,17 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.answerability import CONFIDENCE_FEATURES, FEATURES, CandidateText, candidate_features, confidence_features
-from assistant.answer.conflicts import differing_figures, quantities
 from assistant.answer.confidence import CALIBRATION_FILE, Calibration, load_calibration
 from assistant.errors import ConfigError
-
-
-def test_figures_disagree_only_about_the_same_counted_thing() -> None:
-    assert quantities("The club has 120 members and 3 coaches.") == {"member": {"120"}, "coach": {"3"}}
-    assert differing_figures("The league now has 20 teams.", "Back then the league had 18 teams in total.")
-    assert not differing_figures("The league now has 20 teams.", "The league has 20 teams and 400 players.")
-    # Two sentences that merely both hold numbers (a year, a count of something else) do not disagree.
-    assert not differing_figures("In 2019 the museum opened.", "The museum shows 300 paintings.")
 
 
 def _row(question: str, sentence: str, passage: str | None = None, logit: float = 1.0) -> dict[str, float]:

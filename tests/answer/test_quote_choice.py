@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.answer_types import expected_type, requested_count
-from assistant.answer.quote_choice import SEVERAL_QUOTE_RATIO, QuoteBar, choose_quotes, quote_bar
+from assistant.answer.quote_choice import (
+    SEVERAL_LEXICAL_MARGIN,
+    SEVERAL_QUOTE_RATIO,
+    SEVERAL_WITHIN_MARGIN,
+    SEVERAL_WITHIN_RATIO,
+    QuoteBar,
+    choose_quotes,
+    quote_bar,
+)
 
 
 @pytest.mark.parametrize(("question", "count"), [
@@ -38,7 +46,7 @@ def test_plural_and_counted_wh_nouns_keep_their_answer_type() -> None:
 
 def test_one_thing_keeps_the_one_thing_bar() -> None:
     bar = quote_bar("Where is the ferry terminal?", max_sentences=2, max_sentences_several=5, ratio=0.7)
-    assert bar == QuoteBar(2, ratio=0.7)
+    assert bar == QuoteBar(2, 0.7)
     texts = ["It is on Pier Road.", "The pier was rebuilt.", "Boats leave hourly."]
     assert choose_quotes("Where is the ferry terminal?", texts, [0.9, 0.5, 0.4], bar) == [0]
     assert choose_quotes("Where is the ferry terminal?", texts, [0.9, 0.8, 0.7], bar) == [0, 1]
@@ -47,7 +55,7 @@ def test_one_thing_keeps_the_one_thing_bar() -> None:
 def test_several_things_quote_further_sentences_up_to_the_cap() -> None:
     question = "What are the steps to cancel a subscription?"
     bar = quote_bar(question, max_sentences=2, max_sentences_several=3, ratio=0.7)
-    assert bar == QuoteBar(3, ratio=SEVERAL_QUOTE_RATIO)
+    assert bar == QuoteBar(3, SEVERAL_QUOTE_RATIO, SEVERAL_WITHIN_RATIO)
     texts = ["First, sign in.", "Then open Billing.", "Finally press Cancel.", "Billing opened in 2001."]
     values = [0.9, 0.5, 0.4, 0.3]
     assert choose_quotes(question, texts, values, bar) == [0, 1, 2]
@@ -66,11 +74,21 @@ def test_a_counted_typed_question_stops_once_the_quotes_hold_that_many() -> None
     assert choose_quotes(question, apart, [0.9, 0.8, 0.7], bar) == [0, 1]
 
 
+def test_a_passage_already_quoted_may_have_its_own_looser_bar() -> None:
+    bar = QuoteBar(4, 0.7, 0.2)
+    texts, values = ["Step one.", "Elsewhere.", "Step two.", "Step three."], [0.9, 0.5, 0.3, 0.1]
+    assert choose_quotes("What are the steps?", texts, values, bar, ["guide", "faq", "guide", "guide"]) == [0, 2]
+    assert choose_quotes("What are the steps?", texts, values, bar) == [0]  # no passage ids: none is quoted yet
+
+
 def test_lexical_bar_uses_a_margin() -> None:
     question = "What are the steps to cancel a subscription?"
     bar = quote_bar(question, max_sentences=2, max_sentences_several=5, margin=0.08)
-    assert bar.ratio is None and bar.margin is not None and bar.margin > 0.08
-    assert choose_quotes(question, ["a", "b", "c"], [1.0, 1.0 - bar.margin, 1.0 - bar.margin - 0.01], bar) == [0, 1]
+    assert bar == QuoteBar(5, SEVERAL_LEXICAL_MARGIN, SEVERAL_WITHIN_MARGIN, ratio=False)
+    below = 1.0 - SEVERAL_LEXICAL_MARGIN
+    assert choose_quotes(question, ["a", "b", "c"], [1.0, below, below - 0.01], bar) == [0, 1]
+    with pytest.raises(ValueError):
+        quote_bar(question, max_sentences=2, max_sentences_several=5)
 
 
 PROCEDURE = """# Renewing a reader's card at the Hollin Street library
