@@ -1,16 +1,21 @@
 """A collection's documents, written through an engine: index a corpus, add uploaded files, remove
 them, list them. Each write is one crash-safe index run (assistant.index.run); the engine then
-re-reads the manifest, so the next question answers from the new snapshot."""
+re-reads the manifest, so the next question answers from the new snapshot.
+
+The store's collections and each one's indexed documents are listed from the manifests alone
+(`collection_summaries`, `collection_documents`): listing never loads an index or a model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.engine import AnswerEngine
-from assistant.errors import DocumentNotFoundError, UploadError
+from assistant.config import Settings
+from assistant.errors import DocumentNotFoundError, IndexCorruptError, IndexMismatchError, UploadError
 from assistant.index import registry
-from assistant.index.manifest import read_manifest
+from assistant.index.manifest import built_collections, read_manifest, unknown_collection
 from assistant.index.run import IndexReport, Progress, add_documents, build_index, remove_from_index
 from assistant.ingest.loaders import LoadReport, record_file
 from assistant.ingest.uploads import (
@@ -119,3 +124,72 @@ def remove_documents(engine: AnswerEngine, names: Sequence[str], *, progress: Pr
     report = remove_from_index(settings, engine.embedder, engine.store, scope, progress=progress)
     engine.refresh()
     return report
+
+
+# -- the store's collections and their documents, from the manifests alone ------------------------------
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """One built collection of the store, as `assistant collections`, GET /v1/collections and the page list it.
+    `problem`: why its manifest could not be read (it is listed all the same, with zero counts)."""
+
+    name: str
+    documents: int
+    chunks: int
+    uploads: int
+    updated: str | None
+    default: bool
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One indexed document of a collection. `upload`: the uploaded file it came from (what `remove` and a
+    download take; a .jsonl upload's records share one), None for a corpus document."""
+
+    source: str
+    title: str
+    date: str | None  # ISO date, None when the document has none
+    chunks: int
+    upload: str | None = None
+
+
+def collection_summaries(settings: Settings, names: Sequence[str] | None = None) -> list[CollectionSummary]:
+    """The collections built where `settings` keep them (or `names`, e.g. what a server offers),
+    `settings`' own first: that is the default one, which questions go to unless another is named."""
+    default = settings.store.collection
+    found = list(names) if names is not None else built_collections(settings)
+    ordered = [default] if default in found else []
+    return [_summary(settings.with_(store={"collection": name}), default=name == default)
+            for name in ordered + [name for name in found if name != default]]
+
+
+def _summary(settings: Settings, *, default: bool) -> CollectionSummary:
+    name = settings.store.collection
+    try:
+        manifest = read_manifest(settings)
+    except (IndexCorruptError, IndexMismatchError) as err:  # listed all the same; the error says what to run
+        return CollectionSummary(name, 0, 0, 0, None, default, problem=str(err))
+    if manifest is None:  # e.g. the served collection while its first build runs
+        return CollectionSummary(name, 0, 0, 0, None, default)
+    uploads = {_upload_name(source) for source, entry in manifest.documents.items() if entry.origin == "upload"}
+    return CollectionSummary(name, len(manifest.documents), manifest.chunks, len(uploads), manifest.updated or None, default)
+
+
+def collection_documents(settings: Settings, *, existing: Sequence[str] | None = None,
+                         say_where: bool = True) -> list[DocumentRow]:
+    """Every document the published index of `settings`' collection holds, by source. A collection never
+    built is the one-line error naming those that exist (`existing`, `say_where`: see unknown_collection)."""
+    manifest = read_manifest(settings)
+    if manifest is None:
+        if existing is not None and settings.store.collection in existing:
+            return []  # offered but not built yet (a server's collection during its first build)
+        raise unknown_collection(settings, settings.store.collection, existing=existing, say_where=say_where)
+    return [DocumentRow(source=source, title=entry.title, date=entry.date, chunks=entry.chunks,
+                        upload=_upload_name(source) if entry.origin == "upload" else None)
+            for source, entry in sorted(manifest.documents.items())]
+
+
+def _upload_name(source: str) -> str:
+    """The uploaded file a document came from: `upload:notes.md` and `upload:log.jsonl#r1` -> the file's name."""
+    return (record_file(source) or source).removeprefix(UPLOAD_SOURCE_PREFIX)

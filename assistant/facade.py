@@ -57,6 +57,15 @@ class Assistant(AnswerEngine):
         """Delete uploaded documents and their chunks (see documents.remove_documents)."""
         return documents.remove_documents(self, names, progress=progress)
 
+    def collections(self) -> list[documents.CollectionSummary]:
+        """The store's built collections with their counts, this one (the default) first."""
+        return documents.collection_summaries(self.settings)
+
+    def collection_documents(self) -> list[documents.DocumentRow]:
+        """Every indexed document of this collection (title, date, source, chunks, the upload it came from);
+        IndexMissingError naming the existing collections when this one was never built."""
+        return documents.collection_documents(self.settings)
+
     def uploaded_files(self) -> list[UploadedFile]:
         return documents.uploaded_files(self)
 

@@ -9,10 +9,13 @@ Chats last: each finished answer saves the conversation (`ChatSession.to_dict()`
 next to the index, owned by the signed-in user or, without sign-in, by a random browser id the page
 keeps in the browser's localStorage (gr.BrowserState). A reload restores the latest chat.
 
-Documents: the Documents panel lists a collection's uploaded documents (the served one unless another is
-chosen; uploads go to the chosen one, the chat keeps answering from the served one). A document is
-downloaded, or deleted after a confirm step: its chunks go in one crash-safe index run in a background
-thread while the row shows "Deleting…", then the list, the corpus facts and the sources filter refresh."""
+Collections: the switcher lists the store's built collections; the one chosen (per browser session: it is
+this page's component value, so other users are not moved) is what this chat answers from, what the corpus
+panel and the sources filter describe (title, date, source and chunks of every document, read from its
+manifest), and where uploads go. The Documents panel lists its uploaded documents: one is downloaded, or
+deleted after a confirm step: its chunks go in one crash-safe index run (the same library call as the API's
+and the CLI's) in a background thread while the row shows "Deleting…", then the list, the corpus facts and
+the sources filter refresh, and the next question answers from the new snapshot."""
 
 from __future__ import annotations
 
@@ -29,14 +32,16 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.documents import uploaded_file_path
+from assistant.documents import DocumentRow, collection_documents, uploaded_file_path
 from assistant.arguments import make_filter
 from assistant.conversation.export import chat_markdown, markdown_filename
 from assistant.conversation.saved import ChatStore, ChatSummary, chat_title, new_chat_id
 from assistant.conversation.session import ChatSession
 from assistant.conversation.shown import answer_of
+from assistant.engine import AnswerEngine
 from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentError, SessionFormatError
+from assistant.index.status import collection_info
 from assistant.types import Answer
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, upload_source
 from ui import render
@@ -75,12 +80,20 @@ class SessionState:
     chat_id: str | None = None  # set when the chat is first saved
 
 
-def _source_choices(pool: EnginePool) -> list[tuple[str, str]]:
+def _source_choices(rows: list[DocumentRow]) -> list[tuple[str, str]]:
     def label(source: str, title: str) -> str:
         short = title if len(title) <= 60 else title[:57].rstrip() + "…"
         return f"{short} ({source})" if title else source
 
-    return [(label(source, title), source) for source, title, _ in pool.documents()]
+    return [(label(row.source, row.title), row.source) for row in rows]  # by source, as the manifest lists them
+
+
+def _as_date(value: str | None) -> dt.date | None:
+    """A manifest's ISO date; None for none (or one an older index wrote in another form)."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _owner(request: gr.Request | None, browser_id: object) -> tuple[str, str]:
@@ -127,6 +140,18 @@ def build_app(pool: EnginePool) -> gr.Blocks:
     except ChatStoreError as err:
         log.error("saved chats are off: %s", err)
         browser_secret, store_problem = None, f"Chats are not being saved: {err}"
+
+    def chosen(collection: str | None) -> str | None:
+        """The switcher's collection as the pool keys it (None: the served one). Naming another checks it still
+        exists (IndexMissingError naming those that do); it is never built by being chosen."""
+        if not collection or collection == pool.served:
+            return None
+        pool.collection(collection)
+        return collection
+
+    def engine_of(collection: str | None, answerer: str | None = None) -> AnswerEngine:
+        name = chosen(collection)
+        return pool.get(name, answerer, auto_index=False if name else None)
 
     def export_button(state: SessionState | None) -> Any:
         if state is None or not state.chat.history:
@@ -194,7 +219,8 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         return _messages(state.chat), state, export_button(state), render.render_notice(problem), ""
 
     def respond(message: str, history: list[Message], state: SessionState | None, answerer: str, top_k: float,
-                sources: list[str] | None, date_from: str, date_to: str) -> Iterator[tuple[Any, ...]]:
+                sources: list[str] | None, date_from: str, date_to: str,
+                collection: str | None = None) -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
         if not (message or "").strip():
             yield history, message, render.render_notice("Type a question first: the message is empty."), state, *_SKIP2
@@ -207,8 +233,13 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             return
         if state is None:
             state = SessionState(chat=ChatSession(engine=pool.primary))
+        try:  # the collection this browser chose: the next question answers from its latest snapshot
+            name = chosen(collection)
+        except AssistantError as err:  # e.g. the chosen collection is gone
+            yield history, message, render.render_notice(str(err)), state, *_SKIP2
+            return
         try:
-            state.chat.engine = pool.get(answerer=answerer)
+            state.chat.engine = pool.get(name, answerer, auto_index=False if name else None)
         except (AssistantError, ValueError) as err:
             yield history, message, render.render_notice(f"Answerer {answerer!r} is not available: {err}"), state, *_SKIP2
             return
@@ -247,14 +278,26 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         return ([], "", render.render_notice("Started a new conversation.", "info"), state,
                 gr.Radio(value=None), export_button(state))
 
-    def corpus_view(selected: list[str] | None = None) -> tuple[Any, ...]:
-        """The served collection's facts and the sources filter (keeping the chosen sources that still exist)."""
+    def corpus_view(collection: str | None = None, selected: list[str] | None = None) -> tuple[Any, ...]:
+        """The chosen collection's facts and documents (title, date, source, chunks: from its manifest, so a
+        collection is described without loading its index) and the sources filter (keeping the chosen
+        sources that still exist)."""
         try:
-            choices = _source_choices(pool)
-            return (render.render_corpus(pool.info(), pool.documents()),
-                    gr.Dropdown(choices=choices, value=_kept_sources(selected, choices)))
+            engine = engine_of(collection)
+            info = pool.info() if engine is pool.primary else collection_info(engine.settings, engine.store)
+            rows = collection_documents(engine.settings, existing=pool.collections(), say_where=False)
+            choices = _source_choices(rows)
+            html = render.render_corpus(info, [(r.source, r.title, _as_date(r.date)) for r in rows],
+                                        {r.source: r.chunks for r in rows})
+            return html, gr.Dropdown(choices=choices, value=_kept_sources(selected, choices))
         except AssistantError as err:
             return render.render_notice(str(err)), gr.Dropdown(choices=[], value=[])
+
+    def switch_collection(collection: str | None, selected: list[str] | None) -> tuple[Any, ...]:
+        """The switcher moved: this browser's next question, the corpus panel and the documents follow it."""
+        where = collection or pool.served
+        said = render.render_notice(f"Questions in this browser are now answered from collection {where}.", "info")
+        return (*corpus_view(collection, selected), *doc_panel(collection, None), said)
 
     # -- the Documents panel. Its handlers return `doc_outputs`: the list, the document picker, download,
     # delete, confirm, cancel, the panel's notice, and the name whose delete awaits confirmation. --------
@@ -347,7 +390,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             log.exception("deleting %r from %s failed", pending, where)
             notice = render.render_notice(f"Could not delete {pending} ({type(err).__name__}); "
                                           "the server log has the details.")
-        yield *doc_panel(collection, None, notice), *corpus_view(selected)
+        yield *doc_panel(collection, None, notice), *corpus_view(collection, selected)
 
     def upload(files: list[str] | None, collection: str | None, selected: list[str] | None,
                chosen: str | None) -> Iterator[tuple[Any, ...]]:
@@ -386,8 +429,8 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                 indexed = [name for _, name in batch.accepted if upload_source(name) not in failed]
                 summary = (f"Collection {where} now holds {report.documents} documents, {report.chunks} chunks "
                            f"(indexed in {report.seconds:.1f} s).")
-        corpus_html, dropdown = corpus_view(selected)
-        yield (render.render_upload_result(indexed, refused, summary, askable=where == pool.served),
+        corpus_html, dropdown = corpus_view(collection, selected)
+        yield (render.render_upload_result(indexed, refused, summary),
                corpus_html, dropdown, None, *doc_panel(collection, chosen))
 
     with gr.Blocks(title="Document Q&A assistant", fill_width=True) as demo:
@@ -410,6 +453,10 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=90)
                 notice = gr.HTML("", elem_id="notice")
             with gr.Column(scale=4, min_width=320, elem_classes="side"):
+                collection = gr.Dropdown(choices=[pool.served], value=pool.served, label="Collection",
+                                         elem_id="collection", interactive=True,
+                                         info="This chat answers from it (in this browser only); the corpus panel "
+                                              "and the documents show it, and uploads go into it.")
                 with gr.Accordion("Chats", open=True, elem_id="chats-panel"):
                     chats = gr.Radio(choices=[], value=None, label="Saved chats", show_label=False, elem_id="chats",
                                      info="Kept in this browser's history on the server; pick one to continue it.")
@@ -429,10 +476,6 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                 with gr.Accordion("Corpus", open=True, elem_id="corpus-panel"):
                     corpus = gr.HTML("", elem_id="corpus")
                 with gr.Accordion("Documents", open=True, elem_id="documents-panel"):
-                    collection = gr.Dropdown(choices=[pool.served], value=pool.served, label="Collection",
-                                             elem_id="collection", interactive=True,
-                                             info=f"Uploads go here and the list shows it; the chat answers from "
-                                                  f"{pool.served}.")
                     files = gr.File(label=f"Add documents ({', '.join(UPLOAD_EXTENSIONS)}; up to "
                                           f"{settings.ui.max_upload_mb:g} MB each)",
                                     file_count="multiple", type="filepath", elem_id="upload")
@@ -450,7 +493,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     documents_notice = gr.HTML("", elem_id="documents-notice")
                     pending = gr.State(None)  # the document whose delete awaits confirmation
 
-        ask_inputs = [question, chatbot, state, answerer, top_k, sources, date_from, date_to]
+        ask_inputs = [question, chatbot, state, answerer, top_k, sources, date_from, date_to, collection]
         ask_outputs = [chatbot, question, notice, state, chats, export]
         question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden")
         ask.click(respond, ask_inputs, ask_outputs, show_progress="hidden")
@@ -460,13 +503,14 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         doc_outputs = [documents, document, download, delete, confirm, cancel, documents_notice, pending]
         files.upload(upload, [files, collection, sources, document],
                      [upload_status, corpus, sources, files, *doc_outputs], show_progress="minimal")
-        collection.input(lambda name: doc_panel(name, None), [collection], doc_outputs, show_progress="hidden")
+        collection.input(switch_collection, [collection, sources], [corpus, sources, *doc_outputs, notice],
+                         show_progress="hidden")
         document.input(pick_document, [collection, document], doc_outputs, show_progress="hidden")
         delete.click(ask_to_confirm, [collection, document], doc_outputs, show_progress="hidden")
         cancel.click(pick_document, [collection, document], doc_outputs, show_progress="hidden")
         confirm.click(delete_document, [collection, pending, sources], [*doc_outputs, corpus, sources],
                       show_progress="hidden")
-        demo.load(corpus_view, None, [corpus, sources], show_progress="hidden")
+        demo.load(lambda: corpus_view(None, None), None, [corpus, sources], show_progress="hidden")
         demo.load(open_documents, None, [collection, *doc_outputs], show_progress="hidden")
         demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
                   show_progress="hidden")

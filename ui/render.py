@@ -229,8 +229,10 @@ def render_notice(message: str, kind: str = "error") -> str:
     return f'<div class="notice notice-{kind}" role="{role}">{esc(message)}</div>'
 
 
-def render_corpus(info: Mapping[str, Any], documents: Iterable[tuple[str, str, dt.date | None]]) -> str:
-    """What is loaded: counts, embedding model, store, and the list of documents."""
+def render_corpus(info: Mapping[str, Any], documents: Iterable[tuple[str, str, dt.date | None]],
+                  chunks: Mapping[str, int] | None = None) -> str:
+    """What is loaded: counts, embedding model, store, and the list of documents (with each one's chunks
+    when `chunks`, by source, is given)."""
     docs = sorted(documents, key=lambda d: (d[2] is None, d[2] or dt.date.min, d[0]), reverse=False)
     rows = [
         ("Documents", info.get("documents", len(docs))),
@@ -241,9 +243,17 @@ def render_corpus(info: Mapping[str, Any], documents: Iterable[tuple[str, str, d
     ]
     table = "".join(f'<tr><th>{esc(k)}</th><td class="corpus-{esc(str(k).lower().replace(" ", "-"))}">{esc(v)}</td></tr>'
                     for k, v in rows)
+
+    def counted(source: str) -> str:
+        if chunks is None or source not in chunks:
+            return ""
+        n = chunks[source]
+        return f' · <span class="doc-chunks">{n} chunk{"" if n == 1 else "s"}</span>'
+
     items = "".join(
-        f'<li><span class="doc-title">{esc(title or source)}</span>'
-        f'<span class="doc-meta">{esc(_date(date))} · {esc(source)}</span></li>'
+        f'<li class="corpus-doc"><span class="doc-title">{esc(title or source)}</span>'
+        f'<span class="doc-meta"><span class="doc-date">{esc(_date(date))}</span> · '
+        f'<span class="doc-source">{esc(source)}</span>{counted(source)}</span></li>'
         for source, title, date in docs
     )
     listing = f'<details class="doc-list"><summary>Show documents</summary><ul>{items}</ul></details>' if items else ""

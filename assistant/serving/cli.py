@@ -1,4 +1,4 @@
-"""Command line: `assistant index | add | documents | remove | ask | chat | info | serve | eval`.
+"""Command line: `assistant index | add | collections | documents | remove | ask | chat | info | serve | eval`.
 
 Library errors are typed; here they become one line on stderr and exit code 2. `assistant serve`
 starts the web page through its documented entry point, `python -m ui` (the page sits above this
@@ -13,9 +13,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from pydantic import ValidationError
 
+from assistant import documents
 from assistant._offline import apply_offline_env
 from assistant.arguments import make_filter, may_build_on_first_use
 from assistant.conversation.session import ChatSession
@@ -26,7 +28,8 @@ from assistant.index.run import IndexReport
 from assistant.index.store import SearchFilter
 from assistant.ingest.uploads import safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
-from assistant.serving.cli_render import print_answer
+from assistant.index.store import describe_location
+from assistant.serving.cli_render import print_answer, print_table, shorten
 
 EXIT_USAGE = 2
 
@@ -91,16 +94,44 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_documents(args: argparse.Namespace) -> int:
-    files = Assistant(settings_from_args(args), auto_index=False).uploaded_files()
+def cmd_collections(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    found = documents.collection_summaries(settings)
     if args.json:
-        print(json.dumps([{"name": f.name, "source": f.source, "size": f.size, "modified": f.modified,
-                           "quarantined": f.quarantined} for f in files], indent=2))
-    elif not files:
-        print("no uploaded documents (add some with: assistant add FILE...)")
-    for f in files if not args.json else ():
-        state = f"  quarantined: {f.quarantined}" if f.quarantined else ""
-        print(f"{f.name}  ({f.size} bytes, uploaded {f.modified}){state}")
+        print(json.dumps([asdict(c) for c in found], indent=2))
+        return 0
+    if not found:
+        print(f"no collection is built in {describe_location(settings.store)} yet "
+              "(build one with: assistant index --corpus PATH --collection NAME)")
+        return 0
+    print_table(["", "COLLECTION", "DOCUMENTS", "CHUNKS", "UPLOADS", "UPDATED", "PROBLEM"],
+                [["*" if c.default else "", c.name, c.documents, c.chunks, c.uploads, c.updated or "-", c.problem]
+                 for c in found])
+    if any(c.default for c in found):
+        print("* the default collection (questions that name none go to it)")
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    engine = Assistant(settings_from_args(args), auto_index=False)
+    indexed = engine.collection_documents()  # a typo'd --collection: the one-line error naming those that exist
+    if args.json:
+        listing = [asdict(row) for row in indexed] if args.all else [
+            {"name": f.name, "source": f.source, "size": f.size, "modified": f.modified, "quarantined": f.quarantined}
+            for f in engine.uploaded_files()]
+        print(json.dumps(listing, indent=2))
+        return 0
+    if not args.all:  # the uploaded files first (what `remove` takes), as earlier versions printed them
+        files = engine.uploaded_files()
+        if not files:
+            print("no uploaded documents (add some with: assistant add FILE...)")
+        for f in files:
+            state = f"  quarantined: {f.quarantined}" if f.quarantined else ""
+            print(f"{f.name}  ({f.size} bytes, uploaded {f.modified}){state}")
+        print()
+    print(f"{len(indexed)} document(s) indexed in collection {engine.settings.store.collection}:")
+    print_table(["TITLE", "DATE", "SOURCE", "CHUNKS"],
+                [[shorten(row.title or "-"), row.date or "-", row.source, row.chunks] for row in indexed])
     return 0
 
 
@@ -202,7 +233,7 @@ def _serve_flags(args: argparse.Namespace) -> list[str]:
     return flags
 
 
-HANDLERS = {"add": cmd_add, "documents": cmd_documents, "remove": cmd_remove, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
+HANDLERS = {"add": cmd_add, "collections": cmd_collections, "documents": cmd_documents, "remove": cmd_remove, "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "info": cmd_info, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,8 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("files", nargs="+", type=Path)
     add.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
 
-    documents = commands.add_parser("documents", help="list the collection's uploaded documents (and quarantined ones)")
+    collections = commands.add_parser("collections", help="list the built collections: documents, chunks, uploads")
+    collections.add_argument("--json", action="store_true")
+
+    documents = commands.add_parser("documents", help="list the collection's uploaded documents (and quarantined ones), "
+                                                      "then every indexed document (title, date, source, chunks)")
     documents.add_argument("--collection", help="collection name (default: corpus, or ASSISTANT_COLLECTION)")
+    documents.add_argument("--all", action="store_true", help="only the indexed documents' table (with --json: "
+                                                              "every indexed document, not the uploaded files)")
     documents.add_argument("--json", action="store_true")
 
     remove = commands.add_parser("remove", help="delete uploaded documents: their stored files and their chunks")

@@ -7,6 +7,7 @@ markdown markers, so scripts read words, not styling."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from rich.console import Console
@@ -53,3 +54,15 @@ def print_answer(answer: Answer, out: TextIO | None = None) -> None:
             console.print(Text(f"  [{c.n}] {c.title} ({c.source}{date})\n      \u201c{c.quote}\u201d"))
     for sentence in answer.unsupported:
         console.print(Text(f"  (unsupported by the sources: {sentence})", style="yellow"))
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], out: TextIO | None = None) -> None:
+    """Plain columns, left-aligned, two spaces apart (scripts should use --json; this is for people)."""
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip(), file=out or sys.stdout)
+
+
+def shorten(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"

@@ -151,7 +151,7 @@ def test_upload_list_ask_download_delete_and_ask_again(page, served: Served, tmp
     assert "Tobiah Marchetti" not in again.inner_text()
 
 
-def test_uploads_go_to_the_chosen_collection_and_the_chat_keeps_its_own(page, served: Served, tmp_path: Path) -> None:
+def test_uploads_go_to_the_chosen_collection_and_leave_the_served_one_alone(page, served: Served, tmp_path: Path) -> None:
     before = documents_count(page)
     other = served.other.store.collection
     choose(page, "collection", other)
@@ -161,14 +161,14 @@ def test_uploads_go_to_the_chosen_collection_and_the_chat_keeps_its_own(page, se
     doc.write_text("The Gannet Point ledger records 212 ships passing in 1975.\n", encoding="utf-8")
     upload(page, doc)
     expect(page.locator("#upload-status")).to_contain_text("Indexed 1 file(s): ledger.md", timeout=WAIT_MS)
-    expect(page.locator("#upload-status")).to_contain_text("another collection")
     expect(row(page, "ledger.md").locator(".doc-chunks")).to_have_text(re.compile(r"^[1-9]\d* chunks?$"))
     assert (upload_dir(served.other) / "ledger.md").is_file()
     assert not (upload_dir(served.settings) / "ledger.md").exists()
-    assert documents_count(page) == before  # the served collection is unchanged
 
     choose(page, "collection", served.settings.store.collection)
     expect(row(page, "ledger.md")).to_have_count(0)
+    expect(page.locator("#corpus td.corpus-collection")).to_have_text(served.settings.store.collection)
+    assert documents_count(page) == before  # the served collection is unchanged
     choose(page, "collection", other)
     choose(page, "document-choice", "ledger.md")
     page.locator("#delete-document").click()

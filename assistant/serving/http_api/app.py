@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
@@ -35,9 +36,13 @@ from assistant.serving.http_api.models import (
     AskRequest,
     ChatCompletion,
     ChatCompletionRequest,
+    CollectionDocumentList,
+    CollectionInfo,
+    CollectionList,
     DocumentInfo,
     DocumentList,
     DocumentsResponse,
+    IndexedDocumentInfo,
     ModelCard,
     ModelList,
     RemovedResponse,
@@ -70,6 +75,20 @@ def create_app(settings: Settings, engines: EnginePool) -> FastAPI:
     def get_model(model: str) -> ModelCard:
         engines.collection(model)  # IndexMissingError (404) for an unknown one
         return ModelCard(id=model, created=engines.created(model))
+
+    @router.get("/collections")
+    def list_collections() -> CollectionList:
+        """The built collections with their counts, the served (default) one first."""
+        data = [CollectionInfo(**asdict(c)) for c in documents.collection_summaries(engines.settings, engines.collections())]
+        return CollectionList(default=engines.served, data=data)
+
+    @router.get("/collections/{name}/documents")
+    def collection_documents(name: str) -> CollectionDocumentList:
+        """Every indexed document of a collection (GET /v1/documents lists only its uploaded files)."""
+        engine = engines.collection(name)  # IndexMissingError (404) naming those that exist
+        offered = engines.collections()
+        rows = documents.collection_documents(engine.settings, existing=offered, say_where=False)
+        return CollectionDocumentList(collection=name, data=[IndexedDocumentInfo(**asdict(r)) for r in rows])
 
     @router.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatCompletionRequest) -> ChatCompletion | StreamingResponse:

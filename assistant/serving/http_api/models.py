@@ -126,6 +126,41 @@ class DocumentList(BaseModel):
     data: list[DocumentInfo]
 
 
+class CollectionInfo(BaseModel):
+    """One built collection of the store."""
+
+    name: str = Field(description="What `model`, `collection` and `?collection=` take.")
+    default: bool = Field(description="The served collection: questions naming none go to it.")
+    documents: int
+    chunks: int
+    uploads: int = Field(description="Uploaded files among its documents.")
+    updated: str | None = Field(None, description="When its index was last written (ISO 8601, UTC).")
+    problem: str | None = Field(None, description="Why its index cannot be read; null when it is fine.")
+
+
+class CollectionList(BaseModel):
+    object: Literal["list"] = "list"
+    default: str
+    data: list[CollectionInfo]
+
+
+class IndexedDocumentInfo(BaseModel):
+    """One indexed document of a collection (corpus or upload)."""
+
+    source: str = Field(description="Its source in answers' citations.")
+    title: str
+    date: str | None = Field(None, description="Its date (YYYY-MM-DD), null when it has none.")
+    chunks: int
+    upload: str | None = Field(None, description="The uploaded file it came from (what DELETE /v1/documents/{name} "
+                                                 "takes); null for a corpus document.")
+
+
+class CollectionDocumentList(BaseModel):
+    object: Literal["list"] = "list"
+    collection: str
+    data: list[IndexedDocumentInfo]
+
+
 class RemovedResponse(BaseModel):
     """What `DELETE /v1/documents/{name}` removed."""
 
