@@ -44,7 +44,7 @@ from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentErro
 from assistant.index.status import collection_info
 from assistant.types import Answer
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, upload_source
-from ui import render
+from ui import controls, render
 from ui.theme import CSS, HEAD_JS, make_theme
 from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads
 
@@ -78,6 +78,7 @@ class SessionState:
     answers: list[Answer] = field(default_factory=list)
     owner: str | None = None  # None: this page's chats are not saved (no store, or it failed)
     chat_id: str | None = None  # set when the chat is first saved
+    run: controls.AnswerRun = field(default_factory=controls.AnswerRun)  # the running answer, for Stop/Regenerate
 
 
 def _source_choices(rows: list[DocumentRow]) -> list[tuple[str, str]]:
@@ -194,6 +195,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             return f"Could not open that chat: {err}"
         state.chat, state.chat_id = chat, chat_id
         state.answers.clear()
+        state.run.forget()
         return ""
 
     def open_page(browser_id: object, request: gr.Request) -> tuple[Any, ...]:
@@ -247,18 +249,25 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         state.chat.filters = filters
         history.append({"role": "user", "content": render.render_question(message)})
         history.append({"role": "assistant", "content": render.render_streaming("")})
+        run = state.run.start(message)
         yield history, "", "", state, *_SKIP2
         text = ""
-        try:
-            for piece in state.chat.stream(message):
+        try:  # history= keeps the session from recording the turn: only a kept answer is (see ui.controls)
+            for piece in state.chat.stream(message, history=state.chat.history):
                 if isinstance(piece, Answer):
-                    state.answers.append(piece)
+                    def record(answer: Answer = piece, owner: SessionState = state) -> None:
+                        owner.chat = controls.with_turn(owner.chat, answer)
+                        owner.answers.append(answer)
+
+                    if not state.run.keep(run, piece, record):  # Stopped while this step ran: not kept
+                        return
                     history[-1] = {"role": "assistant", "content": render.render_answer(piece)}
                     problem = save(state)
                     chats, listing_problem = chat_list(state)
                     yield history, "", render.render_notice(problem) or listing_problem, state, chats, export_button(state)
                 else:
                     text += piece
+                    state.run.partial = text
                     history[-1] = {"role": "assistant", "content": render.render_streaming(text)}
                     yield history, "", "", state, *_SKIP2
         except AssistantError as err:
@@ -275,8 +284,33 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             state.chat = ChatSession(engine=pool.primary)
             state.chat_id = None
             state.answers.clear()
+            state.run.forget()
         return ([], "", render.render_notice("Started a new conversation.", "info"), state,
                 gr.Radio(value=None), export_button(state))
+
+    def regenerate(history: list[Message], state: SessionState | None, answerer: str, top_k: float,
+                   sources: list[str] | None, date_from: str, date_to: str,
+                   collection: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """Ask the last question again; its new answer replaces the old one (in the page and in the chat's
+        context). The saved chat keeps the old answer until the new one finishes."""
+        asked, drop = controls.last_question(state.chat, state.run) if state is not None else (None, False)
+        if asked is None:
+            yield history, gr.skip(), render.render_notice("Nothing to regenerate yet: ask a question first."), state, *_SKIP2
+            return
+        if drop:
+            state.chat = controls.without_last_turn(state.chat)
+            if state.answers:
+                state.answers.pop()
+        yield from respond(asked, controls.without_last_exchange(history), state, answerer, top_k, sources,
+                           date_from, date_to, collection)
+
+    def stop_answer(history: list[Message], state: SessionState | None) -> tuple[Any, ...]:
+        """Stop was clicked (the streaming event is cancelled by Gradio): mark the answer stopped, or finished."""
+        if state is None:
+            return history, gr.skip(), *_idle_buttons()
+        messages, stopped = controls.stopped_messages(history, state.run)
+        said = "Stopped the answer; it was not saved." if stopped else "The answer had already finished; it is kept."
+        return messages, render.render_notice(said, "info"), *_idle_buttons()
 
     def corpus_view(collection: str | None = None, selected: list[str] | None = None) -> tuple[Any, ...]:
         """The chosen collection's facts and documents (title, date, source, chunks: from its manifest, so a
@@ -442,8 +476,8 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     "passages they come from</div></div></div>")
             new_chat = gr.Button("New conversation", elem_id="new-conversation", variant="secondary", size="md",
                                  scale=0, min_width=170)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=7, min_width=420):
+        with gr.Row(equal_height=False, elem_classes="main-row"):
+            with gr.Column(scale=7, min_width=420, elem_id="chat-column"):
                 chatbot = gr.Chatbot(elem_id="chat", label="Conversation", show_label=False, height="68vh",
                                      latex_delimiters=[], placeholder=WELCOME, feedback_options=None,
                                      buttons=[], layout="bubble")
@@ -451,8 +485,12 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     question = gr.Textbox(elem_id="question", label="Question", show_label=False, scale=8, lines=1, max_lines=6,
                                           placeholder="Ask a question about the documents…", autofocus=True)
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=90)
+                with gr.Row(elem_classes="chat-actions"):
+                    regen = gr.Button("Regenerate", elem_id="regenerate", size="sm", scale=0, min_width=0)
+                    stop = gr.Button("Stop", elem_id="stop", size="sm", variant="stop", scale=0, min_width=0,
+                                     visible=False)
                 notice = gr.HTML("", elem_id="notice")
-            with gr.Column(scale=4, min_width=320, elem_classes="side"):
+            with gr.Column(scale=4, min_width=320, elem_classes="side", elem_id="side-column"):
                 collection = gr.Dropdown(choices=[pool.served], value=pool.served, label="Collection",
                                          elem_id="collection", interactive=True,
                                          info="This chat answers from it (in this browser only); the corpus panel "
@@ -495,8 +533,17 @@ def build_app(pool: EnginePool) -> gr.Blocks:
 
         ask_inputs = [question, chatbot, state, answerer, top_k, sources, date_from, date_to, collection]
         ask_outputs = [chatbot, question, notice, state, chats, export]
-        question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden")
-        ask.click(respond, ask_inputs, ask_outputs, show_progress="hidden")
+        # Stop shows only while an answer streams (and Regenerate hides meanwhile); Stop cancels that event.
+        buttons = [regen, stop]
+        answering = []
+        for trigger, fn, inputs in ((question.submit, respond, ask_inputs), (ask.click, respond, ask_inputs),
+                                    (regen.click, regenerate, ask_inputs[1:])):
+            shown = trigger(_busy_buttons, None, buttons, queue=False, show_progress="hidden")
+            running = shown.then(fn, inputs, ask_outputs, show_progress="hidden")
+            running.then(_idle_buttons, None, buttons, queue=False, show_progress="hidden")
+            answering.append(running)
+        stop.click(stop_answer, [chatbot, state], [chatbot, notice, *buttons], cancels=answering,
+                   show_progress="hidden")
         new_chat.click(new_conversation, [state], ask_outputs, show_progress="hidden")
         chatbot.clear(new_conversation, [state], ask_outputs, show_progress="hidden")
         chats.input(pick_chat, [chats, state], [chatbot, state, export, chats_notice, notice], show_progress="hidden")
@@ -521,6 +568,16 @@ def build_app(pool: EnginePool) -> gr.Blocks:
 
 
 _SKIP2 = (gr.skip(), gr.skip())  # the chat list and export button, unchanged while an answer streams
+
+
+def _busy_buttons() -> tuple[Any, Any]:
+    """(Regenerate, Stop) while an answer streams."""
+    return gr.Button(visible=False), gr.Button(visible=True)
+
+
+def _idle_buttons() -> tuple[Any, Any]:
+    """(Regenerate, Stop) between answers."""
+    return gr.Button(visible=True), gr.Button(visible=False)
 
 
 def _utc_now() -> dt.datetime:

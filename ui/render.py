@@ -73,6 +73,13 @@ def render_streaming(text: str) -> str:
     return f'<div class="ans streaming"><div class="ans-text">{body}<span class="caret"></span></div></div>'
 
 
+def render_stopped(text: str) -> str:
+    """An answer stopped while it streamed: the text that had arrived, marked as stopped (it was not saved)."""
+    body = _markers(esc(text), None) if text else '<span class="thinking">Stopped before any text arrived.</span>'
+    return ('<div class="ans stopped"><div class="stopped-head">Stopped: this answer is incomplete and was not saved'
+            f'</div><div class="ans-text">{body}</div></div>')
+
+
 def _span(passage: str, start: int, end: int, quote: str) -> tuple[int, int] | None:
     if 0 <= start < end <= len(passage):
         return start, end
@@ -155,7 +162,14 @@ def render_answer(answer: Answer, *, restored: bool = False) -> str:
     `restored`: the answer is shown again from a saved chat; it renders the same, marked as restored."""
     kind, body = _answer_body(answer)
     marker = " restored" if restored else ""
-    return f'<div class="ans {kind}{marker}">{body}{_render_meta(answer, restored)}{_render_search(answer)}</div>'
+    return (f'<div class="ans {kind}{marker}">{body}{_render_meta(answer, restored)}{_render_search(answer)}'
+            f"{COPY_BUTTON}</div>")
+
+
+# A finished answer's Copy button: the page's script (ui.theme.HEAD_JS) copies that answer's text, [n] markers
+# included. No inline handler: the chat's sanitizer would strip it, and a delegated listener survives re-renders.
+COPY_BUTTON = ('<div class="ans-actions"><button type="button" class="copy-answer" title="Copy this answer\'s text '
+               'with its [n] source markers">Copy</button></div>')
 
 
 def _answer_body(answer: Answer) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""The page's look: theme, stylesheet, and one small script (clicking a [n] badge opens its source).
+"""The page's look: theme, stylesheet, and two small scripts (clicking a [n] badge opens its source; Copy copies
+an answer).
 
 System fonts only: the machine may have no internet, and a web-font request must not stall the page."""
 
@@ -18,7 +19,7 @@ def make_theme() -> Any:
 
 
 CSS = """
-.gradio-container { max-width: 1400px !important; margin: 0 auto !important; }
+.gradio-container { max-width: 1400px !important; width: 100% !important; margin: 0 auto !important; }
 footer { display: none !important; }
 .app-header { padding: 4px 0 2px; }
 .brand { display: flex; align-items: center; gap: 12px; }
@@ -108,6 +109,37 @@ footer { display: none !important; }
 @keyframes spin { to { transform: rotate(360deg); } }
 .docs-progress { margin-top: 2px; }
 .doc-actions { gap: 6px; }
+/* Steady widths: the columns share the row by their scale only (flex-basis 0), never by the width of their
+   content, so the chat column keeps its width when the first answer arrives. */
+.main-row > #chat-column { flex: 7 1 0% !important; min-width: min(420px, 100%) !important; }
+.main-row > #side-column { flex: 4 1 0% !important; min-width: min(320px, 100%) !important; }
+/* Side padding: Gradio's 32 px on a wide screen, down to 10 px on a phone (outside @media: Gradio scopes rules
+   inside one to the page's content, which this outer element is not part of). */
+.main.fillable.app { padding-left: clamp(10px, 4vw - 6px, 32px) !important;
+  padding-right: clamp(10px, 4vw - 6px, 32px) !important; }
+/* The header stays one line: the title shrinks (ellipsis) before the button wraps under it. */
+.app-header { flex-wrap: nowrap !important; align-items: center !important; }
+.app-header > :first-child { flex: 1 1 0% !important; min-width: 0 !important; }
+.brand > div { min-width: 0; }
+.brand-title, .brand-sub { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#new-conversation { flex: 0 0 auto !important; }
+@media (max-width: 640px) {  /* a phone: the whole title on one line beside a small button */
+  .app-header { gap: 8px !important; }
+  .app-header .html-container { padding-left: 0 !important; padding-right: 0 !important; }
+  .brand-mark, .brand-sub { display: none; }  /* the words matter more than the logo at 390 px */
+  .brand-title { font-size: 15px; }
+  #new-conversation { min-width: 0 !important; width: auto !important; font-size: 12px !important;
+    padding: 4px 8px !important; }
+}
+.chat-actions { gap: 6px; justify-content: flex-end; }
+.chat-actions > button { flex: 0 0 auto !important; min-width: 0 !important; }
+#chat .ans-actions { margin-top: 6px; display: flex; justify-content: flex-end; }
+#chat .copy-answer { font-size: 12px; padding: 1px 10px; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+  color: var(--body-text-color-subdued); }
+#chat .copy-answer:hover { color: var(--color-accent); border-color: var(--color-accent); }
+#chat .stopped { border-left: 4px solid #64748b; padding: 4px 12px; }
+#chat .stopped-head { font-size: .8em; font-weight: 650; color: #475569; margin-bottom: 2px; }
 """
 
 # Clicking a [n] badge in an answer opens (and scrolls to) source n of that same answer.
@@ -122,5 +154,43 @@ document.addEventListener('click', function (event) {
   if (!source) return;
   source.open = true;
   source.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+});
+/* Copy on a finished answer: its text with the [n] markers, without the "unsupported" flags. The copied text is
+   also kept in #copied-answer (hidden) so that a page without clipboard access still shows what was copied.
+   (Block comments only: the page's head may be joined into one line.) */
+document.addEventListener('click', function (event) {
+  var button = event.target.closest ? event.target.closest('#chat .copy-answer') : null;
+  if (!button) return;
+  var body = button.closest('.ans') ? button.closest('.ans').querySelector('.ans-text') : null;
+  if (!body) return;
+  var clone = body.cloneNode(true);
+  clone.querySelectorAll('.flag').forEach(function (flag) { flag.remove(); });
+  clone.querySelectorAll('br').forEach(function (br) { br.replaceWith('\\n'); });
+  var text = clone.textContent.trim();
+  var kept = document.getElementById('copied-answer');
+  if (!kept) {
+    kept = document.createElement('textarea');
+    kept.id = 'copied-answer';
+    kept.setAttribute('aria-hidden', 'true');
+    kept.tabIndex = -1;
+    kept.style.cssText = 'position:fixed;left:-9999px;top:0;opacity:0;';
+    document.body.appendChild(kept);
+  }
+  kept.value = text;
+  function said(ok) {
+    button.textContent = ok ? 'Copied' : 'Copy failed';
+    setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+  }
+  function legacy() {  /* no async clipboard (plain http on another host): the old selection-based copy */
+    kept.select();
+    var ok = false;
+    try { ok = document.execCommand('copy'); } catch (err) { ok = false; }
+    said(ok);
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(function () { said(true); }, legacy);
+  } else {
+    legacy();
+  }
 });
 </script>"""
