@@ -12,8 +12,9 @@ are computed once through the product's scorer (ONNX Runtime).
 It saves the student like the shipped weights (fp16 safetensors + tokenizer; a checkpoint after each
 epoch) and prints the same report-article figures as the teacher's training (answer-sentence accuracy,
 answerability AUC), so the two compare directly. Its figures per domain come from re-reading the stored
-candidate rows: `evals/compare_scorers.sh evals/reports/scorer-student`, and its speed from
-`python evals/bench_answer_speed.py` with `ASSISTANT_ANSWER__SCORER_PATH` (or `--scorer`) pointing at it.
+candidate rows: `evals/compare_scorers.sh evals/reports/scorer-student`, and its speed beside the
+teacher's from `python evals/train_answer_scorer.py --latency-only --out evals/reports/scorer-student
+--results evals/results/scorer_student_latency.json` (the same with `--out assistant/models/answer_scorer`).
 Figures go to `--results` (default evals/results/scorer_student.json).
 """
 
