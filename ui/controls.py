@@ -67,18 +67,13 @@ class AnswerRun:
 
 
 def without_last_turn(chat: ChatSession) -> ChatSession:
-    """The same conversation (engine, options, turns) minus its last turn. ChatSession has no public way to
-    remove a turn; its own saved form round-trips everything else."""
-    data = chat.to_dict()
-    data["turns"] = data["turns"][:-1]
-    return ChatSession.from_dict(data, engine=chat.engine)
+    """The same conversation (engine, options, turns) minus its last turn."""
+    return chat.with_turns(chat.history[:-1])
 
 
 def with_turn(chat: ChatSession, answer: Answer) -> ChatSession:
     """The conversation with `answer`'s turn added, as `ChatSession.stream` would have recorded it."""
-    data = chat.to_dict()
-    data["turns"].append(turn_of(answer).model_dump(mode="json"))
-    return ChatSession.from_dict(data, engine=chat.engine)
+    return chat.with_turns((*chat.history, turn_of(answer)))
 
 
 def stopped_messages(history: list[Message], run: AnswerRun) -> tuple[list[Message], bool]:

@@ -148,8 +148,9 @@ class GenerativeAnswerer:
 
 
 def _best_excerpts(ranked: list[ScoredSentence]) -> list[tuple[Passage, str]]:
-    """(passage, excerpt) for a completion prompt: the best-scored sentences, at most _COMPLETION_SENTENCES of them from at most _COMPLETION_PASSAGES
-    passages, best passage first, each passage's sentences in document order."""
+    """(passage, excerpt) for a completion prompt: the best-scored sentences, at most _COMPLETION_SENTENCES
+    of them from at most _COMPLETION_PASSAGES passages, best passage first, each passage's sentences in
+    document order."""
     chosen: dict[str, list[ScoredSentence]] = {}
     total = 0
     for sentence in ranked:

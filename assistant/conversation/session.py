@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from assistant.arguments import HistoryLike, as_turns, make_filter, resolve_settings
@@ -71,6 +71,13 @@ class ChatSession:
             if isinstance(item, Answer) and own_history:
                 self._record(turn_of(item))  # all that was shown, so a saved chat shows it again
             yield item
+
+    def with_turns(self, turns: Sequence[Turn]) -> ChatSession:
+        """This conversation (engine, options) holding `turns` instead of its own, the last `max_turns` of
+        them: for a caller that decides itself which turns to keep (the page's Stop and Regenerate)."""
+        copy = ChatSession(engine=self.engine, top_k=self.top_k, filters=self.filters, max_turns=self.max_turns)
+        copy._history = list(turns)[-self.max_turns:]
+        return copy
 
     def _record(self, turn: Turn) -> None:
         with self._lock:
