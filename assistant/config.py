@@ -161,6 +161,11 @@ class AnswerSettings(_Section):
     fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")
     on_backend_error: Literal["fallback", "raise"] = Field(
         "fallback", description="When the model is unreachable, times out or returns nothing: use `fallback`, or raise BackendError.")
+    # "query" by default on measurement (evals/measure_asked_form.py -> evals/results/asked_form.json): chosen on the
+    # MTRAG fit parts, "asked" gives report answer support Cloud 0.516 -> 0.538 but FiQA 0.545 -> 0.511.
+    followup_scoring: Literal["query", "asked"] = Field(
+        "query", description="What the learned scorer reads for a follow-up: the retrieval query, padded with the "
+        "conversation's terms ('query'), or the user's words with the referent in natural words ('asked').")
     # Off by default: with it on, the SQuAD report samples' questions (short, from many unrelated articles)
     # trip it: squad@100 accuracy 0.780 -> 0.730, squad2@200 unanswerable abstained 0.295 -> 0.147
     # (`assistant eval --suite squad --sample 100` / `--suite squad2 --sample 200`, 2026-11-29).

@@ -218,12 +218,13 @@ class AnswerEngine:
         yield from self.answer_found(found, question=question, history=(), clock=clock)
 
     def answer_found(self, found: Retrieval, *, question: str, history: Sequence[Turn],
-                     clock: Stopwatch) -> Iterator[str | Answer]:
+                     clock: Stopwatch, asked: str = "") -> Iterator[str | Answer]:
         """Answer from passages already found; `question` is what the user said (`found.query` is its
-        standalone form) and `history` the turns before it."""
+        standalone form), `asked` it with its referent in natural words (AnswerRequest.asked) and
+        `history` the turns before it."""
         answerer = found.snapshot.answerer
         request = AnswerRequest(question=found.query, query_vector=found.query_vector, passages=found.passages,
-                                history=tuple(history))
+                                history=tuple(history), asked=asked)
         t = time.perf_counter()
         draft: AnswerDraft | None = None
         for piece in answerer.stream(request):
@@ -236,7 +237,7 @@ class AnswerEngine:
             raise RuntimeError(f"the {answerer.name} answerer's stream ended without its draft")
         yield Answer(
             question=question, standalone_question=found.query, text=draft.text, citations=draft.citations,
-            passages=found.passages, abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,
+            passages=found.passages + draft.context_passages, abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,
             short_answer=draft.short_answer, confidence=draft.confidence, answerer=answerer.name,
             timings=clock.finish(), config_hash=self.answer_hash(found.snapshot.view),
         )

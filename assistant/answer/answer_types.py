@@ -14,11 +14,17 @@ _NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?:st|nd|rd|th)?(?![\w-])|\b(?:one|two
 _PLACE = re.compile(r"\b(?:in|at|from|near|to|into|based)\s+(?:the\s+)?([A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+)*)")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z’'.-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z’'.-]+))+)")
 
-# "which two countries", "what other cities": a count or a qualifier may stand between the wh-word and its noun.
-_QUALIFIER = r"(?:(?:two|three|four|five|both|other|different|specific|exact|main|several)\s+)?"
+# "which two countries", "what other cities", "which Polish city": a count or qualifier, and a capitalised
+# modifier (a demonym or name), may stand between the wh-word and its noun; not a verb ("what happened years ago").
+_QUALIFIER = (r"(?:(?:two|three|four|five|both|other|different|specific|exact|main|several)\s+)?"
+              r"(?:(?-i:[A-Z][\w’'-]*)\s+)?")
+
+# "what minimum amount", "what is the total cost": a measure word may qualify the quantity asked for.
+_MEASURE = r"(?:(?:minimum|maximum|total|exact|approximate|average|overall|estimated|annual|combined|current)\s+)?"
 
 _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(how (many|much|long|far|old|large|big)|what (number|amount|percentage|share|size)|how (often))\b", re.I), "number"),
+    (re.compile(rf"\b(how (many|much|long|far|old|large|big)|how often|(what|which) ((is|was|are|were) the )?{_MEASURE}"
+                rf"(number|amount|percentage|share|size|sum|price|cost|total|rate|proportion|quantity))\b", re.I), "number"),
     (re.compile(rf"\b(when|(what|which) {_QUALIFIER}(years?|dates?|days?|months?)|what time)\b", re.I), "date"),
     (re.compile(rf"\b(where|(which|what) {_QUALIFIER}(city|cities|country|countries|places?|towns?|regions?|locations?)|which base)\b", re.I), "place"),
     (re.compile(r"\b(who|whom|whose)\b", re.I), "person"),

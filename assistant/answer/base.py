@@ -19,6 +19,13 @@ class AnswerRequest:
     query_vector: np.ndarray
     passages: tuple[Passage, ...]
     history: tuple[Turn, ...] = ()
+    # A follow-up as the user asked it, with its referent in natural words: what the learned scorer and
+    # the confidence read (a keyword-padded `question` is for finding and ranking sentences). Empty: `question`.
+    asked: str = ""
+
+    @property
+    def scored_question(self) -> str:
+        return self.asked or self.question
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,9 @@ class AnswerDraft:
     notes: tuple[str, ...] = field(default=())
     short_answer: str | None = None
     confidence: float | None = None
+    # Chunks a quote was taken from that retrieval did not return: the chunk before a retrieved one
+    # that holds the antecedent of a quote opening "This will be..."; the answer lists them as passages.
+    context_passages: tuple[Passage, ...] = ()
 
 
 class Answerer(Protocol):

@@ -103,6 +103,13 @@ def _merge_overlaps(chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     return merged
 
 
+def _with_context_passages(draft: AnswerDraft, request: AnswerRequest, chosen: Sequence[ScoredSentence]) -> AnswerDraft:
+    """The draft with the chunks it quotes that retrieval did not return listed as context passages."""
+    retrieved = {p.chunk_id for p in request.passages}
+    extra = {s.passage.chunk_id: s.passage for s in chosen if s.passage.chunk_id not in retrieved}
+    return replace(draft, context_passages=tuple(extra.values())) if extra else draft
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -161,7 +168,7 @@ class ExtractiveAnswerer:
         if kind in _REQUIRED_TYPES and not any(offers_type(s.text, kind, request.question) for s in chosen):
             # A "how many" question met only by "an unspecified number of ...": on topic, but no answer.
             return abstention(ABSTAIN_TEXT)
-        return self._render(request.question, chosen, ())
+        return _with_context_passages(self._render(request.question, chosen, ()), request, chosen)
 
     def evidence(self, request: AnswerRequest, ranked: Sequence[ScoredSentence] | None = None,
                  scorer: AnswerScorer | None = None) -> list[tuple[ScoredSentence, float]]:
@@ -172,14 +179,14 @@ class ExtractiveAnswerer:
         top = list(ranked if ranked is not None else self.score_sentences(request))[:self._settings.scorer_candidates]
         if not top:
             return []
-        logits = scorer.score(request.question, [s.text for s in top])
+        logits = scorer.score(request.scored_question, [s.text for s in top])
         order = sorted(range(len(top)), key=lambda i: (-float(logits[i]), i))
         return [(top[i], float(logits[i])) for i in order]
 
     def judged(self, request: AnswerRequest, scored: Sequence[tuple[ScoredSentence, float]]) -> list[list[float]]:
         """The confidence model's feature rows (`answerability.FEATURES`) of the scored candidates."""
         candidates = [CandidateText(s.text, s.passage.text, logit, s.score, s.cosine) for s, logit in scored]
-        return candidate_features(request.question, candidates, self._stats.idf, self._stats.max_idf)
+        return candidate_features(request.scored_question, candidates, self._stats.idf, self._stats.max_idf)
 
     @property
     def threshold(self) -> float | None:
@@ -225,7 +232,7 @@ class ExtractiveAnswerer:
         chosen = _merge_overlaps([self._with_context(s, kind, request.question) for s in chosen])
         if confidence < UNSURE_BELOW:
             notes += (f"Unsure: the quoted passages may not answer this (confidence {confidence:.0%}).",)
-        draft = self._render(request.question, chosen, notes)
+        draft = _with_context_passages(self._render(request.question, chosen, notes), request, chosen)
         return replace(draft, confidence=confidence)
 
     def _choose(self, question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
@@ -238,6 +245,8 @@ class ExtractiveAnswerer:
     def _with_context(self, sentence: ScoredSentence, kind: str | None, question: str) -> ScoredSentence:
         """Widen the quote to a contiguous span: the previous sentence when this one opens with a
         reference ("This will be..."), the next one when only it holds the expected answer type."""
+        if sentence.position == 0 and _REFERS_BACK.match(sentence.text):
+            sentence = self._in_chunk_before(sentence) or sentence
         spans = self._spans(sentence.passage)
         start, end = sentence.start, sentence.end
         if sentence.position > 0 and _REFERS_BACK.match(sentence.text):
@@ -249,6 +258,19 @@ class ExtractiveAnswerer:
         if (start, end) == (sentence.start, sentence.end):
             return sentence
         return replace(sentence, text=sentence.passage.text[start:end], start=start, end=end)
+
+    def _in_chunk_before(self, sentence: ScoredSentence) -> ScoredSentence | None:
+        """The same sentence where the chunk before repeats it (chunks overlap), with its antecedent
+        before it there: a chunk boundary must not cut "This will be the first..." from what "This" is."""
+        chunk = self._view.chunk_before(sentence.passage.chunk_id)
+        if chunk is None:
+            return None
+        passage = Passage(chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, date=chunk.date,
+                          text=chunk.text, score=sentence.passage.score, scores=dict(sentence.passage.scores))
+        for position, (_, start, end) in enumerate(self._spans(passage)):
+            if position > 0 and chunk.text[start:end] == sentence.text:
+                return replace(sentence, passage=passage, position=position, start=start, end=end)
+        return None
 
     def _render(self, question: str, chosen: Sequence[ScoredSentence], notes: tuple[str, ...]) -> AnswerDraft:
         numbering = CitationNumbering()

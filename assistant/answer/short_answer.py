@@ -89,6 +89,20 @@ def cuts_a_name(sentence: str, start: int, end: int, kind: str) -> bool:
     return bool(sentence[end - 1:end].isalpha() and _NAME_GOES_ON_AFTER.match(after))
 
 
+_CAPITALISED_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*\s+$")
+_CAPITALISED_AFTER = re.compile(r"\s+[A-Z][\w’'-]*")
+
+
+def whole_name(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The phrase widened over the capitalised words right before and after it (not the sentence's
+    first word): a name the reader cut ("Defense Contact") becomes the whole name."""
+    while (match := _CAPITALISED_BEFORE.search(sentence[:start])) is not None:
+        start = match.start()
+    while (match := _CAPITALISED_AFTER.match(sentence, end)) is not None:
+        end = match.end()
+    return start, end
+
+
 def name_start(sentence: str, start: int, end: int) -> int:
     """Where the name that ends a phrase begins: "the engineer Mara Quillfeather" -> "Mara Quillfeather", "a U.S.
     depot in Lerwick" -> "Lerwick"; the phrase's own start when it is a name or ends in none."""
@@ -139,6 +153,8 @@ def short_answer(question: str, quotes: Sequence[str], reader: SpanReader | None
         possessive = _POSSESSIVE.search(sentence[start:end])  # "NATO’s" answers "which organisation" as "NATO"
         if possessive:
             end -= len(possessive.group(0))
+        if kind is None and cuts_a_name(sentence, start, end, ""):
+            start, end = whole_name(sentence, start, end)  # "Defense Contact" -> "Ukraine Defense Contact Group"
         if kind in ("place", "person") and cuts_a_name(sentence, start, end, kind):
             continue  # a piece of a longer name is a fragment, not the place or person asked for
         if kind == "place" and _ASKS_WHERE.search(question) and not _LOCATIVE.search(

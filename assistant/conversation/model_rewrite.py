@@ -80,3 +80,7 @@ class ModelRewriter:
             return deterministic
         candidate = clean_rewrite(raw)
         return candidate if plausible_rewrite(candidate, question, history) else deterministic
+
+    def asked(self, question: str, history: Sequence[Turn]) -> str:
+        """'': a generative answerer reads the standalone form (no learned scorer reads the asked form)."""
+        return ""

@@ -127,3 +127,19 @@ def rewrite_followup(message: str, history: Sequence[Turn]) -> str:
     if not carried:
         return message
     return f"{message} ({' '.join(carried[:_MAX_CARRIED_TERMS + _MAX_ANSWER_WORDS])})"
+
+
+
+def asked_form(message: str, history: Sequence[Turn]) -> str:
+    """The follow-up as the answer scorer reads it: the user's words, and where they refer back, the
+    referent in natural words ("Who created it? (Ukraine Defense Contact Group)"), never the keyword pile
+    retrieval uses. The referent is the last answer's short answer, else the first name it gives, else
+    the last question. Read when `answer.followup_scoring` is "asked": chosen on the MTRAG fit parts over
+    the bare turn and the last question as the referent, but not the default (evals/results/asked_form.json)."""
+    message = message.strip()
+    if not history or not refers_back(message):
+        return message
+    last = history[-1]
+    referent = (last.short_answer or next(iter(answer_names(last.answer)), None)
+                or (last.standalone_question or last.question).strip().rstrip("?"))
+    return f"{message} ({referent})"

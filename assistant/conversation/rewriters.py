@@ -2,7 +2,8 @@
 
 Follow-ups ("Where will it be based?") become standalone questions before retrieval. With a
 generative answerer its model writes the rewrite (checked, see model_rewrite); otherwise the salient
-terms of earlier turns are carried into the query (rewrite)."""
+terms of earlier turns are carried into the query (rewrite), and the answer scorer reads the user's words
+with the referent (asked_form)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from assistant.answer.base import Answerer
 from assistant.answer.generative import GenerativeAnswerer
 from assistant.config import Settings
 from assistant.conversation.model_rewrite import ModelRewriter
-from assistant.conversation.rewrite import rewrite_followup
+from assistant.conversation.rewrite import asked_form, rewrite_followup
 from assistant.types import Turn
 
 
 class Rewriter(Protocol):
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        """The standalone form of a follow-up question (unchanged when it stands alone)."""
+        """The standalone form of a follow-up question (unchanged when it stands alone): what retrieval searches."""
+
+    def asked(self, question: str, history: Sequence[Turn]) -> str:
+        """The follow-up as the answer scorer reads it, in natural words ('': the standalone form is that)."""
 
 
 class DeterministicRewriter:
@@ -27,6 +31,9 @@ class DeterministicRewriter:
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         return rewrite_followup(question, history)
+
+    def asked(self, question: str, history: Sequence[Turn]) -> str:
+        return asked_form(question, history)
 
 
 def make_rewriter(settings: Settings, answerer: Answerer) -> Rewriter:

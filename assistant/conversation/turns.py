@@ -31,6 +31,11 @@ def standalone_question(engine: AnswerEngine, question: str, history: Sequence[T
     return make_rewriter(engine.settings, engine.answerer()).rewrite(question, tuple(history))
 
 
+def asked_question(engine: AnswerEngine, question: str, history: Sequence[Turn]) -> str:
+    """The follow-up as the answer scorer reads it ('' = its standalone form), by the same rewriter."""
+    return make_rewriter(engine.settings, engine.answerer()).asked(question, tuple(history))
+
+
 def ask_turn(engine: AnswerEngine, question: str, *, top_k: int | None = None, history: Sequence[Turn] = (),
              filters: SearchFilter | None = None) -> Answer:
     return final_answer(stream_turn(engine, question, top_k=top_k, history=history, filters=filters))
@@ -65,7 +70,9 @@ def stream_turn(engine: AnswerEngine, question: str, *, top_k: int | None = None
     unsure = before_answer if before_answer is not None and should_clarify(before_answer, rule) else None
     answer: Answer | None = None
     held: list[str] = []
-    for piece in engine.answer_found(found, question=question, history=history, clock=clock):
+    # A clarified question is already whole; a rewritten follow-up may be scored in the user's words.
+    asked = asked_question(engine, question, history) if resolved is None and settings.answer.followup_scoring == "asked" else ""
+    for piece in engine.answer_found(found, question=question, history=history, clock=clock, asked=asked):
         if isinstance(piece, Answer):
             answer = piece
         elif unsure is not None:

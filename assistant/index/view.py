@@ -46,6 +46,14 @@ class IndexView:
     def physical(self) -> str:
         return self.manifest.physical or ""
 
+    def chunk_before(self, chunk_id: str) -> Chunk | None:
+        """The chunk before `chunk_id` in its document (ids are '<source>#<edition>:<index>'); None for
+        a document's first chunk or an id this snapshot does not hold."""
+        base, _, index = chunk_id.rpartition(":")
+        if not base or not index.isdigit() or int(index) == 0:
+            return None
+        return self.chunks.get(f"{base}:{int(index) - 1}")
+
 
 def snapshots_dir(settings: Settings) -> Path:
     return collection_dir(settings) / "snapshots"

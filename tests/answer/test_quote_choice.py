@@ -44,6 +44,16 @@ def test_plural_and_counted_wh_nouns_keep_their_answer_type() -> None:
     assert expected_type("What happened years ago?") is None
 
 
+def test_a_capitalised_modifier_or_a_measure_word_keeps_the_answer_type() -> None:
+    assert expected_type("In which Danish town was the ferry built?") == "place"
+    assert expected_type("What Roman year is carved on the gate?") == "date"
+    assert expected_type("What do towns pay for ferries?") is None  # "do" is a verb, not a modifier
+    assert expected_type("What minimum amount does the lease require?") == "number"
+    assert expected_type("What is the total cost of the new pier?") == "number"
+    assert expected_type("What price did the painting fetch?") == "number"
+    assert expected_type("What is the name of the pier?") is None
+
+
 def test_one_thing_keeps_the_one_thing_bar() -> None:
     bar = quote_bar("Where is the ferry terminal?", max_sentences=2, max_sentences_several=5, ratio=0.7)
     assert bar == QuoteBar(2, 0.7)

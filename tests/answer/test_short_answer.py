@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from assistant.answer.short_answer import short_answer
+from assistant.answer.short_answer import short_answer, whole_name
+from assistant.answer.span_reader import Span
 from assistant.serving.cli import print_answer
 from assistant.types import Answer
 
@@ -82,3 +83,25 @@ def test_reader_contract_best_spans_first_without_overlap(reader) -> None:
     assert all(sentence[s.start:s.end] == s.text for s in spans)
     assert all(a.end <= b.start or b.end <= a.start for i, a in enumerate(spans) for b in spans[i + 1:])
     assert reader.read("When does the ferry leave?", "   ", limit=4) == []
+
+
+class _FixedReader:
+    """A reader that always proposes one phrase (pure logic: what short_answer makes of a cut name)."""
+
+    def __init__(self, phrase: str) -> None:
+        self.phrase = phrase
+
+    def read(self, question: str, sentence: str, *, limit: int = 1) -> list[Span]:
+        start = sentence.index(self.phrase)
+        return [Span(text=self.phrase, start=start, end=start + len(self.phrase), score=1.0)]
+
+
+def test_a_name_the_reader_cut_is_widened_to_the_whole_name() -> None:
+    sentence = "The ferries are run in parallel by the Northern Harbour Pilots Guild, which answers to the port."
+    assert whole_name(sentence, sentence.index("Harbour"), sentence.index(" Guild")) == (
+        sentence.index("Northern"), sentence.index(", which"))
+    found = short_answer("Which body runs the ferries?", [sentence], _FixedReader("Harbour Pilots"))
+    assert found == "Northern Harbour Pilots Guild"
+    # the sentence's own first word is capitalised by grammar, not as part of a name
+    opening = "Pilots of the guild run the ferries."
+    assert whole_name(opening, opening.index("of"), opening.index(" the guild")) == (opening.index("of"), opening.index(" the guild"))

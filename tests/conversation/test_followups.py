@@ -7,7 +7,7 @@ import pytest
 
 from assistant import Answer, ChatSession
 from assistant import Assistant
-from assistant.conversation.rewrite import refers_back, rewrite_followup
+from assistant.conversation.rewrite import asked_form, refers_back, rewrite_followup
 from assistant.types import Turn
 from evals.bench_generative import TurnCheck
 
@@ -114,3 +114,29 @@ def test_rewrite_carries_earlier_terms_and_names() -> None:
     carried = rewrite_followup("And where did the one before take place?", (Turn(question="Where is the 2024 summit?", answer="Washington"),))
     assert "summit" in carried and "previous" not in carried, "earlier terms, no synonym list (measure_fitted_rules.py)"
     assert rewrite_followup("Who founded it?", ()) == "Who founded it?"
+
+
+def test_the_asked_form_is_the_users_words_with_the_referent_not_a_keyword_pile() -> None:
+    """Retrieval gets the padded query; the asked form is the question as asked plus what "it" is."""
+    short = (Turn(question="Which body runs the harbour ferries?", answer="The Port Board runs them [1].",
+                  short_answer="the Port Board"),)
+    assert asked_form("Who set it up?", short) == "Who set it up? (the Port Board)"
+    named = (Turn(question="Who chairs the ferry committee?", answer="It is chaired by Marta Oyelaran, the mayor [1]."),)
+    assert asked_form("When was she elected?", named) == "When was she elected? (Marta Oyelaran)"
+    plain = (Turn(question="What does the ferry levy pay for?", answer="new pontoons [1]"),)
+    assert asked_form("How much is it?", plain) == "How much is it? (What does the ferry levy pay for)"
+    assert asked_form("What does the ferry levy pay for?", plain) == "What does the ferry levy pay for?"
+    assert asked_form("Who set it up?", ()) == "Who set it up?"
+    assert "(" in rewrite_followup("Who set it up?", short), "retrieval still gets the carried terms"
+
+
+def test_followup_scoring_asked_scores_the_users_words(engine_factory) -> None:
+    """With answer.followup_scoring = "asked" the scorer reads "Which official created it? (<referent>)";
+    scored as the padded query (the default), this follow-up is refused."""
+    engine = engine_factory(answer={"followup_scoring": "asked"})
+    engine.index()
+    session = ChatSession(engine=engine)
+    session.ask("Which group coordinates weapons deliveries to Ukraine from about fifty countries?")
+    answer = session.ask("Which official created it?")
+    assert answer.standalone_question.startswith("Which official created it? (")
+    assert not answer.abstained and "Austin" in answer.text, answer.text

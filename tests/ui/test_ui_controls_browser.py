@@ -50,10 +50,10 @@ class HeldAssistant(Assistant):
         self._released.set()
 
     def answer_found(self, found: Retrieval, *, question: str, history: Sequence[Turn],
-                     clock: Stopwatch) -> Iterator[str | Answer]:
+                     clock: Stopwatch, asked: str = "") -> Iterator[str | Answer]:
         held = self._hold.is_set()
         self._hold.clear()
-        for piece in super().answer_found(found, question=question, history=history, clock=clock):
+        for piece in super().answer_found(found, question=question, history=history, clock=clock, asked=asked):
             if held and isinstance(piece, Answer):
                 self.holding.set()
                 self._released.wait(HOLD_S)
