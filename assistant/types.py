@@ -61,6 +61,14 @@ class Citation(_Frozen):
 
 
 AnswerKind = Literal["answer", "abstention", "small_talk", "clarification"]
+Rating = Literal["up", "down"]
+
+
+class Feedback(_Frozen):
+    """A reader's verdict on one answer: thumbs up or down, and an optional comment (kept with the chat)."""
+
+    rating: Rating
+    comment: str = ""
 
 
 class Turn(_Frozen):
@@ -76,6 +84,7 @@ class Turn(_Frozen):
     notes: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()
     answerer: str = ""
+    feedback: Feedback | None = Field(None, description="The reader's rating of this answer, if any.")
 
 
 class Answer(_Frozen):

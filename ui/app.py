@@ -7,7 +7,8 @@ launcher (ui.server) sets the offline environment before this module, and gradio
 
 Chats last: each finished answer saves the conversation (`ChatSession.to_dict()`) to the ChatStore
 next to the index, owned by the signed-in user or, without sign-in, by a random browser id the page
-keeps in the browser's localStorage (gr.BrowserState). A reload restores the latest chat.
+keeps in the browser's localStorage (gr.BrowserState). A reload restores the latest chat. The saved chats can
+be searched, renamed and deleted (ui.chats), and each answer rated 👍/👎 with a comment (ui.feedback).
 
 Collections: the switcher lists the store's built collections; the one chosen (per browser session: it is
 this page's component value, so other users are not moved) is what this chat answers from, what the corpus
@@ -26,7 +27,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import gradio as gr
 from assistant.documents import DocumentRow, collection_documents, uploaded_file_path
 from assistant.arguments import make_filter
 from assistant.conversation.export import chat_markdown, markdown_filename
-from assistant.conversation.saved import ChatStore, ChatSummary, chat_title, new_chat_id
+from assistant.conversation.saved import ChatStore, chat_title, new_chat_id
 from assistant.conversation.session import ChatSession
 from assistant.conversation.shown import answer_of
 from assistant.engine import AnswerEngine
@@ -44,7 +44,8 @@ from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentErro
 from assistant.index.status import collection_info
 from assistant.types import Answer
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, upload_source
-from ui import controls, render
+from ui import chats as saved_chats, controls, feedback, render
+from ui.state import SessionState
 from ui.theme import CSS, HEAD_JS, make_theme
 from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads
 
@@ -68,17 +69,6 @@ WELCOME = (
     "<div>Every answer quotes its sources with numbered citations; open a source to see the exact passage. "
     "Follow-up questions keep the context of the conversation.</div></div>"
 )
-
-
-@dataclass
-class SessionState:
-    """Everything one browser session owns."""
-
-    chat: ChatSession
-    answers: list[Answer] = field(default_factory=list)
-    owner: str | None = None  # None: this page's chats are not saved (no store, or it failed)
-    chat_id: str | None = None  # set when the chat is first saved
-    run: controls.AnswerRun = field(default_factory=controls.AnswerRun)  # the running answer, for Stop/Regenerate
 
 
 def _source_choices(rows: list[DocumentRow]) -> list[tuple[str, str]]:
@@ -115,10 +105,6 @@ def _kept_sources(selected: list[str] | None, choices: list[tuple[str, str]]) ->
 def _deleted_message(name: str, collection: str, chunks: int) -> str:
     noun = "chunk" if chunks == 1 else "chunks"
     return f"Deleted {name} and its {chunks} {noun} from collection {collection}."
-
-
-def _chat_choices(chats: list[ChatSummary]) -> list[tuple[str, str]]:
-    return [(f"{c.title} · {c.updated.astimezone():%b %d %H:%M}", c.chat_id) for c in chats]
 
 
 def _messages(chat: ChatSession) -> list[Message]:
@@ -164,14 +150,8 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         path.write_text(chat_markdown(state.chat.history, title=title, exported=_utc_now()), encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
 
-    def chat_list(state: SessionState) -> tuple[Any, str]:
-        """The Chats radio for this owner, and a notice ('' when all is well)."""
-        if state.owner is None:
-            return gr.Radio(choices=[], value=None), render.render_notice(store_problem)
-        try:
-            return gr.Radio(choices=_chat_choices(store.list(state.owner)), value=state.chat_id), ""
-        except ChatStoreError as err:
-            return gr.Radio(choices=[], value=None), render.render_notice(str(err))
+    chat_controls = saved_chats.SavedChats(store, store_problem, lambda: pool.primary)
+    chat_list = chat_controls.listing  # the Chats radio (as the search filters it) and a notice
 
     def save(state: SessionState) -> str:
         """Save the chat after an answer; '' or the reason it was not saved."""
@@ -193,10 +173,10 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             chat = ChatSession.from_dict(store.load(state.owner, chat_id), engine=pool.primary)
         except (ChatStoreError, SessionFormatError) as err:
             return f"Could not open that chat: {err}"
-        state.chat, state.chat_id = chat, chat_id
-        state.answers.clear()
-        state.run.forget()
+        state.show(chat, chat_id)
         return ""
+
+    ratings = feedback.Ratings(store, save, export_button)
 
     def open_page(browser_id: object, request: gr.Request) -> tuple[Any, ...]:
         """On load: who owns the chats here, the list, and the latest chat restored."""
@@ -211,14 +191,14 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             if latest:
                 problem = restore(state, latest[0].chat_id)
         chats, listing_problem = chat_list(state)
-        return (kept, state, chats, _messages(state.chat), export_button(state),
+        return (kept, state, chats, feedback.chatbot(_messages(state.chat), state.chat), export_button(state),
                 render.render_notice(problem) or listing_problem)
 
     def pick_chat(chat_id: str | None, state: SessionState | None) -> tuple[Any, ...]:
         if state is None or not chat_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         problem = restore(state, chat_id)
-        return _messages(state.chat), state, export_button(state), render.render_notice(problem), ""
+        return feedback.chatbot(_messages(state.chat), state.chat), state, export_button(state), render.render_notice(problem), ""
 
     def respond(message: str, history: list[Message], state: SessionState | None, answerer: str, top_k: float,
                 sources: list[str] | None, date_from: str, date_to: str,
@@ -250,7 +230,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         history.append({"role": "user", "content": render.render_question(message)})
         history.append({"role": "assistant", "content": render.render_streaming("")})
         run = state.run.start(message)
-        yield history, "", "", state, *_SKIP2
+        yield feedback.chatbot(history, state.chat), "", "", state, *_SKIP2
         text = ""
         try:  # history= keeps the session from recording the turn: only a kept answer is (see ui.controls)
             for piece in state.chat.stream(message, history=state.chat.history):
@@ -264,28 +244,26 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     history[-1] = {"role": "assistant", "content": render.render_answer(piece)}
                     problem = save(state)
                     chats, listing_problem = chat_list(state)
-                    yield history, "", render.render_notice(problem) or listing_problem, state, chats, export_button(state)
+                    yield (feedback.chatbot(history, state.chat), "", render.render_notice(problem) or listing_problem, state,
+                           chats, export_button(state))
                 else:
                     text += piece
                     state.run.partial = text
                     history[-1] = {"role": "assistant", "content": render.render_streaming(text)}
-                    yield history, "", "", state, *_SKIP2
+                    yield feedback.chatbot(history, state.chat), "", "", state, *_SKIP2
         except AssistantError as err:
             history[-1] = {"role": "assistant", "content": render.render_error(str(err))}
-            yield history, "", render.render_notice(str(err)), state, *_SKIP2
+            yield feedback.chatbot(history, state.chat), "", render.render_notice(str(err)), state, *_SKIP2
         except Exception as err:  # the page must stay usable; the details go to the server log
             log.exception("answering %r failed", message)
             friendly = f"Something went wrong while answering ({type(err).__name__}); the server log has the details."
             history[-1] = {"role": "assistant", "content": render.render_error(friendly)}
-            yield history, "", render.render_notice(friendly), state, *_SKIP2
+            yield feedback.chatbot(history, state.chat), "", render.render_notice(friendly), state, *_SKIP2
 
     def new_conversation(state: SessionState | None) -> tuple[Any, ...]:
         if state is not None:  # the old chat stays saved; a new one starts with a fresh ChatSession
-            state.chat = ChatSession(engine=pool.primary)
-            state.chat_id = None
-            state.answers.clear()
-            state.run.forget()
-        return ([], "", render.render_notice("Started a new conversation.", "info"), state,
+            state.start_over(pool.primary)
+        return (feedback.chatbot([], None), "", render.render_notice("Started a new conversation.", "info"), state,
                 gr.Radio(value=None), export_button(state))
 
     def regenerate(history: list[Message], state: SessionState | None, answerer: str, top_k: float,
@@ -479,7 +457,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         with gr.Row(equal_height=False, elem_classes="main-row"):
             with gr.Column(scale=7, min_width=420, elem_id="chat-column"):
                 chatbot = gr.Chatbot(elem_id="chat", label="Conversation", show_label=False, height="68vh",
-                                     latex_delimiters=[], placeholder=WELCOME, feedback_options=None,
+                                     latex_delimiters=[], placeholder=WELCOME, feedback_options=("Like", "Dislike"),
                                      buttons=[], layout="bubble")
                 with gr.Row(elem_classes="ask-row"):
                     question = gr.Textbox(elem_id="question", label="Question", show_label=False, scale=8, lines=1, max_lines=6,
@@ -489,6 +467,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     regen = gr.Button("Regenerate", elem_id="regenerate", size="sm", scale=0, min_width=0)
                     stop = gr.Button("Stop", elem_id="stop", size="sm", variant="stop", scale=0, min_width=0,
                                      visible=False)
+                comment, save_comment = feedback.comment_controls()
                 notice = gr.HTML("", elem_id="notice")
             with gr.Column(scale=4, min_width=320, elem_classes="side", elem_id="side-column"):
                 collection = gr.Dropdown(choices=[pool.served], value=pool.served, label="Collection",
@@ -496,10 +475,14 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                                          info="This chat answers from it (in this browser only); the corpus panel "
                                               "and the documents show it, and uploads go into it.")
                 with gr.Accordion("Chats", open=True, elem_id="chats-panel"):
+                    chat_search = saved_chats.search_box()
                     chats = gr.Radio(choices=[], value=None, label="Saved chats", show_label=False, elem_id="chats",
                                      info="Kept in this browser's history on the server; pick one to continue it.")
-                    export = gr.DownloadButton("Export as Markdown", elem_id="export-chat", size="sm",
-                                               interactive=False)
+                    managing = saved_chats.manage_controls(chat_search)
+                    with gr.Row(elem_classes="chat-exports"):
+                        export = gr.DownloadButton("Export as Markdown", elem_id="export-chat", size="sm",
+                                                   interactive=False)
+                        export_feedback = feedback.export_button()
                     chats_notice = gr.HTML("", elem_id="chats-notice")
                 with gr.Accordion("Settings", open=True, elem_id="settings"):
                     answerer = gr.Dropdown(choices=list(ANSWERERS), value=settings.answer.answerer, label="Answerer",
@@ -542,11 +525,18 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             running = shown.then(fn, inputs, ask_outputs, show_progress="hidden")
             running.then(_idle_buttons, None, buttons, queue=False, show_progress="hidden")
             answering.append(running)
+            if fn is regenerate:  # the regenerated answer's rating went with it
+                running.then(ratings.export, [state], [export_feedback], show_progress="hidden")
         stop.click(stop_answer, [chatbot, state], [chatbot, notice, *buttons], cancels=answering,
                    show_progress="hidden")
         new_chat.click(new_conversation, [state], ask_outputs, show_progress="hidden")
         chatbot.clear(new_conversation, [state], ask_outputs, show_progress="hidden")
         chats.input(pick_chat, [chats, state], [chatbot, state, export, chats_notice, notice], show_progress="hidden")
+        deleted = chat_controls.wire(managing, state=state, chats=chats, chatbot=chatbot, markdown=export,
+                                     notice=chats_notice)
+        deleted.then(ratings.export, [state], [export_feedback], show_progress="hidden")
+        ratings.wire(chat=chatbot, state=state, box=comment, save=save_comment, notice=notice, markdown=export,
+                     exported=export_feedback)
         doc_outputs = [documents, document, download, delete, confirm, cancel, documents_notice, pending]
         files.upload(upload, [files, collection, sources, document],
                      [upload_status, corpus, sources, files, *doc_outputs], show_progress="minimal")
@@ -560,7 +550,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         demo.load(lambda: corpus_view(None, None), None, [corpus, sources], show_progress="hidden")
         demo.load(open_documents, None, [collection, *doc_outputs], show_progress="hidden")
         demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
-                  show_progress="hidden")
+                  show_progress="hidden").then(ratings.export, [state], [export_feedback], show_progress="hidden")
     # Gradio answers one event at a time unless told otherwise: every user would wait behind the others.
     # The engine is safe to call from several threads (see AnswerEngine); the limit is measured by evals/bench_load.py.
     demo.queue(default_concurrency_limit=settings.ui.concurrency)

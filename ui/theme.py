@@ -132,6 +132,8 @@ footer { display: none !important; }
     padding: 4px 8px !important; }
 }
 .chat-actions { gap: 6px; justify-content: flex-end; }
+.chat-delete, .chat-exports { gap: 6px; }
+.chat-delete > button, .chat-exports > button { flex: 0 0 auto !important; min-width: 0 !important; }
 .chat-actions > button { flex: 0 0 auto !important; min-width: 0 !important; }
 #chat .ans-actions { margin-top: 6px; display: flex; justify-content: flex-end; }
 #chat .copy-answer { font-size: 12px; padding: 1px 10px; border-radius: 6px; cursor: pointer;

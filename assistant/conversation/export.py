@@ -1,5 +1,6 @@
 """A conversation as a Markdown document: each question, its answer, and under it the numbered
-sources with title, file, date and the quoted span. Pure: turns in, text out.
+sources with title, file, date and the quoted span, then the reader's feedback when given.
+Pure: turns in, text out.
 
     Path("chat.md").write_text(chat_markdown(session.history, title="Release planning"), encoding="utf-8")
 """
@@ -22,7 +23,8 @@ _RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in ra
 def chat_markdown(turns: Sequence[Turn], *, title: str = "", exported: dt.datetime | None = None) -> str:
     """The chat as Markdown. Questions and titles are escaped so that they show literally; answers keep
     their `[n]` markers, which point at the numbered sources listed under each answer. Each answer carries
-    what the page showed with it: kind, short answer, flagged sentences, notes, confidence and sources."""
+    what the page showed with it: kind, short answer, flagged sentences, notes, confidence and sources, then the
+    reader's thumbs up/down and comment when they gave one."""
     heading = _inline(title) if title.strip() else "Conversation"
     lines = [f"# {heading}", ""]
     if exported is not None:
@@ -43,6 +45,9 @@ def chat_markdown(turns: Sequence[Turn], *, title: str = "", exported: dt.dateti
                 for quote in dict.fromkeys(c.quote for c in group if c.quote.strip()):
                     lines.append("   > " + _inline(quote))
             lines.append("")
+        if turn.feedback is not None:  # the reader's verdict, after what it judges
+            said = f" — {_inline(turn.feedback.comment)}" if turn.feedback.comment.strip() else ""
+            lines += [f"Feedback: {_THUMBS[turn.feedback.rating]}{said}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -64,6 +69,7 @@ def _answer_lines(turn: Turn) -> list[str]:
     return lines
 
 
+_THUMBS = {"up": "👍", "down": "👎"}
 _HEADS = {"abstention": "Not found in the documents", "clarification": "Which one do you mean?"}
 
 

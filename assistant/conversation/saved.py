@@ -4,11 +4,15 @@
     store.save(owner, chat_id, session.to_dict())    # insert or replace, in one transaction
     store.list(owner)                                 # newest first: ChatSummary(chat_id, title, ...)
     ChatSession.from_dict(store.load(owner, chat_id), engine=engine)
+    store.rename(owner, chat_id, "JATEC notes")       # kept over the first-question title from then on
+    store.search(owner, "jatec poland")               # chats whose title, questions or answers hold every word
+    store.delete(owner, chat_id)
 
 A row holds the session in `ChatSession.to_dict()` format, so whatever restores a saved session
-restores a stored chat. Every query names its owner: an owner never reads, lists or overwrites
-another owner's chat, even knowing its id. A file that is not a readable database raises
-ChatStoreError with a one-line message and is never deleted or rewritten."""
+restores a stored chat. Every query names its owner: an owner never reads, lists, finds, renames,
+deletes or overwrites another owner's chat, even knowing its id (to them it does not exist:
+ChatNotFoundError). A file that is not a readable database raises ChatStoreError with a one-line
+message and is never deleted or rewritten."""
 
 from __future__ import annotations
 
@@ -24,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.errors import ChatNotFoundError, ChatStoreError
+from assistant.errors import ChatNotFoundError, ChatStoreError, InvalidArgumentError
 
 CHATS_FILE = "chats.sqlite3"
-_SCHEMA_VERSION = 1
-_TITLE_MAX = 80
+_SCHEMA_VERSION = 2  # 2: `renamed` (a title the owner chose, which saving no longer replaces)
+TITLE_MAX = 80
 _BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA = """
@@ -40,6 +44,7 @@ CREATE TABLE IF NOT EXISTS chats (
     updated TEXT NOT NULL,
     turns INTEGER NOT NULL,
     session TEXT NOT NULL,
+    renamed INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (owner, chat_id)
 );
 CREATE INDEX IF NOT EXISTS chats_by_owner ON chats (owner, updated);
@@ -67,10 +72,10 @@ def chat_title(session: Mapping[str, Any]) -> str:
     turns = session.get("turns") or []
     first = turns[0].get("question", "") if turns and isinstance(turns[0], Mapping) else ""
     text = " ".join(str(first).split()) or "Empty chat"
-    if len(text) <= _TITLE_MAX:
+    if len(text) <= TITLE_MAX:
         return text
-    cut = text[: _TITLE_MAX - 1]
-    whole = cut.rsplit(" ", 1)[0] if " " in cut and not text[_TITLE_MAX - 1].isspace() else cut
+    cut = text[: TITLE_MAX - 1]
+    whole = cut.rsplit(" ", 1)[0] if " " in cut and not text[TITLE_MAX - 1].isspace() else cut
     return (whole or cut).rstrip() + "…"
 
 
@@ -97,7 +102,8 @@ class ChatStore:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO chats (owner, chat_id, title, created, updated, turns, session) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (owner, chat_id) DO UPDATE SET title = excluded.title, updated = excluded.updated, "
+                "ON CONFLICT (owner, chat_id) DO UPDATE SET "
+                "title = CASE WHEN chats.renamed THEN chats.title ELSE excluded.title END, updated = excluded.updated, "
                 "turns = excluded.turns, session = excluded.session",
                 (owner, chat_id, title, now.isoformat(), now.isoformat(), turns, text),
             )
@@ -105,10 +111,23 @@ class ChatStore:
                              (owner, chat_id)).fetchone()
         return _summary(row)
 
-    def delete(self, owner: str, chat_id: str) -> bool:
-        """Remove one of `owner`'s chats; False when there was none."""
+    def rename(self, owner: str, chat_id: str, title: str) -> ChatSummary:
+        """Give `owner`'s chat `chat_id` the title `title` (on one line, 1 to 80 characters); later saves keep it.
+        InvalidArgumentError for an empty or over-long title, ChatNotFoundError when `owner` has no such chat."""
+        clean = valid_title(title)
         with self._transaction() as db:
-            return db.execute("DELETE FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).rowcount > 0
+            if db.execute("UPDATE chats SET title = ?, renamed = 1 WHERE owner = ? AND chat_id = ?",
+                          (clean, owner, chat_id)).rowcount == 0:
+                raise _not_found(chat_id)
+            row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
+                             (owner, chat_id)).fetchone()
+        return _summary(row)
+
+    def delete(self, owner: str, chat_id: str) -> None:
+        """Remove `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
+        with self._transaction() as db:
+            if db.execute("DELETE FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).rowcount == 0:
+                raise _not_found(chat_id)
 
     # -- reading ---------------------------------------------------------------------------------
     def list(self, owner: str) -> list[ChatSummary]:
@@ -118,14 +137,38 @@ class ChatStore:
                               "ORDER BY updated DESC, created DESC", (owner,)).fetchall()
         return [_summary(row) for row in rows]
 
+    def search(self, owner: str, text: str) -> list[ChatSummary]:
+        """`owner`'s chats (newest first) whose title, questions or answers hold every word of `text`, ignoring
+        case; all of them for blank `text`. Matched in Python (casefold), not SQL LIKE, which folds ASCII only."""
+        words = text.casefold().split()
+        if not words:
+            return self.list(owner)
+        found = []
+        for summary, session in self.sessions(owner):
+            turns = [t for t in session.get("turns") or [] if isinstance(t, Mapping)]
+            haystack = " ".join([summary.title, *(f"{t.get('question', '')} {t.get('answer', '')}" for t in turns)])
+            if all(word in haystack.casefold() for word in words):
+                found.append(summary)
+        return found
+
+    def sessions(self, owner: str) -> list[tuple[ChatSummary, dict[str, Any]]]:
+        """Every chat of `owner` with its saved session, newest first, read in one transaction."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT chat_id, title, created, updated, turns, session FROM chats WHERE owner = ? "
+                              "ORDER BY updated DESC, created DESC", (owner,)).fetchall()
+        return [(_summary(row[:5]), self._session(row[0], row[5])) for row in rows]
+
     def load(self, owner: str, chat_id: str) -> dict[str, Any]:
         """The saved session of `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
         with self._transaction() as db:
             row = db.execute("SELECT session FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).fetchone()
         if row is None:
-            raise ChatNotFoundError(f"no saved chat {chat_id!r} here: it was deleted, or it belongs to another browser or user")
+            raise _not_found(chat_id)
+        return self._session(chat_id, row[0])
+
+    def _session(self, chat_id: str, text: str) -> dict[str, Any]:
         try:
-            data = json.loads(row[0])
+            data = json.loads(text)
         except json.JSONDecodeError as err:
             raise ChatStoreError(f"saved chat {chat_id!r} in {self.path} is not valid JSON ({err.msg}); "
                                  "the file was left as it is") from err
@@ -163,10 +206,32 @@ class ChatStore:
             raise ChatStoreError(f"the saved chats file {self.path} was written by a newer version (schema {version}); "
                                  "upgrade the assistant or point it at another index folder")
         db.execute("PRAGMA journal_mode=WAL")
+        if version == 1:  # a file from before renaming: its chats keep their first-question titles
+            with db:
+                db.execute("BEGIN IMMEDIATE")  # one process adds the column; another waits, then finds it there
+                if "renamed" not in {row[1] for row in db.execute("PRAGMA table_info(chats)")}:
+                    db.execute("ALTER TABLE chats ADD COLUMN renamed INTEGER NOT NULL DEFAULT 0")
+                db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         with db:
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         self._ready = True
+
+
+def valid_title(title: object) -> str:
+    """A chat title as the owner typed it, on one line; InvalidArgumentError (one line) when it cannot be one."""
+    if not isinstance(title, str):
+        raise InvalidArgumentError(f"a chat title must be text, got {type(title).__name__}")
+    clean = " ".join(title.split())
+    if not clean:
+        raise InvalidArgumentError("a chat title cannot be empty: type at least one letter or digit")
+    if len(clean) > TITLE_MAX:
+        raise InvalidArgumentError(f"a chat title can be at most {TITLE_MAX} characters; this one has {len(clean)}")
+    return clean
+
+
+def _not_found(chat_id: str) -> ChatNotFoundError:
+    return ChatNotFoundError(f"no saved chat {chat_id!r} here: it was deleted, or it belongs to another browser or user")
 
 
 def _check_key(name: str, value: object) -> None:

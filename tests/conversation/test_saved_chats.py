@@ -50,7 +50,9 @@ def test_save_list_and_load_round_trip(tmp_path: Path) -> None:
 
     # A second store object on the same file (a restarted server) sees the same chats.
     assert [c.chat_id for c in ChatStore(tmp_path / CHATS_FILE).list("browser:a")] == [first, second]
-    assert store.delete("browser:a", second) and not store.delete("browser:a", second)
+    store.delete("browser:a", second)
+    with pytest.raises(ChatNotFoundError):
+        store.delete("browser:a", second)
     assert [c.chat_id for c in store.list("browser:a")] == [first]
 
 
@@ -64,7 +66,8 @@ def test_owners_never_see_each_others_chats(tmp_path: Path) -> None:
     # Bob saving under the same id makes his own chat; Alice's is untouched.
     store.save("browser:bob", chat_id, session("Bob's own question"))
     assert store.load("browser:alice", chat_id)["turns"][0]["question"] == "What does the harbour board do?"
-    assert not store.delete("user:carol", chat_id)
+    with pytest.raises(ChatNotFoundError):
+        store.delete("user:carol", chat_id)
     assert [c.title for c in store.list("browser:alice")] == ["What does the harbour board do?"]
 
 
