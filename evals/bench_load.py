@@ -170,7 +170,8 @@ def page_session(url: str) -> Callable[[int], Ask]:
         def ask(question: str) -> str:
             nonlocal history
             outputs = client.predict(question, history, "extractive", 5, [], "", "", api_name=CHAT_API)
-            history = list(outputs[0] or [])
+            chat = outputs[0]  # the messages, or an update carrying them with the answers' thumbs (ui/feedback.py)
+            history = list((chat.get("value") if isinstance(chat, dict) else chat) or [])
             return page_answer_text(history, str(outputs[2] or ""))
 
         return ask
