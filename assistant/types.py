@@ -44,6 +44,12 @@ class Passage(_Frozen):
     score: float = Field(description="Final ranking score (higher is better).")
     scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, rerank...")
 
+    @classmethod
+    def of(cls, chunk: Chunk, score: float, scores: dict[str, float] | None = None) -> Passage:
+        """The stored chunk as a passage with these scores."""
+        return cls(chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, date=chunk.date, text=chunk.text,
+                   score=score, scores=dict(scores or {}))
+
 
 class Citation(_Frozen):
     """One `[n]` marker in an answer, resolved to the passage and exact span it points at."""

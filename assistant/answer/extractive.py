@@ -245,11 +245,12 @@ class ExtractiveAnswerer:
     def _with_context(self, sentence: ScoredSentence, kind: str | None, question: str) -> ScoredSentence:
         """Widen the quote to a contiguous span: the previous sentence when this one opens with a
         reference ("This will be..."), the next one when only it holds the expected answer type."""
-        if sentence.position == 0 and _REFERS_BACK.match(sentence.text):
+        refers_back = bool(_REFERS_BACK.match(sentence.text))
+        if refers_back and sentence.position == 0:
             sentence = self._in_chunk_before(sentence) or sentence
         spans = self._spans(sentence.passage)
         start, end = sentence.start, sentence.end
-        if sentence.position > 0 and _REFERS_BACK.match(sentence.text):
+        if refers_back and sentence.position > 0:
             start = spans[sentence.position - 1][1]
         if kind not in (None, "expansion") and not offers_type(sentence.text, kind, question) and sentence.position + 1 < len(spans):
             _, next_start, next_end = spans[sentence.position + 1]
@@ -265,8 +266,7 @@ class ExtractiveAnswerer:
         chunk = self._view.chunk_before(sentence.passage.chunk_id)
         if chunk is None:
             return None
-        passage = Passage(chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, date=chunk.date,
-                          text=chunk.text, score=sentence.passage.score, scores=dict(sentence.passage.scores))
+        passage = Passage.of(chunk, sentence.passage.score, sentence.passage.scores)
         for position, (_, start, end) in enumerate(self._spans(passage)):
             if position > 0 and chunk.text[start:end] == sentence.text:
                 return replace(sentence, passage=passage, position=position, start=start, end=end)

@@ -129,7 +129,6 @@ def rewrite_followup(message: str, history: Sequence[Turn]) -> str:
     return f"{message} ({' '.join(carried[:_MAX_CARRIED_TERMS + _MAX_ANSWER_WORDS])})"
 
 
-
 def asked_form(message: str, history: Sequence[Turn]) -> str:
     """The follow-up as the answer scorer reads it: the user's words, and where they refer back, the
     referent in natural words ("Who created it? (Ukraine Defense Contact Group)"), never the keyword pile

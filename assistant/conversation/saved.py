@@ -4,8 +4,8 @@
     store.save(owner, chat_id, session.to_dict())    # insert or replace, in one transaction
     store.list(owner)                                 # newest first: ChatSummary(chat_id, title, ...)
     ChatSession.from_dict(store.load(owner, chat_id), engine=engine)
-    store.rename(owner, chat_id, "JATEC notes")       # kept over the first-question title from then on
-    store.search(owner, "jatec poland")               # chats whose title, questions or answers hold every word
+    store.rename(owner, chat_id, "Ferry notes")       # kept over the first-question title from then on
+    store.search(owner, "ferry winter")               # chats whose title, questions or answers hold every word
     store.delete(owner, chat_id)
 
 A row holds the session in `ChatSession.to_dict()` format, so whatever restores a saved session

@@ -275,8 +275,7 @@ class StoreCollection:
                 continue
             chunk = chunk_from_metadata(cid, text or "", meta)
             similarity = 1.0 - float(distance)  # cosine space: distance = 1 - cos
-            passages.append(Passage(chunk_id=cid, source=chunk.source, title=chunk.title, date=chunk.date,
-                                    text=chunk.text, score=similarity, scores={"dense": similarity}))
+            passages.append(Passage.of(chunk, similarity, {"dense": similarity}))
         return passages
 
 

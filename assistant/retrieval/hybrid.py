@@ -73,8 +73,7 @@ class HybridRetriever:
                 continue
             chunk = self._view.chunks[cid]
             cosine = dense.get(cid, 0.0)
-            by_id[cid] = Passage(chunk_id=cid, source=chunk.source, title=chunk.title, date=chunk.date, text=chunk.text,
-                                 score=score if mode == "bm25" else cosine, scores={"dense": cosine, "bm25": score})
+            by_id[cid] = Passage.of(chunk, score if mode == "bm25" else cosine, {"dense": cosine, "bm25": score})
         return list(by_id.values())
 
     def retrieve(self, query: str, query_vector: np.ndarray, top_k: int, search_filter: SearchFilter | None = None) -> list[Passage]:
