@@ -169,8 +169,8 @@ class AnswerSettings(_Section):
     # Off by default: with it on, the SQuAD report samples' questions (short, from many unrelated articles)
     # trip it: squad@100 accuracy 0.780 -> 0.730, squad2@200 unanswerable abstained 0.295 -> 0.147
     # (`assistant eval --suite squad --sample 100` / `--suite squad2 --sample 200`, 2026-11-29).
-    clarify: bool = Field(False, description="Answer an underspecified turn (short, weak evidence, top passages from unrelated "
-                          "documents) with a question naming the candidates (assistant/answer/clarify.py).")
+    clarify: bool = Field(False, description="Answer an underspecified follow-up (short, weak evidence, top passages from unrelated "
+                          "documents) with a question naming the candidates (assistant/conversation/clarify.py).")
 
 
 class InferenceSettings(_Section):

@@ -26,13 +26,19 @@ _QUOTED = re.compile(r"“([^”]+)”")
 
 @dataclass(frozen=True)
 class ClarifyRule:
-    """Fire when all hold. Defaults fitted on MTRAG-UN's fit part (evals/results/clarify_fit.json)."""
+    """Fire when all hold. Defaults fitted on the fit parts of MTRAG Cloud and FiQA together, at most 5% of
+    answerable turns asked back (evals/fit_clarify.py -> evals/results/clarify_fit.json: 2 of 10
+    underspecified turns on the fit parts, 0 of 6 on the report parts; too weak to be on by default)."""
 
     max_content_words: int = 4         # a short, generic question
-    max_confidence: float = 0.35       # the answer evidence is weak
-    max_title_similarity: float = 0.05  # the candidate documents' titles share (almost) no word
+    max_confidence: float = 0.2        # the answer evidence is weak
+    max_title_similarity: float = 0.0  # the candidate documents' titles share no word
     top_passages: int = 5             # how many retrieved passages name candidates
     max_candidates: int = 3
+    # Only a follow-up can leave out what it is about: all 16 MTRAG-UN underspecified turns (Cloud and
+    # FiQA) have history, while on first questions over many articles the rule fired on short,
+    # self-contained questions (squad@100 accuracy 0.780 -> 0.730 with clarify on, evals/README.md).
+    follow_ups_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class ClarifyFeatures:
     confidence: float
     titles: tuple[str, ...]          # distinct titles among the top passages, in rank order
     title_similarity: float          # mean pairwise word overlap (Jaccard) of those titles; 1.0 with < 2
+    follow_up: bool = True           # the turn has a conversation before it
 
 
 def _title_words(title: str) -> set[str]:
@@ -53,11 +60,13 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def features(question: str, passages: Sequence[Passage], confidence: float | None, top: int = 5) -> ClarifyFeatures:
-    return features_from_titles(question, [p.title or p.source for p in passages[:top]], confidence)
+def features(question: str, passages: Sequence[Passage], confidence: float | None, top: int = 5, *,
+             follow_up: bool) -> ClarifyFeatures:
+    return features_from_titles(question, [p.title or p.source for p in passages[:top]], confidence, follow_up=follow_up)
 
 
-def features_from_titles(question: str, ranked_titles: Sequence[str], confidence: float | None) -> ClarifyFeatures:
+def features_from_titles(question: str, ranked_titles: Sequence[str], confidence: float | None, *,
+                         follow_up: bool) -> ClarifyFeatures:
     """The features from the top passages' titles in rank order (what the mtrag suite logs)."""
     titles: list[str] = []
     for raw in ranked_titles:
@@ -67,11 +76,11 @@ def features_from_titles(question: str, ranked_titles: Sequence[str], confidence
     pairs = [(a, b) for i, a in enumerate(titles) for b in titles[i + 1:]]
     similarity = (sum(_jaccard(_title_words(a), _title_words(b)) for a, b in pairs) / len(pairs)) if pairs else 1.0
     content = [w for w in words(question.lower()) if w not in STOPWORDS]
-    return ClarifyFeatures(len(content), 0.0 if confidence is None else confidence, tuple(titles), similarity)
+    return ClarifyFeatures(len(content), 0.0 if confidence is None else confidence, tuple(titles), similarity, follow_up)
 
 
 def should_clarify(f: ClarifyFeatures, rule: ClarifyRule) -> bool:
-    return (len(f.titles) >= 2 and f.content_words <= rule.max_content_words
+    return ((f.follow_up or not rule.follow_ups_only) and len(f.titles) >= 2 and f.content_words <= rule.max_content_words
             and f.confidence <= rule.max_confidence and f.title_similarity <= rule.max_title_similarity)
 
 

@@ -64,7 +64,7 @@ def stream_turn(engine: AnswerEngine, question: str, *, top_k: int | None = None
     passages = list(found.passages)
     # Only a turn that may need a clarifying question holds its text back until the confidence is known.
     rule = ClarifyRule()
-    before_answer = (features(question, passages, 0.0, rule.top_passages)
+    before_answer = (features(question, passages, 0.0, rule.top_passages, follow_up=bool(history))
                      if settings.answer.clarify and resolved is None else None)
     # Features of a turn that may need one: all known but the answer's confidence.
     unsure = before_answer if before_answer is not None and should_clarify(before_answer, rule) else None

@@ -31,18 +31,20 @@ SAME = [_passage("a", "Brewing green tea"), _passage("c", "Brewing green tea at 
 
 def test_features_and_rule() -> None:
     rule = ClarifyRule()
-    mixed = features("How does that one work then?", MIXED, 0.1)
+    mixed = features("How does that one work then?", MIXED, 0.1, follow_up=True)
     assert mixed.titles == ("Brewing green tea", "Repairing bicycle brakes") and mixed.title_similarity == 0.0
     assert should_clarify(mixed, rule)
-    assert not should_clarify(features("How does that one work then?", MIXED, 0.9), rule)           # confident answer
-    assert not should_clarify(features("How does that one work then?", SAME, 0.1), rule)            # one topic
+    assert not should_clarify(features("How does that one work then?", MIXED, 0.9, follow_up=True), rule)           # confident answer
+    assert not should_clarify(features("How does that one work then?", SAME, 0.1, follow_up=True), rule)            # one topic
     long_question = "What temperature should the water be when steeping green tea leaves for three minutes?"
-    assert not should_clarify(features(long_question, MIXED, 0.1), rule)                 # specific question
-    assert not should_clarify(features("How?", MIXED[:1], 0.1), rule)                     # one candidate
+    assert not should_clarify(features(long_question, MIXED, 0.1, follow_up=True), rule)                 # specific question
+    assert not should_clarify(features("How?", MIXED[:1], 0.1, follow_up=True), rule)     # one candidate
+    # A first question is never asked back: only a follow-up can leave out what it is about.
+    assert not should_clarify(features("How does that one work then?", MIXED, 0.1, follow_up=False), rule)
 
 
 def test_clarification_names_and_cites_candidates() -> None:
-    found = features("How does that one work then?", MIXED, 0.1)
+    found = features("How does that one work then?", MIXED, 0.1, follow_up=True)
     asked = clarification(MIXED, found, ClarifyRule())
     assert asked.text == "Do you mean “Brewing green tea” [1] or “Repairing bicycle brakes” [2]?"
     assert [(c.n, c.source) for c in asked.citations] == [(1, "a"), (2, "b")]
@@ -60,7 +62,7 @@ def test_resolve_reply_by_ordinal_or_name() -> None:
 
 
 def test_answer_kind_clarification_and_cli_shows_it(capsys: pytest.CaptureFixture[str]) -> None:
-    asked = clarification(MIXED, features("How does that one work then?", MIXED, 0.1), ClarifyRule())
+    asked = clarification(MIXED, features("How does that one work then?", MIXED, 0.1, follow_up=True), ClarifyRule())
     answer = Answer(question="How does that one work then?", standalone_question="How does that one work then?", text=asked.text,
                     citations=asked.citations, kind="clarification")
     assert not answer.abstained
@@ -72,7 +74,7 @@ def test_answer_kind_clarification_and_cli_shows_it(capsys: pytest.CaptureFixtur
 def test_ui_renders_a_clarification_with_its_sources() -> None:
     from ui.render import render_answer
 
-    asked = clarification(MIXED, features("How does that one work then?", MIXED, 0.1), ClarifyRule())
+    asked = clarification(MIXED, features("How does that one work then?", MIXED, 0.1, follow_up=True), ClarifyRule())
     html = render_answer(Answer(question="q", standalone_question="q", text=asked.text, citations=asked.citations,
                                 kind="clarification"))
     assert 'class="ans clarification"' in html and "Which one do you mean?" in html and "Repairing bicycle brakes" in html
@@ -93,15 +95,17 @@ def test_engine_asks_back_then_resolves_the_reply(tmp_path: Path, engine_factory
     corpus.write_text("".join(json.dumps({"id": i, "title": t, "text": x}) + "\n" for i, t, x in DOCS), encoding="utf-8")
     engine = engine_factory(corpus=corpus, answer={"clarify": True})
     engine.index()
-    vague = engine.ask("How do I fix it?")
+    opening = [Turn(question="Which guides are there?", answer="Guides on tea, bicycles and maps.")]
+    assert engine.ask("How do I fix it?").kind != "clarification"  # a first question: answered or refused, not asked back
+    vague = engine.ask("How do I fix it?", history=opening)
     assert vague.kind == "clarification", vague.text
     assert len(vague.citations) >= 2 and vague.text.startswith("Do you mean")
     first = vague.citations[0].title
-    followup = engine.ask("the first one", history=[Turn(question=vague.question, answer=vague.text)])
+    followup = engine.ask("the first one", history=[*opening, Turn(question=vague.question, answer=vague.text)])
     assert followup.standalone_question == f"How do I fix it? ({first})"
     assert followup.kind != "clarification"
     specific = engine.ask("How long do green tea leaves steep?")
     assert specific.kind == "answer" and specific.citations[0].source.startswith("tea")
     off = engine_factory(corpus=corpus, answer={"clarify": False})
     off.index()
-    assert off.ask("How do I fix it?").kind != "clarification"
+    assert off.ask("How do I fix it?", history=opening).kind != "clarification"
