@@ -239,5 +239,5 @@ class AnswerEngine:
             question=question, standalone_question=found.query, text=draft.text, citations=draft.citations,
             passages=found.passages + draft.context_passages, abstained=draft.abstained, unsupported=draft.unsupported, notes=draft.notes,
             short_answer=draft.short_answer, confidence=draft.confidence, answerer=answerer.name,
-            timings=clock.finish(), config_hash=self.answer_hash(found.snapshot.view),
+            timings=clock.finish(), config_hash=self.answer_hash(found.snapshot.view), usage=draft.usage,
         )

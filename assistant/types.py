@@ -66,6 +66,18 @@ class Citation(_Frozen):
     support: float | None = Field(None, description="Lexical support of the cited sentence by the passage (generative answers).")
 
 
+class TokenUsage(_Frozen):
+    """Tokens a language model read (the prompt) and wrote (the completion) for one answer: zeros where
+    no model ran (an extractive answer quotes) or where the model's backend did not say."""
+
+    prompt_tokens: int = Field(0, ge=0)
+    completion_tokens: int = Field(0, ge=0)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
 AnswerKind = Literal["answer", "abstention", "small_talk", "clarification"]
 Rating = Literal["up", "down"]
 
@@ -115,6 +127,8 @@ class Answer(_Frozen):
     answerer: str = "extractive"
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
     config_hash: str = ""
+    usage: TokenUsage = Field(default_factory=TokenUsage, description="Tokens the language model read and wrote for "
+                              "this answer (zeros for an answer no model generated).")
 
     @model_validator(mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.types import Citation, Passage, Turn
+from assistant.types import Citation, Passage, TokenUsage, Turn
 
 ABSTAIN_TEXT = "The documents don't answer this question."
 
@@ -40,6 +40,8 @@ class AnswerDraft:
     # Chunks a quote was taken from that retrieval did not return: the chunk before a retrieved one
     # that holds the antecedent of a quote opening "This will be..."; the answer lists them as passages.
     context_passages: tuple[Passage, ...] = ()
+    # Tokens a language model read and wrote for this draft (zeros where none ran).
+    usage: TokenUsage = field(default_factory=TokenUsage)
 
 
 class Answerer(Protocol):

@@ -10,6 +10,8 @@ is validated before anyone sees it as final.
   flagged, citations renumbered; no valid citation -> AnswerSettings.fallback.
 - Backend failures (BackendError): raised, or the configured fallback with a note naming the model,
   where it lives and the error (shown by the CLI, the page and the API's `notes`).
+- Token counts: the draft carries the tokens the model read and wrote (`usage`) as its backend
+  reports them, a fallback after generation too (the model ran); zeros where it did not run.
 
 Follow-ups arrive already rewritten (assistant.conversation uses this answerer's backend for that)."""
 
@@ -32,7 +34,7 @@ from assistant.answer.validation import validate_answer
 from assistant.config import Settings
 from assistant.errors import BackendError
 from assistant.llm import LLMBackend, make_backend
-from assistant.llm.base import Prompt
+from assistant.llm.base import Prompt, stream_usage
 from assistant.types import Passage
 
 # Completion prompts (base models) carry only the best sentences of the best passages: small models
@@ -87,8 +89,10 @@ class GenerativeAnswerer:
             prompt = answer_messages(request.question, passages, n_ctx=llm.n_ctx, max_tokens=llm.max_tokens)
             stop = ANSWER_STOP
         pieces: list[str] = []
+        generated: Iterator[str] = iter(())
         try:
-            for piece in self._backend.stream(prompt, max_tokens=llm.max_tokens, stop=stop):
+            generated = self._backend.stream(prompt, max_tokens=llm.max_tokens, stop=stop)
+            for piece in generated:
                 if not pieces and prefix:
                     piece = prefix + piece.lstrip()
                 pieces.append(piece)
@@ -100,9 +104,10 @@ class GenerativeAnswerer:
         except BackendError as exc:
             if self._settings.answer.on_backend_error == "raise":
                 raise
-            yield self._fall_back(request, self._failure_note(exc))
+            # The counts of a model that ran but answered nothing usable; zeros where it failed before the end.
+            yield dataclasses.replace(self._fall_back(request, self._failure_note(exc)), usage=stream_usage(generated))
             return
-        yield self._validated(request, raw, passages)
+        yield dataclasses.replace(self._validated(request, raw, passages), usage=stream_usage(generated))
 
     def _uses_completion(self) -> bool:
         """Whether the backend reads a plain completion prompt (a base model without a chat template).

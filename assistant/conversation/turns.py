@@ -88,7 +88,7 @@ def stream_turn(engine: AnswerEngine, question: str, *, top_k: int | None = None
             yield asked.text
             yield Answer(question=question, standalone_question=standalone, text=asked.text, citations=asked.citations,
                          passages=found.passages, kind="clarification", confidence=answer.confidence,
-                         answerer="clarify", timings=answer.timings, config_hash=answer.config_hash)
+                         answerer="clarify", timings=answer.timings, config_hash=answer.config_hash, usage=answer.usage)
             return
         yield from held
     yield answer

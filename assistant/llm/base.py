@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Protocol, TypeAlias, runtime_checkable
+
+from assistant.types import TokenUsage
 
 Message: TypeAlias = Mapping[str, str]        # {"role": "system" | "user" | "assistant", "content": "..."}
 Prompt: TypeAlias = str | Sequence[Message]  # plain text (completion) or chat messages
@@ -25,7 +27,38 @@ class LLMBackend(Protocol):
         """The whole generated text."""
 
     def stream(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        """Generated text pieces as they arrive."""
+        """Generated text pieces as they arrive. A backend that knows how many tokens the model read and
+        wrote returns a TextStream, whose `usage` holds them once the pieces are all read."""
+
+
+class TextStream(Iterator[str]):
+    """Generated text pieces over a generator that yields the text and, once (usually last), the
+    TokenUsage: iterating gives the text only; `usage` is the counts once they came (zeros before, or
+    when the backend never sent them)."""
+
+    def __init__(self, events: Generator[str | TokenUsage, None, None]) -> None:
+        self._events = events
+        self.usage = TokenUsage()
+
+    def __iter__(self) -> TextStream:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            event = next(self._events)  # StopIteration ends this stream too
+            if isinstance(event, TokenUsage):
+                self.usage = event
+            else:
+                return event
+
+    def close(self) -> None:
+        """Stop generating (releases the model or the connection now, not when collected)."""
+        self._events.close()
+
+
+def stream_usage(stream: Iterator[str]) -> TokenUsage:
+    """The token counts a stream reported (zeros for a backend's plain iterator, which reports none)."""
+    return stream.usage if isinstance(stream, TextStream) else TokenUsage()
 
 
 def messages_to_text(prompt: Prompt) -> str:

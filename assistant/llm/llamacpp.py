@@ -1,21 +1,26 @@
 """A local GGUF model, in-process, through llama-cpp-python (the `llamacpp` extra).
 
 The model loads on first use (not at construction, never at import) and is shared by the threads
-of one backend under a lock: a llama.cpp context is not thread-safe."""
+of one backend under a lock: a llama.cpp context is not thread-safe.
+
+Token counts: llama-cpp-python reports `usage` only for a whole (not streamed) completion, so a stream
+counts with the model's own tokenizer: the prompt as the model reads it (a chat prompt rendered through
+the model's chat template, where it has one) and the generated text."""
 
 from __future__ import annotations
 
 import importlib.util
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from assistant.config import LLMSettings
 from assistant.errors import BackendError, MissingExtraError
-from assistant.llm.base import Prompt, as_messages, messages_to_text
+from assistant.llm.base import Prompt, TextStream, as_messages, messages_to_text
+from assistant.types import TokenUsage
 
 
 @lru_cache(maxsize=1)
@@ -86,24 +91,62 @@ class LlamaCppBackend:
     def complete(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> str:
         return "".join(self.stream(prompt, max_tokens=max_tokens, stop=stop))
 
-    def stream(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> TextStream:
+        return TextStream(self._events(prompt, max_tokens, stop))
+
+    def _events(self, prompt: Prompt, max_tokens: int, stop: Sequence[str]) -> Generator[str | TokenUsage, None, None]:
         llm = self._model()
         deadline = time.monotonic() + self._settings.timeout_s
         common = {"max_tokens": max_tokens, "temperature": self._settings.temperature, "stop": list(stop) or None, "stream": True}
         with self._lock:
             try:
+                read: str | list[dict[str, str]]
                 if self.uses_chat():
-                    chunks = llm.create_chat_completion(messages=as_messages(prompt), **common)
+                    read = as_messages(prompt)
+                    chunks = llm.create_chat_completion(messages=read, **common)
                     pieces = (c["choices"][0].get("delta", {}).get("content") or "" for c in chunks)
                 else:
-                    chunks = llm.create_completion(prompt=messages_to_text(prompt), **common)
+                    read = messages_to_text(prompt)
+                    chunks = llm.create_completion(prompt=read, **common)
                     pieces = (c["choices"][0].get("text") or "" for c in chunks)
+                written: list[str] = []
                 for piece in pieces:
                     if piece:
+                        written.append(piece)
                         yield piece
                     if time.monotonic() > deadline:
                         raise BackendError(f"llama.cpp ({self.description}) took longer than {self._settings.timeout_s:g}s; "
                                            "lower ASSISTANT_LLM__MAX_TOKENS or raise ASSISTANT_LLM__TIMEOUT_S")
+                yield TokenUsage(prompt_tokens=_prompt_tokens(llm, read),
+                                 completion_tokens=_tokens(llm, "".join(written), add_bos=False))
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise BackendError(f"llama.cpp ({self.description}) refused the prompt: {exc}; "
                                    "raise ASSISTANT_LLM__N_CTX or lower ASSISTANT_RETRIEVAL__TOP_K") from exc
+
+
+def _prompt_tokens(llm: Any, prompt: str | list[dict[str, str]]) -> int:
+    """Tokens of a prompt as the model reads it. A completion prompt gets the start-of-text token the
+    model adds; chat messages are rendered through the chat template in the GGUF's metadata, as
+    llama-cpp-python renders them (without a template, it uses a generic format: their text is
+    counted, an estimate)."""
+    if isinstance(prompt, str):
+        return _tokens(llm, prompt, add_bos=True)
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return _tokens(llm, messages_to_text(prompt), add_bos=True)
+    # Importable: the model was loaded through llama_cpp.
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    def token_text(token: int) -> str:
+        return llm.detokenize([token], special=True).decode("utf-8", "replace") if token != -1 else ""
+
+    formatter = Jinja2ChatFormatter(template=template, eos_token=token_text(llm.token_eos()),
+                                    bos_token=token_text(llm.token_bos()))
+    rendered = formatter(messages=prompt)
+    # A template that writes the start-of-text token itself says so; it is not added again.
+    return _tokens(llm, rendered.prompt, add_bos=not rendered.added_special)
+
+
+def _tokens(llm: Any, text: str, *, add_bos: bool) -> int:
+    """Tokens of `text` (special tokens, such as a chat template's, count one each)."""
+    return len(llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)) if text else 0

@@ -3,36 +3,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 import pytest
 
+from assistant import Assistant
 from assistant.answer.base import AnswerDraft, AnswerRequest
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.generative import GenerativeAnswerer
-from assistant import Assistant
 from assistant.errors import BackendError
-from assistant.llm.base import Prompt, messages_to_text
-
+from assistant.llm.base import Prompt, TextStream, messages_to_text
+from assistant.types import TokenUsage
 
 
 class CannedBackend:
-    """Replays fixed outputs in order, in small pieces; records the prompts it was given."""
+    """Replays fixed outputs in order, in small pieces; records the prompts it was given. With `usage`,
+    it reports those token counts after each output (a TextStream); without, none (a plain iterator)."""
 
     name = "canned"
     description = "canned outputs"
 
-    def __init__(self, *outputs: str | Exception) -> None:
+    def __init__(self, *outputs: str | Exception, usage: TokenUsage | None = None) -> None:
         self.outputs = list(outputs)
         self.prompts: list[str] = []
+        self.usage = usage
 
     def stream(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         self.prompts.append(messages_to_text(prompt))
         output = self.outputs.pop(0)
         if isinstance(output, Exception):
             raise output
+        return self._pieces(output) if self.usage is None else TextStream(self._counted(output, self.usage))
+
+    @staticmethod
+    def _pieces(output: str) -> Iterator[str]:
         for i in range(0, len(output), 7):
             yield output[i:i + 7]
+
+    def _counted(self, output: str, usage: TokenUsage) -> Generator[str | TokenUsage, None, None]:
+        yield from self._pieces(output)
+        yield usage
 
     def complete(self, prompt: Prompt, *, max_tokens: int, stop: Sequence[str] = ()) -> str:
         return "".join(self.stream(prompt, max_tokens=max_tokens, stop=stop))
@@ -139,3 +149,28 @@ def test_unanswerable_question_abstains_without_calling_the_model(bundled_engine
     assert draft.abstained and backend.prompts == []
 
 
+COUNTS = TokenUsage(prompt_tokens=412, completion_tokens=23)
+
+
+@pytest.mark.slow
+def test_draft_carries_the_token_counts_the_backend_reports(bundled_engine: Assistant) -> None:
+    request = request_for(bundled_engine, QUESTION)
+    n = passage_number(request, "Wiesbaden")
+    output = f"The mission will be based at a U.S. military installation in Wiesbaden, Germany [{n}]."
+    _, draft = run(make(bundled_engine, CannedBackend(output, usage=COUNTS)), request)
+    assert draft.usage == COUNTS and draft.citations
+    _, uncounted = run(make(bundled_engine, CannedBackend(output)), request)  # a backend that counts nothing
+    assert uncounted.usage == TokenUsage() and uncounted.text == draft.text
+
+
+@pytest.mark.slow
+def test_fallback_after_generating_still_reports_the_tokens_spent(bundled_engine: Assistant) -> None:
+    _, draft = run(make(bundled_engine, CannedBackend("No markers here.", usage=COUNTS)), request_for(bundled_engine, QUESTION))
+    assert any("fallback" in note for note in draft.notes) and draft.usage == COUNTS
+
+
+@pytest.mark.slow
+def test_abstaining_without_the_model_counts_no_tokens(bundled_engine: Assistant) -> None:
+    backend = CannedBackend("Should never be generated [1].", usage=COUNTS)
+    _, draft = run(make(bundled_engine, backend), request_for(bundled_engine, "What is the boiling point of liquid helium?"))
+    assert draft.abstained and draft.usage == TokenUsage()

@@ -8,12 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from llm_fixtures import LlamaServer, engine_like, llm_sections
 
-from assistant import Answer, ChatSession
-from assistant.retrieval.embedding import Embedder
-from assistant import Assistant
+from assistant import Answer, Assistant, ChatSession
 from assistant.llm.factory import make_backend
-from llm_fixtures import LlamaServer, engine_like, gemma_path, llama_server, llm_sections  # noqa: F401
+from assistant.retrieval.embedding import Embedder
+
+pytest_plugins = ("llm_fixtures",)  # its fixtures (gemma_path, llama_server), found by name
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
@@ -56,6 +57,41 @@ def test_llamacpp_backend_completes_and_streams(gemma_path: Path) -> None:
     pieces = list(backend.stream("The capital of France is", max_tokens=8, stop=("\n",)))
     assert len(pieces) >= 2 and "".join(pieces).strip()
     assert backend.complete("One, two, three,", max_tokens=4).strip()
+
+
+GEMMA_CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}<start_of_turn>{{ message['role'] }}\n"
+                       "{{ message['content'] | trim }}<end_of_turn>\n{% endfor %}"
+                       "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+
+
+def test_llamacpp_stream_counts_tokens_as_llama_cpp_does(gemma_path: Path) -> None:
+    from assistant.config import load_settings
+
+    backend = make_backend("llamacpp", load_settings().llm.model_copy(update=llm_sections(model_path=gemma_path,
+                                                                                         api="completions")))
+    prompt = "The capital of France is"
+    stream = backend.stream(prompt, max_tokens=8, stop=("\n",))
+    assert "".join(stream).strip()
+    # llama-cpp-python counts a whole completion only; greedy decoding (temperature 0) writes the same text.
+    whole = backend._model().create_completion(prompt=prompt, max_tokens=8, stop=["\n"], temperature=0.0)["usage"]
+    assert stream.usage.prompt_tokens == whole["prompt_tokens"] > 0
+    assert stream.usage.completion_tokens == whole["completion_tokens"] > 0
+
+
+def test_llamacpp_chat_prompt_is_counted_through_the_models_template(gemma_path: Path) -> None:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from assistant.config import load_settings
+    from assistant.llm.llamacpp import _prompt_tokens
+
+    backend = make_backend("llamacpp", load_settings().llm.model_copy(update=llm_sections(model_path=gemma_path)))
+    llm = backend._model()
+    messages = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "What is the capital of France?"}]
+    plain = _prompt_tokens(llm, messages)  # the base model has no template: the messages' text
+    llm.metadata["tokenizer.chat_template"] = GEMMA_CHAT_TEMPLATE  # as an instruction-tuned GGUF carries
+    handler = Jinja2ChatFormatter(template=GEMMA_CHAT_TEMPLATE, eos_token="<eos>", bos_token="<bos>").to_chat_handler()
+    reference = handler(llama=llm, messages=messages, max_tokens=1)["usage"]["prompt_tokens"]
+    assert _prompt_tokens(llm, messages) == reference > plain
 
 
 def test_llamacpp_followup_is_rewritten_and_answered(llamacpp_engine: Assistant) -> None:

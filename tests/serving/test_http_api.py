@@ -9,16 +9,15 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, make_settings, unique_collection
+from conftest import free_port, unique_collection
+from served_api import Served, serve_collections
 from servers import clean_env, launch
 
 from assistant.config import PROJECT_ROOT
-from assistant import Assistant
 from assistant.errors import ConfigError, InvalidArgumentError
 from assistant.serving.http_api import check_api_bind
 from assistant.serving.http_api.models import ChatMessage
@@ -103,35 +102,14 @@ def test_non_loopback_bind_without_key_refuses_to_start(tmp_path: Path, command:
 
 
 # -- a real server over real indexes -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Served:
-    url: str          # http://127.0.0.1:PORT
-    default: str      # the collection the server was started with
-    other: str        # a second collection, reachable by its model name
-    store: Path
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("http-api")
-    corpora = {"main": {"lighthouse.txt": LIGHTHOUSE, "observatory.txt": OBSERVATORY}, "other": {"bakery.txt": BAKERY}}
-    for name, files in corpora.items():
-        (root / name).mkdir()
-        for file, text in files.items():
-            (root / name / file).write_text(text, encoding="utf-8")
-    default, other = unique_collection("lights"), unique_collection("bread")  # "bread" sorts first: order is checked
-    for collection, corpus in ((default, root / "main"), (other, root / "other")):
-        settings = make_settings(root / "store", corpus=corpus, store={"collection": collection})
-        Assistant(settings, embedder=embedder).index()
-    port = free_port()
-    server = launch(["serve", "--api", "--port", str(port), "--collection", default],
-                    clean_env(root / "store", ASSISTANT_API_KEY=KEY), root / "server.log")
-    try:
-        output = server.wait_for("Assistant API ready on")
-        assert f"Assistant API ready on http://127.0.0.1:{port}/v1 (bearer token required)" in output
-        yield Served(f"http://127.0.0.1:{port}", default, other, root / "store")
-    finally:
-        server.stop()
+    # "bread" sorts first: the order of the listing is checked.
+    collections = {unique_collection("lights"): {"lighthouse.txt": LIGHTHOUSE, "observatory.txt": OBSERVATORY},
+                   unique_collection("bread"): {"bakery.txt": BAKERY}}
+    with serve_collections(tmp_path_factory.mktemp("http-api"), embedder, collections, ASSISTANT_API_KEY=KEY) as served:
+        assert f"Assistant API ready on {served.url}/v1 (bearer token required)" in served.output
+        yield served
 
 
 @pytest.fixture(scope="module")

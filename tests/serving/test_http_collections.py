@@ -6,14 +6,11 @@ name is the one-line 404 that names the collections that exist."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-from conftest import free_port, make_settings, unique_collection
-from servers import clean_env, launch
-
-from assistant import Assistant
+from conftest import unique_collection
+from served_api import Served, serve_collections, v1_client
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -23,35 +20,16 @@ GLASSWORKS = "The Tarnby glassworks blew green bottles for the cider press in Ol
 QUESTION = "What did the Tarnby glassworks make for the cider press?"
 
 
-@dataclass(frozen=True)
-class Served:
-    url: str
-    default: str
-    other: str
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("http-collections")
-    default, other = unique_collection("smithy"), unique_collection("mill")
-    for collection, file, text in ((default, "smithy.md", SMITHY), (other, "mill.md", MILL)):
-        corpus = root / collection
-        corpus.mkdir()
-        (corpus / file).write_text(text, encoding="utf-8")
-        Assistant(make_settings(root / "store", corpus=corpus, store={"collection": collection}), embedder=embedder).index()
-    port = free_port()
-    server = launch(["serve", "--api", "--port", str(port), "--collection", default], clean_env(root / "store"),
-                    root / "server.log")
-    try:
-        server.wait_for("Assistant API ready on")
-        yield Served(f"http://127.0.0.1:{port}", default, other)
-    finally:
-        server.stop()
+    collections = {unique_collection("smithy"): {"smithy.md": SMITHY}, unique_collection("mill"): {"mill.md": MILL}}
+    with serve_collections(tmp_path_factory.mktemp("http-collections"), embedder, collections) as served:
+        yield served
 
 
 @pytest.fixture
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{served.url}/v1", timeout=300) as client:
+    with v1_client(served) as client:
         yield client
 
 

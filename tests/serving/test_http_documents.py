@@ -8,54 +8,34 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, make_settings, unique_collection
-from servers import clean_env, launch
+from conftest import unique_collection
+from served_api import Served, serve_collections, v1_client
+from servers import clean_env
 from test_ingest_hostile import MB, bomb_docx
 from test_upload_hardening import FERRY, KILN, POISONED_TO_HEADERS, poisoned_eml
 
 from assistant.config import PROJECT_ROOT
-from assistant import Assistant
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 REQUEST_LIMIT_MB = 2
 
 
-@dataclass(frozen=True)
-class Served:
-    url: str
-    default: str
-    other: str
-    store: Path
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("http-documents")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "kiln.md").write_text(KILN, encoding="utf-8")
-    default, other = unique_collection("pottery"), unique_collection("boats")
-    for collection in (default, other):
-        Assistant(make_settings(root / "store", corpus=corpus, store={"collection": collection}), embedder=embedder).index()
-    port = free_port()
-    env = clean_env(root / "store", ASSISTANT_UI__MAX_REQUEST_MB=str(REQUEST_LIMIT_MB))
-    server = launch(["serve", "--api", "--port", str(port), "--collection", default], env, root / "server.log")
-    try:
-        server.wait_for("Assistant API ready on")
-        yield Served(f"http://127.0.0.1:{port}", default, other, root / "store")
-    finally:
-        server.stop()
+    collections = {unique_collection("pottery"): {"kiln.md": KILN}, unique_collection("boats"): {"kiln.md": KILN}}
+    with serve_collections(tmp_path_factory.mktemp("http-documents"), embedder, collections,
+                           ASSISTANT_UI__MAX_REQUEST_MB=str(REQUEST_LIMIT_MB)) as served:
+        yield served
 
 
 @pytest.fixture
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{served.url}/v1", timeout=300) as client:
+    with v1_client(served) as client:
         yield client
 
 

@@ -9,13 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import make_settings
+from served_api import app_url, openai_client
 
 from assistant import Assistant
 from assistant.answer.pieces import answer_pieces
 from assistant.engine import final_answer
-from assistant.engine_pool import EnginePool
-from assistant.serving.http_api.app import create_app
-from assistant.serving.http_api.serving import start_server
 from assistant.types import Answer
 
 LIGHTHOUSE = """ date 2023-05-02 Varnholm lighthouse restored
@@ -69,14 +67,8 @@ def test_extractive_stream_yields_sentences_that_join_to_the_answer(engine: Assi
 
 @pytest.fixture(scope="module")
 def client(engine: Assistant) -> Iterator[object]:
-    from openai import OpenAI
-
-    running = start_server(create_app(engine.settings, EnginePool(engine)), "127.0.0.1", 0)
-    try:
-        with OpenAI(base_url=f"{running.url}v1", api_key="unused", max_retries=0, timeout=300) as openai_client:
-            yield openai_client
-    finally:
-        running.close()
+    with openai_client(engine) as client:
+        yield client
 
 
 @pytest.mark.slow
@@ -118,14 +110,10 @@ def test_usage_chunk_shape_matches_openai(engine: Assistant) -> None:
 
     import httpx
 
-    running = start_server(create_app(engine.settings, EnginePool(engine)), "127.0.0.1", 0)
-    try:
-        body = {"model": engine.settings.store.collection, "stream": True, "stream_options": {"include_usage": True},
-                "messages": [{"role": "user", "content": MULTI_SENTENCE}]}
-        with httpx.stream("POST", f"{running.url}v1/chat/completions", json=body, timeout=300) as reply:
-            events = [line.removeprefix("data: ") for line in reply.iter_lines() if line.startswith("data: ")]
-    finally:
-        running.close()
+    body = {"model": engine.settings.store.collection, "stream": True, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": MULTI_SENTENCE}]}
+    with app_url(engine) as url, httpx.stream("POST", f"{url}v1/chat/completions", json=body, timeout=300) as reply:
+        events = [line.removeprefix("data: ") for line in reply.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
     chunks = [json.loads(e) for e in events[:-1]]
     assert all("usage" in c and c["usage"] is None for c in chunks[:-1])

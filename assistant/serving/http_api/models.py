@@ -7,7 +7,7 @@ fields, which OpenAI's Python client keeps (`response.model_extra`, `.to_dict()`
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -74,6 +74,17 @@ class RetrieveRequest(_Strict, _Filters):
 
 
 # -- responses -----------------------------------------------------------------------------------------
+_Item = TypeVar("_Item", bound=BaseModel)
+
+
+class _ListOf(BaseModel, Generic[_Item]):
+    """OpenAI's list envelope, `{"object": "list", "data": [...]}`: a subclass names the item type and
+    adds its own fields (after `data`), e.g. the collection listed."""
+
+    object: Literal["list"] = "list"
+    data: list[_Item]
+
+
 class ModelCard(BaseModel):
     id: str
     object: Literal["model"] = "model"
@@ -81,9 +92,8 @@ class ModelCard(BaseModel):
     owned_by: str = "assistant"
 
 
-class ModelList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ModelCard]
+class ModelList(_ListOf[ModelCard]):
+    pass
 
 
 class RetrieveResponse(BaseModel):
@@ -120,10 +130,8 @@ class DocumentInfo(BaseModel):
     quarantined: str | None = Field(None, description="Why it stopped loading and was set aside; null when it is fine.")
 
 
-class DocumentList(BaseModel):
-    object: Literal["list"] = "list"
+class DocumentList(_ListOf[DocumentInfo]):
     collection: str
-    data: list[DocumentInfo]
 
 
 class CollectionInfo(BaseModel):
@@ -138,10 +146,8 @@ class CollectionInfo(BaseModel):
     problem: str | None = Field(None, description="Why its index cannot be read; null when it is fine.")
 
 
-class CollectionList(BaseModel):
-    object: Literal["list"] = "list"
+class CollectionList(_ListOf[CollectionInfo]):
     default: str
-    data: list[CollectionInfo]
 
 
 class IndexedDocumentInfo(BaseModel):
@@ -155,10 +161,8 @@ class IndexedDocumentInfo(BaseModel):
                                                  "takes); null for a corpus document.")
 
 
-class CollectionDocumentList(BaseModel):
-    object: Literal["list"] = "list"
+class CollectionDocumentList(_ListOf[IndexedDocumentInfo]):
     collection: str
-    data: list[IndexedDocumentInfo]
 
 
 class RemovedResponse(BaseModel):

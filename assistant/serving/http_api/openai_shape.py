@@ -84,12 +84,12 @@ class Completion:
 
 
 def usage_of(answer: Answer) -> Usage:
-    """The tokens a language model read and wrote for `answer`: none for the extractive answerer, small
-    talk and clarifying questions, which quote or template their text (no model generates tokens, so
-    0, not a guessed word count). A generative answer is counted as 0 too: the LLM backends do not
-    report their token counts to the answerer yet (assistant.llm's seam carries text only); this is
-    the one place to read them from the answer once it carries them."""
-    return Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+    """The tokens a language model read and wrote for `answer`, as its backend counted them (Answer.usage):
+    0 for the extractive answerer, small talk and clarifying questions, which quote or template their
+    text (no model generates tokens, so 0, not a guessed word count)."""
+    counts = answer.usage
+    return Usage(prompt_tokens=counts.prompt_tokens, completion_tokens=counts.completion_tokens,
+                 total_tokens=counts.total_tokens)
 
 
 def chat_completion(answer: Answer, model: str) -> ChatCompletion:
