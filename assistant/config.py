@@ -202,6 +202,8 @@ class LLMSettings(_Section):
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server for 'openai'.")
     model: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key (may be unset for local servers).")
+    api_key: SecretStr | None = Field(None, description="The API key itself, when a caller holds it (the page's model-server "
+                                      "panel); wins over api_key_env. Never shown in settings dumps or logs.")
     timeout_s: float = Field(60.0, gt=0)
     max_tokens: int = Field(256, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0, le=2)

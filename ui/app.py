@@ -44,9 +44,9 @@ from assistant.errors import AssistantError, ChatStoreError, InvalidArgumentErro
 from assistant.index.status import collection_info
 from assistant.types import Answer
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, upload_source
-from ui import chats as saved_chats, controls, feedback, render
+from ui import chats as saved_chats, collection_memory, controls, feedback, model_server, render
 from ui.state import SessionState
-from ui.theme import CSS, HEAD_JS, make_theme
+from ui.theme import CSS, HEAD_JS, SHOW_UPLOAD_STATUS_JS, make_theme
 from ui.uploads import UPLOAD_EXTENSIONS, accept_uploads
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         path.write_text(chat_markdown(state.chat.history, title=title, exported=_utc_now()), encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
 
+    servers = model_server.SessionEngines(pool)  # engines for sessions that chose their own model server
     chat_controls = saved_chats.SavedChats(store, store_problem, lambda: pool.primary)
     chat_list = chat_controls.listing  # the Chats radio (as the search filters it) and a notice
 
@@ -185,7 +186,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         problem = store_problem if state.owner is None else ""
         if state.owner is not None:
             try:
-                latest = store.list(state.owner)[:1]
+                latest = store.find(state.owner).chats[:1]  # the newest readable one
             except ChatStoreError as err:
                 latest, problem = [], str(err)
             if latest:
@@ -220,10 +221,10 @@ def build_app(pool: EnginePool) -> gr.Blocks:
         except AssistantError as err:  # e.g. the chosen collection is gone
             yield history, message, render.render_notice(str(err)), state, *_SKIP2
             return
-        try:
-            state.chat.engine = pool.get(name, answerer, auto_index=False if name else None)
+        try:  # this session's own model server (ui.model_server), else the page's answerer
+            state.chat.engine = servers.engine_for(state.server, name, answerer)
         except (AssistantError, ValueError) as err:
-            yield history, message, render.render_notice(f"Answerer {answerer!r} is not available: {err}"), state, *_SKIP2
+            yield history, message, render.render_notice(servers.unavailable(state.server, answerer, err)), state, *_SKIP2
             return
         state.chat.top_k = int(top_k)
         state.chat.filters = filters
@@ -306,10 +307,12 @@ def build_app(pool: EnginePool) -> gr.Blocks:
             return render.render_notice(str(err)), gr.Dropdown(choices=[], value=[])
 
     def switch_collection(collection: str | None, selected: list[str] | None) -> tuple[Any, ...]:
-        """The switcher moved: this browser's next question, the corpus panel and the documents follow it."""
+        """The switcher moved: this browser's next question, the corpus panel and the documents follow it; the browser
+        remembers it (in the same update, so that a reload right after keeps it)."""
         where = collection or pool.served
         said = render.render_notice(f"Questions in this browser are now answered from collection {where}.", "info")
-        return (*corpus_view(collection, selected), *doc_panel(collection, None), said)
+        return (*corpus_view(collection, selected), *doc_panel(collection, None), said,
+                collection_memory.remember(collection))
 
     # -- the Documents panel. Its handlers return `doc_outputs`: the list, the document picker, download,
     # delete, confirm, cancel, the panel's notice, and the name whose delete awaits confirmation. --------
@@ -345,14 +348,19 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                 gr.Button(visible=True, interactive=chosen is not None),
                 gr.Button("Confirm delete", visible=False, interactive=True), gr.Button(visible=False), notice, None)
 
-    def open_documents() -> tuple[Any, ...]:
-        """On load: the collections (new ones may have been built since the page was made), the served one's list."""
+    def open_documents(remembered: object) -> tuple[Any, ...]:
+        """On load: the collections (new ones may have been built since the page was made), and the one this browser
+        chose before (ui.collection_memory; the served one when it is gone) with its corpus facts and documents."""
         try:
             names = pool.collections()
         except AssistantError as err:
             problem = render.render_notice(str(err))
-            return gr.Dropdown(choices=[pool.served], value=pool.served), *doc_panel(None, None, problem)
-        return gr.Dropdown(choices=names, value=pool.served), *doc_panel(None, None)
+            return (gr.Dropdown(choices=[pool.served], value=pool.served), *corpus_view(None, None),
+                    *doc_panel(None, None, problem), "", gr.skip())
+        back = collection_memory.restore(remembered, names, pool.served)
+        name = None if back.collection == pool.served else back.collection
+        return (gr.Dropdown(choices=names, value=back.collection), *corpus_view(name, None), *doc_panel(name, None),
+                render.render_notice(back.notice, "info"), back.remember)
 
     def pick_document(collection: str | None, chosen: str | None) -> tuple[Any, ...]:
         return doc_panel(collection, chosen)
@@ -448,6 +456,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
     with gr.Blocks(title="Document Q&A assistant", fill_width=True) as demo:
         state = gr.State(None)
         browser_id = gr.BrowserState(None, storage_key=_BROWSER_ID_KEY, secret=browser_secret)
+        remembered = collection_memory.memory(browser_secret)
         with gr.Row(elem_classes="app-header", equal_height=True):
             gr.HTML('<div class="brand"><span class="brand-mark">Q&amp;A</span><div><div class="brand-title">'
                     'Document Q&amp;A assistant</div><div class="brand-sub">Answers from your documents, with the '
@@ -494,6 +503,7 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                     with gr.Row():
                         date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="date-from")
                         date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
+                server_panel = model_server.panel()
                 with gr.Accordion("Corpus", open=True, elem_id="corpus-panel"):
                     corpus = gr.HTML("", elem_id="corpus")
                 with gr.Accordion("Documents", open=True, elem_id="documents-panel"):
@@ -529,28 +539,32 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                 running.then(ratings.export, [state], [export_feedback], show_progress="hidden")
         stop.click(stop_answer, [chatbot, state], [chatbot, notice, *buttons], cancels=answering,
                    show_progress="hidden")
-        new_chat.click(new_conversation, [state], ask_outputs, show_progress="hidden")
-        chatbot.clear(new_conversation, [state], ask_outputs, show_progress="hidden")
-        chats.input(pick_chat, [chats, state], [chatbot, state, export, chats_notice, notice], show_progress="hidden")
+        switched = [new_chat.click(new_conversation, [state], ask_outputs, show_progress="hidden"),
+                    chatbot.clear(new_conversation, [state], ask_outputs, show_progress="hidden"),
+                    chats.input(pick_chat, [chats, state], [chatbot, state, export, chats_notice, notice],
+                                show_progress="hidden")]
         deleted = chat_controls.wire(managing, state=state, chats=chats, chatbot=chatbot, markdown=export,
-                                     notice=chats_notice)
+                                     notice=chats_notice, switched=switched, answered=answering)
         deleted.then(ratings.export, [state], [export_feedback], show_progress="hidden")
+        model_server.wire(server_panel, state)
         ratings.wire(chat=chatbot, state=state, box=comment, save=save_comment, notice=notice, markdown=export,
-                     exported=export_feedback)
+                     exported=export_feedback, switched=[*switched, deleted])
         doc_outputs = [documents, document, download, delete, confirm, cancel, documents_notice, pending]
-        files.upload(upload, [files, collection, sources, document],
-                     [upload_status, corpus, sources, files, *doc_outputs], show_progress="minimal")
-        collection.input(switch_collection, [collection, sources], [corpus, sources, *doc_outputs, notice],
+        files.upload(upload, [files, collection, sources, document], [upload_status, corpus, sources, files, *doc_outputs],
+                     show_progress="minimal").then(None, js=SHOW_UPLOAD_STATUS_JS)
+        collection.input(switch_collection, [collection, sources], [corpus, sources, *doc_outputs, notice, remembered],
                          show_progress="hidden")
         document.input(pick_document, [collection, document], doc_outputs, show_progress="hidden")
         delete.click(ask_to_confirm, [collection, document], doc_outputs, show_progress="hidden")
         cancel.click(pick_document, [collection, document], doc_outputs, show_progress="hidden")
         confirm.click(delete_document, [collection, pending, sources], [*doc_outputs, corpus, sources],
                       show_progress="hidden")
-        demo.load(lambda: corpus_view(None, None), None, [corpus, sources], show_progress="hidden")
-        demo.load(open_documents, None, [collection, *doc_outputs], show_progress="hidden")
-        demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
-                  show_progress="hidden").then(ratings.export, [state], [export_feedback], show_progress="hidden")
+        demo.load(open_documents, [remembered], [collection, corpus, sources, *doc_outputs, notice, remembered],
+                  show_progress="hidden")
+        opened = demo.load(open_page, [browser_id], [browser_id, state, chats, chatbot, export, chats_notice],
+                           show_progress="hidden")
+        opened.then(ratings.export, [state], [export_feedback], show_progress="hidden")
+        opened.then(chat_controls.title_box, [state], [managing.title], show_progress="hidden")
     # Gradio answers one event at a time unless told otherwise: every user would wait behind the others.
     # The engine is safe to call from several threads (see AnswerEngine); the limit is measured by evals/bench_load.py.
     demo.queue(default_concurrency_limit=settings.ui.concurrency)

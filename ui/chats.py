@@ -5,18 +5,20 @@ nothing typed is lost on an error (a refused title stays in its box)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from assistant.conversation.saved import TITLE_MAX, ChatStore, ChatSummary
+from assistant.conversation.saved import TITLE_MAX, ChatListing, ChatStore, ChatSummary
 from assistant.engine import AnswerEngine
 from assistant.errors import ChatNotFoundError, ChatStoreError, InvalidArgumentError
 from ui import render
 from ui.state import SessionState
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ChatControls:
@@ -30,6 +32,17 @@ class ChatControls:
 
 def chat_choices(chats: list[ChatSummary]) -> list[tuple[str, str]]:
     return [(f"{c.title} · {c.updated.astimezone():%b %d %H:%M}", c.chat_id) for c in chats]
+
+
+def unreadable_notice(listing: ChatListing) -> str:
+    """One line naming the saved chats a listing skipped because they cannot be read ('' when none was)."""
+    ids = [chat.chat_id for chat in listing.unreadable]
+    if not ids:
+        return ""
+    named = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+    noun = "chat could" if len(ids) == 1 else "chats could"
+    return render.render_notice(f"{len(ids)} saved {noun} not be read and {'is' if len(ids) == 1 else 'are'} not "
+                                f"listed ({named}); the file was left as it is.", "info")
 
 
 def search_box() -> gr.Textbox:
@@ -73,20 +86,21 @@ class SavedChats:
         if state.owner is None:
             return gr.Radio(choices=[], value=None), render.render_notice(self.problem)
         try:
-            found = self.store.search(state.owner, state.chat_query)
+            listing = self.store.find(state.owner, state.chat_query)
         except ChatStoreError as err:
             return gr.Radio(choices=[], value=None), render.render_notice(str(err))
+        found = listing.chats
         opened = state.chat_id if any(c.chat_id == state.chat_id for c in found) else None
-        return gr.Radio(choices=chat_choices(found), value=opened), ""
+        return gr.Radio(choices=chat_choices(found), value=opened), unreadable_notice(listing)
 
     def search(self, text: str, state: SessionState | None) -> tuple[Any, str]:
         if state is None:
             return gr.skip(), ""
         state.chat_query = " ".join((text or "").split())
         radio, problem = self.listing(state)
-        if problem or not state.chat_query or radio.choices:
+        if not state.chat_query or radio.choices:
             return radio, problem
-        return radio, render.render_notice(f"No saved chat matches “{state.chat_query}”.", "info")
+        return radio, problem or render.render_notice(f"No saved chat matches “{state.chat_query}”.", "info")
 
     def rename(self, title: str, state: SessionState | None) -> tuple[Any, ...]:
         """Rename the open chat: (the list, the title box, a notice)."""
@@ -98,7 +112,7 @@ class SavedChats:
         except (InvalidArgumentError, ChatStoreError) as err:  # the typed title stays in its box
             return gr.skip(), gr.skip(), render.render_notice(_sentence(str(err)))
         radio, problem = self.listing(state)
-        return radio, "", problem or render.render_notice(f"Renamed this chat to “{summary.title}”.", "ok")
+        return radio, summary.title, problem or render.render_notice(f"Renamed this chat to “{summary.title}”.", "ok")
 
     def ask_to_delete(self, state: SessionState | None) -> tuple[Any, ...]:
         """First click: name the chat and ask; nothing is deleted yet. (Delete, Confirm, Cancel, a notice)."""
@@ -141,9 +155,20 @@ class SavedChats:
         said = problem or render.render_notice(f"Deleted the chat “{chat.title}”.", "ok")
         return shown[0], state, radio, shown[1], *_idle(), said
 
+    def title_box(self, state: SessionState | None) -> Any:
+        """The rename box once the open chat changed (picked, started, deleted, restored on load): the open chat's
+        current title, to edit rather than retype; empty for a chat not saved yet."""
+        return gr.Textbox(value=self._title(state))
+
+    def title_if_blank(self, typed: str | None, state: SessionState | None) -> Any:
+        """The rename box after an answer: a chat just saved shows its title there, unless something is typed."""
+        return gr.skip() if (typed or "").strip() else self.title_box(state)
+
     def wire(self, controls: ChatControls, *, state: gr.State, chats: gr.Radio, chatbot: gr.Chatbot,
-             markdown: gr.DownloadButton, notice: gr.HTML) -> Any:
-        """Connect the controls; returns the confirmed delete's event, for what must follow it."""
+             markdown: gr.DownloadButton, notice: gr.HTML, switched: Sequence[Any] = (),
+             answered: Sequence[Any] = ()) -> Any:
+        """Connect the controls; returns the confirmed delete's event, for what must follow it. `switched`: the
+        page's events that change the open chat; `answered`: those that finish an answer (and may save a chat)."""
         buttons = [controls.delete, controls.confirm, controls.cancel]
         # .change, not .input: it also fires for a value not typed key by key (pasted, autofilled, set by a script)
         controls.search.change(self.search, [controls.search, state], [chats, notice], show_progress="hidden")
@@ -151,8 +176,13 @@ class SavedChats:
             trigger(self.rename, [controls.title, state], [chats, controls.title, notice], show_progress="hidden")
         controls.delete.click(self.ask_to_delete, [state], [*buttons, notice], show_progress="hidden")
         controls.cancel.click(self.cancel, [state], [*buttons, notice], show_progress="hidden")
-        return controls.confirm.click(self.delete, [state], [chatbot, state, chats, markdown, *buttons, notice],
-                                      show_progress="hidden")
+        deleted = controls.confirm.click(self.delete, [state], [chatbot, state, chats, markdown, *buttons, notice],
+                                         show_progress="hidden")
+        for event in (*switched, deleted):
+            event.then(self.title_box, [state], [controls.title], show_progress="hidden")
+        for event in answered:
+            event.then(self.title_if_blank, [controls.title, state], [controls.title], show_progress="hidden")
+        return deleted
 
     # -- helpers ---------------------------------------------------------------------------------
     def _unsaved(self, state: SessionState | None, action: str) -> str:
@@ -163,6 +193,15 @@ class SavedChats:
             return render.render_notice(f"Ask a question first: a chat is saved with its first answer, and only a "
                                         f"saved chat can be {action}d.")
         return ""
+
+    def _title(self, state: SessionState | None) -> str:
+        if state is None or state.owner is None or state.chat_id is None:
+            return ""
+        try:
+            return self._summary(state.owner, state.chat_id).title
+        except ChatStoreError as err:  # the box stays empty; the list's notice says what is wrong with the store
+            log.warning("reading the title of chat %s failed: %s", state.chat_id, err)
+            return ""
 
     def _summary(self, owner: str, chat_id: str) -> ChatSummary:
         found = next((c for c in self.store.list(owner) if c.chat_id == chat_id), None)

@@ -91,6 +91,15 @@ def comment_controls() -> tuple[gr.Textbox, gr.Button]:
     return box, save
 
 
+def closed_comment(state: SessionState | None) -> tuple[Any, Any]:
+    """(the comment box, its button) after the page's conversation may have changed: hidden and emptied unless the
+    open conversation still has an answer being commented on (a chat was opened or started, or the open one deleted:
+    `SessionState.show` forgets the rated answer), so that no comment meant for one chat is left over for another."""
+    if state is not None and state.rated is not None:
+        return gr.skip(), gr.skip()
+    return gr.Textbox(visible=False, value=""), gr.Button(visible=False)
+
+
 def export_button() -> gr.DownloadButton:
     return gr.DownloadButton("Export feedback", elem_id="export-feedback", size="sm", interactive=False)
 
@@ -166,8 +175,11 @@ class Ratings:
                                  value=str(path) if count else None, interactive=count > 0)
 
     def wire(self, *, chat: gr.Chatbot, state: gr.State, box: gr.Textbox, save: gr.Button, notice: gr.HTML,
-             markdown: gr.DownloadButton, exported: gr.DownloadButton) -> None:
+             markdown: gr.DownloadButton, exported: gr.DownloadButton, switched: Sequence[Any] = ()) -> None:
+        """`switched`: the page's events that may change its conversation (open a chat, start one, delete one)."""
         outputs = [box, save, notice, markdown, exported]
+        for event in switched:
+            event.then(closed_comment, [state], [box, save], show_progress="hidden")
         chat.like(self.rate, [chat, state], outputs, show_progress="hidden")
         save.click(self.comment, [box, state], outputs, show_progress="hidden")
         box.submit(self.comment, [box, state], outputs, show_progress="hidden")

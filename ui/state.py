@@ -10,6 +10,7 @@ from assistant.conversation.session import ChatSession
 from assistant.engine import AnswerEngine
 from assistant.types import Answer
 from ui import controls
+from ui.model_server import ServerChoice
 
 
 @dataclass
@@ -24,6 +25,7 @@ class SessionState:
     chat_query: str = ""  # the saved-chat search: the list shows only the chats it matches
     pending_delete: str | None = None  # the saved chat whose delete awaits confirmation
     rated: int | None = None  # the turn the comment box speaks about: the last one rated
+    server: ServerChoice | None = None  # this session's own model server (ui.model_server); None: the page's answerer
 
     def show(self, chat: ChatSession, chat_id: str | None) -> None:
         """Make `chat` (saved as `chat_id`, or not yet saved: None) this page's conversation; a running answer and

@@ -144,6 +144,13 @@ footer { display: none !important; }
 #chat .stopped-head { font-size: .8em; font-weight: 650; color: #475569; margin-bottom: 2px; }
 """
 
+# After an upload: its result (right under the upload control) is scrolled into view, with the least scrolling, so
+# that it never lands below the fold of a page scrolled just far enough to show the control.
+SHOW_UPLOAD_STATUS_JS = """() => {
+  const status = document.getElementById('upload-status');
+  if (status) status.scrollIntoView({block: 'nearest'});
+}"""
+
 # Clicking a [n] badge in an answer opens (and scrolls to) source n of that same answer.
 HEAD_JS = """<script>
 document.addEventListener('click', function (event) {

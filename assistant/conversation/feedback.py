@@ -9,6 +9,7 @@ and exported with the chat, and gathered from an owner's saved chats as JSONL fo
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from assistant.conversation.saved import ChatStore
 from assistant.conversation.shown import parse_turn
 from assistant.errors import InvalidArgumentError, SessionFormatError
 from assistant.types import Feedback, Turn
+
+log = logging.getLogger(__name__)
 
 COMMENT_MAX = 2000
 RATINGS = ("up", "down")
@@ -47,9 +50,15 @@ def rated(turns: Sequence[Turn], index: int, rating: str | None, comment: str = 
 
 def feedback_rows(store: ChatStore, owner: str) -> Iterator[dict[str, Any]]:
     """One row per rated answer in `owner`'s saved chats (newest chat first, its turns in order): what was asked,
-    how it was searched, what was answered from which sources, and the verdict."""
+    how it was searched, what was answered from which sources, and the verdict. A chat that cannot be read is
+    skipped (the store's and this module's log name it) and the others are still gathered."""
     for summary, session in store.sessions(owner):
-        for i, turn in enumerate(_turns(session, summary.chat_id), 1):
+        try:
+            turns = _turns(session, summary.chat_id)
+        except SessionFormatError as err:
+            log.warning("skipping saved chat %s of %s in the feedback export: %s", summary.chat_id, owner, err)
+            continue
+        for i, turn in enumerate(turns, 1):
             if turn.feedback is None:
                 continue
             yield {"chat_id": summary.chat_id, "chat_title": summary.title, "turn": i, "question": turn.question,

@@ -6,18 +6,22 @@
     ChatSession.from_dict(store.load(owner, chat_id), engine=engine)
     store.rename(owner, chat_id, "Ferry notes")       # kept over the first-question title from then on
     store.search(owner, "ferry winter")               # chats whose title, questions or answers hold every word
+    store.find(owner, "ferry")                        # the same, and the chats that could not be read (ChatListing)
     store.delete(owner, chat_id)
 
 A row holds the session in `ChatSession.to_dict()` format, so whatever restores a saved session
 restores a stored chat. Every query names its owner: an owner never reads, lists, finds, renames,
 deletes or overwrites another owner's chat, even knowing its id (to them it does not exist:
 ChatNotFoundError). A file that is not a readable database raises ChatStoreError with a one-line
-message and is never deleted or rewritten."""
+message and is never deleted or rewritten. One unreadable chat (a row whose stored JSON is malformed or has the
+wrong types) never hides the others: listing, searching and reading all sessions skip it with a logged warning
+naming its id (`find` also reports it), and leave its row as it is; only `load` of that very chat raises."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 import sqlite3
 import uuid
@@ -29,6 +33,8 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import ChatNotFoundError, ChatStoreError, InvalidArgumentError
+
+log = logging.getLogger(__name__)
 
 CHATS_FILE = "chats.sqlite3"
 _SCHEMA_VERSION = 2  # 2: `renamed` (a title the owner chose, which saving no longer replaces)
@@ -61,6 +67,22 @@ class ChatSummary:
     created: dt.datetime
     updated: dt.datetime
     turns: int
+
+
+@dataclass(frozen=True)
+class UnreadableChat:
+    """A saved chat whose row cannot be read (left as it is in the file); `reason` is one line."""
+
+    chat_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChatListing:
+    """The chats a listing or search found, newest first, and those it had to skip because they cannot be read."""
+
+    chats: list[ChatSummary]
+    unreadable: tuple[UnreadableChat, ...] = ()
 
 
 def new_chat_id() -> str:
@@ -131,32 +153,52 @@ class ChatStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def list(self, owner: str) -> list[ChatSummary]:
-        """`owner`'s chats, the most recently updated first."""
+        """`owner`'s chats, the most recently updated first (a row whose columns cannot be read is skipped and
+        logged; its session is not read here)."""
         with self._transaction() as db:
             rows = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? "
                               "ORDER BY updated DESC, created DESC", (owner,)).fetchall()
-        return [_summary(row) for row in rows]
+        found = []
+        for row in rows:
+            try:
+                found.append(_summary(row))
+            except ChatStoreError as err:
+                _skipped(owner, UnreadableChat(str(row[0]), str(err)))
+        return found
 
     def search(self, owner: str, text: str) -> list[ChatSummary]:
         """`owner`'s chats (newest first) whose title, questions or answers hold every word of `text`, ignoring
         case; all of them for blank `text`. Matched in Python (casefold), not SQL LIKE, which folds ASCII only."""
+        return self.find(owner, text).chats
+
+    def find(self, owner: str, text: str = "") -> ChatListing:
+        """What `search` finds, and the chats of `owner` skipped because they cannot be read."""
         words = text.casefold().split()
-        if not words:
-            return self.list(owner)
+        readable, unreadable = self._read(owner)
         found = []
-        for summary, session in self.sessions(owner):
+        for summary, session in readable:
             turns = [t for t in session.get("turns") or [] if isinstance(t, Mapping)]
             haystack = " ".join([summary.title, *(f"{t.get('question', '')} {t.get('answer', '')}" for t in turns)])
             if all(word in haystack.casefold() for word in words):
                 found.append(summary)
-        return found
+        return ChatListing(found, tuple(unreadable))
 
     def sessions(self, owner: str) -> list[tuple[ChatSummary, dict[str, Any]]]:
-        """Every chat of `owner` with its saved session, newest first, read in one transaction."""
+        """Every readable chat of `owner` with its saved session, newest first, read in one transaction (an
+        unreadable one is skipped and logged)."""
+        return self._read(owner)[0]
+
+    def _read(self, owner: str) -> tuple[list[tuple[ChatSummary, dict[str, Any]]], list[UnreadableChat]]:
         with self._transaction() as db:
             rows = db.execute("SELECT chat_id, title, created, updated, turns, session FROM chats WHERE owner = ? "
                               "ORDER BY updated DESC, created DESC", (owner,)).fetchall()
-        return [(_summary(row[:5]), self._session(row[0], row[5])) for row in rows]
+        readable, unreadable = [], []
+        for row in rows:
+            try:
+                readable.append((_summary(row[:5]), self._session(str(row[0]), row[5])))
+            except ChatStoreError as err:
+                unreadable.append(_skipped(owner, UnreadableChat(str(row[0]), str(err))))
+        return readable, unreadable
 
     def load(self, owner: str, chat_id: str) -> dict[str, Any]:
         """The saved session of `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
@@ -166,14 +208,21 @@ class ChatStore:
             raise _not_found(chat_id)
         return self._session(chat_id, row[0])
 
-    def _session(self, chat_id: str, text: str) -> dict[str, Any]:
+    def _session(self, chat_id: str, text: object) -> dict[str, Any]:
+        """A row's session; ChatStoreError (one line, naming the chat) when it is not one."""
+        where = f"saved chat {chat_id!r} in {self.path}"
+        if not isinstance(text, str | bytes):
+            raise ChatStoreError(f"{where} is not a saved session (its stored value is {type(text).__name__}, not text)")
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ChatStoreError(f"saved chat {chat_id!r} in {self.path} is not valid JSON ({err.msg}); "
-                                 "the file was left as it is") from err
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            reason = err.msg if isinstance(err, json.JSONDecodeError) else "not UTF-8"
+            raise ChatStoreError(f"{where} is not valid JSON ({reason}); the file was left as it is") from err
         if not isinstance(data, dict):
-            raise ChatStoreError(f"saved chat {chat_id!r} in {self.path} is not a saved session (a JSON object)")
+            raise ChatStoreError(f"{where} is not a saved session (a JSON object)")
+        turns = data.get("turns")
+        if turns is not None and not (isinstance(turns, list) and all(isinstance(t, dict) for t in turns)):
+            raise ChatStoreError(f"{where} is not a saved session: its 'turns' must be a list of objects")
         return data
 
     def secret(self, name: str) -> str:
@@ -244,6 +293,17 @@ def _now() -> dt.datetime:
 
 
 def _summary(row: tuple[Any, ...]) -> ChatSummary:
+    """A row's list line; ChatStoreError (one line) when a column holds what no save writes."""
     chat_id, title, created, updated, turns = row
-    return ChatSummary(chat_id=chat_id, title=title, created=dt.datetime.fromisoformat(created),
-                       updated=dt.datetime.fromisoformat(updated), turns=int(turns))
+    try:
+        if not isinstance(title, str) or not isinstance(turns, int):
+            raise TypeError(f"title {type(title).__name__}, turns {type(turns).__name__}")
+        return ChatSummary(chat_id=str(chat_id), title=title, created=dt.datetime.fromisoformat(created),
+                           updated=dt.datetime.fromisoformat(updated), turns=turns)
+    except (TypeError, ValueError) as err:
+        raise ChatStoreError(f"saved chat {str(chat_id)!r} has an unreadable list entry ({err})") from err
+
+
+def _skipped(owner: str, chat: UnreadableChat) -> UnreadableChat:
+    log.warning("skipping saved chat %s of %s: %s (left as it is)", chat.chat_id, owner, chat.reason)
+    return chat

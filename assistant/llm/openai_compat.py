@@ -41,7 +41,8 @@ class OpenAICompatBackend:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}
-        key = os.environ.get(self._settings.api_key_env)
+        given = self._settings.api_key
+        key = given.get_secret_value() if given is not None else os.environ.get(self._settings.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
