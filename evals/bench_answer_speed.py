@@ -2,6 +2,7 @@
 the lexical path, side by side in one process (rounds interleaved, so a busy machine slows all alike).
 
     python evals/bench_answer_speed.py [--rounds 5] [--threads N] [--out evals/results/answer_speed.json]
+    python evals/bench_answer_speed.py --configs onnx,onnx-previous,onnx-previous6,lexical   # answer.sentence_context
 
 Stages: embed (the query), retrieve, answer (all of the answerer), and inside it score (the answer
 scorer's calls) and read (the short-answer reader's). Prints p50/p95 ms per stage and configuration,
@@ -61,7 +62,13 @@ class TimedReader:
 def engine_for(base: Settings, name: str, spent: dict[str, list[float]], batch_size: int | None) -> Assistant:
     if name == "lexical":
         return Assistant(base.with_(answer={"scorer": "lexical", "short_answers": "patterns"}))
-    settings = base.with_(inference={"runtime": name})
+    # "onnx-previous": sentences also read after the one before; "onnx-previous6": and 6 candidates, not 12
+    runtime, _, variant = name.partition("-")
+    settings = base.with_(inference={"runtime": runtime})
+    if variant.startswith("previous"):
+        candidates = variant.removeprefix("previous")
+        settings = settings.with_(answer={"sentence_context": "previous",
+                                          **({"scorer_candidates": int(candidates)} if candidates else {})})
     scorer = make_answer_scorer(batch_size=batch_size, inference=settings.inference)
     calibration = load_calibration(DEFAULT_MODEL_DIR)
     reader = make_span_reader(inference=settings.inference)

@@ -57,6 +57,9 @@ class ScoredSentence:
     end: int = 0
     cosine: float = 0.0  # bi-encoder cosine of question and sentence
     parts: tuple[float, ...] = ()  # the score's parts (SCORE_PARTS); score = their sum weighted by SCORE_WEIGHTS
+    # Where the sentence the scorer rated starts in the passage, when the quote also holds the sentence it was
+    # read after (answer.sentence_context): the short-answer reader reads from here, not the context sentence.
+    rated_start: int | None = None
 
 
 class TermStatistics:
@@ -179,9 +182,25 @@ class ExtractiveAnswerer:
         top = list(ranked if ranked is not None else self.score_sentences(request))[:self._settings.scorer_candidates]
         if not top:
             return []
-        logits = scorer.score(request.scored_question, [s.text for s in top])
-        order = sorted(range(len(top)), key=lambda i: (-float(logits[i]), i))
-        return [(top[i], float(logits[i])) for i in order]
+        read = [s.text for s in top]
+        # "previous": each sentence is read again after the one before it ("The mission will be based in
+        # Wiesbaden." after the sentence that names the mission); the better reading counts and is quoted.
+        widened = [self._with_previous(s) for s in top] if self._settings.sentence_context == "previous" else []
+        again = [i for i, w in enumerate(widened) if w is not None]
+        all_logits = [float(x) for x in scorer.score(request.scored_question, read + [widened[i].text for i in again])]
+        logits = all_logits[:len(top)]
+        for i, logit in zip(again, all_logits[len(top):]):
+            if logit > logits[i]:
+                top[i], logits[i] = widened[i], logit
+        order = sorted(range(len(top)), key=lambda i: (-logits[i], i))
+        return [(top[i], logits[i]) for i in order]
+
+    def _with_previous(self, sentence: ScoredSentence) -> ScoredSentence | None:
+        """The sentence with the one before it in its passage (None for a passage's first sentence)."""
+        if sentence.position == 0:
+            return None
+        start = self._spans(sentence.passage)[sentence.position - 1][1]
+        return replace(sentence, text=sentence.passage.text[start:sentence.end], start=start, rated_start=sentence.start)
 
     def judged(self, request: AnswerRequest, scored: Sequence[tuple[ScoredSentence, float]]) -> list[list[float]]:
         """The confidence model's feature rows (`answerability.FEATURES`) of the scored candidates."""
@@ -280,8 +299,10 @@ class ExtractiveAnswerer:
             parts.append(f"{sentence.text} [{n}]")
             citations.append(make_citation(n, sentence.passage, sentence.text))
         text = " ".join(parts)
+        read = [s.passage.text[s.rated_start:s.end] if s.rated_start is not None and s.start <= s.rated_start < s.end
+                else s.text for s in chosen]
         return AnswerDraft(text=text, citations=tuple(citations), notes=notes,
-                           short_answer=short_answer(question, [s.text for s in chosen], self._reader))
+                           short_answer=short_answer(question, read, self._reader))
 
     def stream(self, request: AnswerRequest) -> Iterator[str | AnswerDraft]:
         """The answer's text sentence by sentence, each quote's [n] with its last sentence, then the
