@@ -358,6 +358,7 @@ def install_update_timers() -> StageTimer:
     of the index's data formats and store, wrapped for one run and restored after. The steps
     themselves come from the run's own report (`IndexReport.stages`, see `update_breakdown`)."""
     from assistant import atomic
+    from assistant.index import snapshot_writer
     from assistant.index.passage_terms import PassageTerms
     from assistant.index.sentence_index import SentenceIndex
     from assistant.index.sentence_vectors import SentenceVectors
@@ -369,7 +370,8 @@ def install_update_timers() -> StageTimer:
     timer.wrap(StoreCollection, "ids", "  Chroma: list every id (StoreCollection.ids)")
     timer.wrap(StoreCollection, "existing", "  Chroma: look up this run's ids (StoreCollection.existing)")
     timer.wrap(SentenceVectors, "__init__", "  of which: map previous sentence texts to vectors (SentenceVectors.__init__)")
-    timer.wrap(atomic, "write_text", "  of which: chunks.json + manifests (atomic.write_text)")
+    timer.wrap(atomic, "write_text", "  manifests + term counts (atomic.write_text)")
+    timer.wrap(snapshot_writer, "save_chunks", "  of which: chunk segments, changed ones written, the rest linked (save_chunks)")
     timer.wrap(PassageTerms, "of_chunks", "  of which: passage BM25 terms (PassageTerms.of_chunks)", static=True)
     timer.wrap(SentenceIndex, "save", "  of which: sentence arrays + terms save (SentenceIndex.save)")
     timer.wrap(SegmentedVectors, "save", "    of which: vector segments, changed ones written, the rest linked (SegmentedVectors.save)")

@@ -36,6 +36,9 @@ class DocumentEntry(_Model):
     date: str | None = None
     chunks: int = 0
     origin: Origin = "corpus"
+    # Digest of the input (file or corpus line) this edition was read from (ingest.editions): an
+    # update does not read an input of the same digest again. "" when not recorded.
+    digest: str = ""
 
 
 class RunState(_Model):

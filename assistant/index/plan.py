@@ -31,6 +31,7 @@ from assistant.index.store import describe_location
 from assistant.index.vector_store import VectorStore
 from assistant.index.view import IndexView, loaded_view
 from assistant.ingest import chunk_documents_safely, load_corpus
+from assistant.ingest.editions import KnownEdition, KnownEditions
 from assistant.ingest.loaders import record_file
 from assistant.types import Chunk, Document
 
@@ -39,8 +40,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SourceDocument:
-    document: Document
+    """One document the collection should hold: read (`document`), or an unchanged edition the
+    loader did not read again (`document` None; its chunks come from the previous snapshot)."""
+
+    source: str
+    content_hash: str
     origin: Origin
+    document: Document | None = None
+    digest: str = ""  # of the input it was read from (ingest.editions); "" when none
+
+    @classmethod
+    def read(cls, document: Document, origin: Origin, digest: str = "") -> SourceDocument:
+        return cls(document.source, document.content_hash, origin, document, digest)
 
 
 def refuse_orphaned_data(settings: Settings, store: VectorStore) -> None:
@@ -97,12 +108,27 @@ def check_same_corpus(settings: Settings, corpus: Path, manifest: Manifest | Non
             f"`assistant index --corpus {requested} --collection {name} --rebuild`, or choose another --collection")
 
 
-def load_sources(settings: Settings, corpus: Path) -> tuple[list[SourceDocument], list[tuple[str, str]]]:
-    """The corpus's documents plus the collection's stored uploads (raises before anything is touched)."""
-    loaded = load_corpus(corpus, settings.corpus)
+def known_editions(manifest: Manifest | None) -> dict[str, KnownEdition]:
+    """The corpus inputs the published snapshot was read from (digest -> edition), which a run
+    that updates that snapshot need not read again. Pass None for a run that builds anew."""
+    if manifest is None or manifest.snapshot is None:
+        return {}
+    return {entry.digest: KnownEdition(source, entry.hash) for source, entry in manifest.documents.items()
+            if entry.digest and entry.origin == "corpus"}
+
+
+def load_sources(settings: Settings, corpus: Path, known: KnownEditions | None = None,
+                 ) -> tuple[list[SourceDocument], list[tuple[str, str]]]:
+    """The corpus's documents plus the collection's stored uploads (raises before anything is
+    touched). Corpus inputs whose digest is in `known` (see known_editions) are not read again."""
+    loaded = load_corpus(corpus, settings.corpus, known)
     uploads = load_stored_uploads(settings)
-    documents = [SourceDocument(d, "corpus") for d in loaded.documents]
-    documents += [SourceDocument(d, "upload") for d in uploads.documents]
+    documents = [SourceDocument.read(d, "corpus", loaded.digests.get(d.source, "")) for d in loaded.documents]
+    documents += [SourceDocument(e.source, e.content_hash, "corpus", None, loaded.digests[e.source])
+                  for e in loaded.unchanged]
+    # Uploads are few and always read; no digest, as when add_documents indexes them (else a no-op
+    # run after an upload would see a changed catalogue and write a snapshot).
+    documents += [SourceDocument.read(d, "upload") for d in uploads.documents]
     return documents, list(loaded.skipped) + list(uploads.skipped)
 
 
@@ -136,13 +162,15 @@ def plan_run(documents: Sequence[SourceDocument], previous: IndexView | None, ma
     old_chunks: dict[str, list[Chunk]] = {}
     for chunk in (previous.chunks.values() if previous is not None else ()):
         old_chunks.setdefault(chunk.source, []).append(chunk)
-    incoming = {d.document.source: d for d in documents}
+    incoming = {d.source: d for d in documents}
     to_chunk: list[SourceDocument] = []
     for source, entry in old_docs.items():
         in_scope = scope is None or source in scope
         if in_scope and source not in incoming and source not in unreadable:
             plan.removed.append(source)
-        elif not in_scope or source in unreadable or entry.hash == incoming[source].document.content_hash:
+        elif not in_scope or source in unreadable or entry.hash == incoming[source].content_hash:
+            if in_scope and source not in unreadable and entry.digest != incoming[source].digest:
+                entry = entry.model_copy(update={"digest": incoming[source].digest})  # the input read this time
             plan.catalogue[source] = entry
             plan.final.extend(old_chunks.get(source, ()))
             plan.unchanged += 1 if in_scope else 0
@@ -151,9 +179,13 @@ def plan_run(documents: Sequence[SourceDocument], previous: IndexView | None, ma
             continue
         (plan.changed if source in old_docs else plan.added).append(source)
         to_chunk.append(item)
-    origin_of = {d.document.source: d.origin for d in to_chunk}
-    hash_of = {d.document.source: d.document.content_hash for d in to_chunk}
-    new_chunks, failed = chunk_documents_safely([d.document for d in to_chunk], chunking)
+    documents_to_chunk = [d.document for d in to_chunk if d.document is not None]
+    if len(documents_to_chunk) != len(to_chunk):
+        # Only the previous snapshot's editions are left unread (known_editions), and those are kept above.
+        unread = next(d.source for d in to_chunk if d.document is None)
+        raise RuntimeError(f"{unread!r} was not read but is not in the snapshot this run updates")
+    by_source = {d.source: d for d in to_chunk}
+    new_chunks, failed = chunk_documents_safely(documents_to_chunk, chunking)
     plan.skipped.extend(failed)  # a document the splitter fails on is skipped, the rest indexed
     failed_sources = {source for source, _ in failed}
     for source in failed_sources:
@@ -166,14 +198,15 @@ def plan_run(documents: Sequence[SourceDocument], previous: IndexView | None, ma
         per_doc[chunk.source] = per_doc.get(chunk.source, 0) + 1
     for chunk in new_chunks:
         empty = np.zeros((0, 2), np.int32)
-        plan.fresh.append(StoredChunk(chunk=chunk, doc_hash=hash_of[chunk.source], doc_chunks=per_doc[chunk.source],
-                                      origin=origin_of[chunk.source], spans=empty, vectors=np.zeros((0, 0), np.float16)))
+        item = by_source[chunk.source]
+        plan.fresh.append(StoredChunk(chunk=chunk, doc_hash=item.content_hash, doc_chunks=per_doc[chunk.source],
+                                      origin=item.origin, spans=empty, vectors=np.zeros((0, 0), np.float16)))
     plan.final.extend(new_chunks)
-    for item in to_chunk:
-        doc = item.document
+    for doc, item in zip(documents_to_chunk, to_chunk):
         if per_doc.get(doc.source):
             plan.catalogue[doc.source] = DocumentEntry(hash=doc.content_hash, title=doc.title, chunks=per_doc[doc.source],
-                                                       date=doc.date.isoformat() if doc.date else None, origin=item.origin)
+                                                       date=doc.date.isoformat() if doc.date else None, origin=item.origin,
+                                                       digest=item.digest)
         elif doc.source not in failed_sources:
             plan.skipped.append((doc.source, "no text to index after splitting"))
     plan.final.sort(key=lambda c: (c.source, c.index))

@@ -42,6 +42,7 @@ from assistant.index.names import new_physical_name
 from assistant.index.plan import (
     SourceDocument,
     check_same_corpus,
+    known_editions,
     load_sources,
     manifest_for_run,
     plan_run,
@@ -98,12 +99,14 @@ def build_index(settings: Settings, embedder: SentenceEncoder, store: VectorStor
             refuse_orphaned_data(settings, store)
         corpus_path = resolve_corpus(settings, corpus, manifest)
         run = _Run(settings, embedder, store, manifest, show_progress=show_progress, say=say)
-        with run.stage(_READ):
-            documents, skipped = load_sources(settings, corpus_path)
-        check_same_corpus(settings, corpus_path, manifest, rebuild=rebuild)
         resume_rebuild = manifest is not None and manifest.run is not None and manifest.run.kind == "rebuild"
-        return run.execute(documents, skipped=skipped, corpus=corpus_path, rebuild=rebuild or resume_rebuild,
-                           scope=None)
+        rebuild = rebuild or resume_rebuild
+        # An update keeps the published snapshot's editions of unchanged inputs without reading them.
+        known = known_editions(None if rebuild else manifest)
+        with run.stage(_READ):
+            documents, skipped = load_sources(settings, corpus_path, known)
+        check_same_corpus(settings, corpus_path, manifest, rebuild=rebuild)
+        return run.execute(documents, skipped=skipped, corpus=corpus_path, rebuild=rebuild, scope=None)
 
 
 def ensure_built(settings: Settings, embedder: SentenceEncoder, store: VectorStore, *, allow_first_build: bool,
@@ -149,7 +152,7 @@ def add_documents(settings: Settings, embedder: SentenceEncoder, store: VectorSt
             raise IndexMissingError(f"collection {name!r} has not been built yet; run: assistant index --corpus PATH --collection {name}")
         check_fingerprint(settings, manifest)
         run = _Run(settings, embedder, store, manifest, show_progress=show_progress, say=say)
-        sources = [SourceDocument(d, "upload") for d in documents]
+        sources = [SourceDocument.read(d, "upload") for d in documents]
         return run.execute(sources, skipped=skipped, corpus=Path(manifest.corpus), rebuild=False,
                            scope=scope if scope is not None else {d.source for d in documents})
 

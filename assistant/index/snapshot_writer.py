@@ -3,15 +3,15 @@ then named by the manifest. Old snapshots are pruned after readers have had time
 
 from __future__ import annotations
 
-import json
 import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import SnapshotUnavailableError
-from assistant import atomic
+from assistant.index.chunk_segments import save_chunks
 from assistant.index.disk_space import check_free_space
 from assistant.index.manifest import Manifest
 from assistant.index.passage_terms import PassageTerms
@@ -21,10 +21,8 @@ from assistant.index.sentence_vectors import snapshot_sentence_index
 from assistant.index.term_counts import TermCounts
 from assistant.index.vector_store import VectorCollection, VectorStore
 from assistant.index.view import (
-    CHUNKS_FILE,
     PASSAGE_BM25_DIR,
     IndexView,
-    chunk_rows,
     load_view,
     snapshots_dir,
 )
@@ -46,7 +44,8 @@ def write_snapshot(settings: Settings, chunks: Sequence[Chunk], sentences: Sente
     staging = root / f".{snapshot_id}.{secrets.token_hex(4)}.tmp"
     try:
         staging.mkdir()
-        atomic.write_text(staging / CHUNKS_FILE, json.dumps(chunk_rows(list(chunks)), ensure_ascii=False))
+        save_chunks(staging, chunks, previous.chunk_segments if previous is not None else [],
+                    previous.chunks if previous is not None else {})
         passage_terms = PassageTerms.of_chunks(chunks, previous.passage_terms if previous is not None else None,
                                                previous.chunks if previous is not None else {})
         passage_terms.save(staging / PASSAGE_BM25_DIR)

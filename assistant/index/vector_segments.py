@@ -81,7 +81,7 @@ class SegmentedVectors:
         for part in self.parts:
             name = part.name or secrets.token_hex(8)
             path = target / f"{name}.npy"
-            if part.path is None or not _link(part.path, path):
+            if part.path is None or not link_file(part.path, path):
                 np.save(path, np.asarray(part.rows, dtype=np.float16), allow_pickle=False)
             listing.append([name, len(part.rows)])
         atomic.fsync_dir(target)  # the segments' names survive a crash along with the folder's rename
@@ -107,13 +107,13 @@ class SegmentedVectors:
         return cls(parts, dimension)
 
 
-def _link(source: Path, target: Path) -> bool:
-    """Hard-link an unchanged segment into the new snapshot; False where the filesystem has no hard
-    links (or the source is gone), and the caller writes a copy instead."""
+def link_file(source: Path, target: Path) -> bool:
+    """Hard-link an unchanged segment (vectors or chunk texts) into the new snapshot; False where the
+    filesystem has no hard links (or the source is gone), and the caller writes a copy instead."""
     try:
         os.link(source, target)
     except OSError as exc:
-        log.debug("copying vector segment %s instead of linking it: %s", source.name, exc)
+        log.debug("writing segment %s again instead of linking it: %s", source.name, exc)
         return False
     return True
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import IndexCorruptError
+from assistant.index.chunk_segments import ChunkSegment, load_chunk_rows
 from assistant.index.manifest import Manifest, collection_dir
 from assistant.index.passage_terms import PassageTerms
 from assistant.index.sentence_index import SentenceIndex
@@ -24,7 +25,7 @@ from assistant.index.term_counts import TermCounts
 from assistant.index.terms import BM25Terms
 from assistant.types import Chunk
 
-CHUNKS_FILE = "chunks.json"
+CHUNKS_FILE = "chunks.json"  # the chunks of snapshots written before chunk segments (chunk_segments)
 PASSAGE_BM25_DIR = "bm25"
 
 
@@ -37,6 +38,9 @@ class IndexView:
     sentences: SentenceIndex
     manifest: Manifest
     term_counts: TermCounts
+    # The chunk segment files the chunks were loaded from (none for a snapshot with one chunks.json):
+    # the next snapshot links those it keeps.
+    chunk_segments: list[ChunkSegment] = dataclasses.field(default_factory=list)
 
     @property
     def index_hash(self) -> str:
@@ -57,10 +61,6 @@ class IndexView:
 
 def snapshots_dir(settings: Settings) -> Path:
     return collection_dir(settings) / "snapshots"
-
-
-def chunk_rows(chunks: list[Chunk]) -> list[list]:
-    return [[c.chunk_id, c.source, c.title, c.date.isoformat() if c.date else None, c.index, c.text] for c in chunks]
 
 
 def _chunks_from_rows(rows: list[list]) -> dict[str, Chunk]:
@@ -105,7 +105,10 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
     repair = f"run: assistant index --repair --collection {settings.store.collection}"
     try:
         stamp = _files_stamp(folder)  # before reading: a change meanwhile makes the stamp miss later, never match wrongly
-        chunks = _chunks_from_rows(json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")))
+        segmented = load_chunk_rows(folder)
+        rows, chunk_segments = segmented if segmented is not None else (
+            json.loads((folder / CHUNKS_FILE).read_text(encoding="utf-8")), [])  # older snapshots: one file
+        chunks = _chunks_from_rows(rows)
         passage_terms = PassageTerms.load(folder / PASSAGE_BM25_DIR, chunks)
         sentences = SentenceIndex.load(folder)
         term_counts = TermCounts.load(folder) or TermCounts.of(chunks.values())  # older snapshots: count now
@@ -118,6 +121,7 @@ def load_view(settings: Settings, manifest: Manifest) -> IndexView:
         raise IndexCorruptError(f"snapshot {folder} is damaged ({type(exc).__name__}: {exc}); {repair}") from exc
     if passage_terms is None or sentences is None or set(passage_terms.ids) != set(chunks) or set(sentences.chunk_ids) != set(chunks):
         raise IndexCorruptError(f"snapshot {folder} is incomplete or out of step with itself; {repair}")
-    view = IndexView(chunks=chunks, passage_terms=passage_terms, sentences=sentences, manifest=manifest, term_counts=term_counts)
+    view = IndexView(chunks=chunks, passage_terms=passage_terms, sentences=sentences, manifest=manifest,
+                     term_counts=term_counts, chunk_segments=chunk_segments)
     _loaded[(str(folder), stamp)] = view
     return view

@@ -119,8 +119,8 @@ def test_an_index_run_reuses_the_view_this_process_serves(tmp_path: Path, embedd
     held = load_view(settings, manifest)
     again = loaded_view(settings, manifest)
     assert again is not None and again.chunks is held.chunks and again.sentences is held.sentences
-    chunks_file = snapshots_dir(settings) / str(manifest.snapshot) / "chunks.json"
-    chunks_file.write_text(chunks_file.read_text())  # rewritten (a repair, damage): never reused
+    listing = snapshots_dir(settings) / str(manifest.snapshot) / "chunk_segments.json"
+    listing.write_text(listing.read_text())  # rewritten (a repair, damage): never reused
     assert loaded_view(settings, manifest) is None
 
 
