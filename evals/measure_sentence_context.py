@@ -3,10 +3,10 @@
     python evals/measure_sentence_context.py            # collect (resumable), then print the table
     python evals/measure_sentence_context.py --table    # print the table from what was collected
 
-"The mission will be based at a U.S. military installation in Wiesbaden." answers "Where will the
-NSATU mission be based?", but the name the question uses is in the sentence before ("The mission,
-called ... NSATU, will ..."), so the scorer, reading the sentence alone, prefers the one that names
-it. For every candidate the scorer reads (the same shortlist as `answer_rows.py`), this stores its
+A sentence often names its subject only through the one before ("The vault will be moved to a bunker
+under Mount Hella." after "The Coastal Seed Vault, known as the Kelda store, ..."), so the scorer, reading
+each sentence alone, prefers a sentence that names the subject and says nothing of what was asked.
+For every candidate the scorer reads (the same shortlist as `answer_rows.py`), this stores its
 logit alone and its logit read after the passage's previous sentence, and whether each quote (alone,
 or with the sentence before) answers. It then compares, per domain and part, which candidate comes
 first under each reading rule:

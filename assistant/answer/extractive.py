@@ -183,8 +183,8 @@ class ExtractiveAnswerer:
         if not top:
             return []
         read = [s.text for s in top]
-        # "previous": each sentence is read again after the one before it ("The mission will be based in
-        # Wiesbaden." after the sentence that names the mission); the better reading counts and is quoted.
+        # "previous": each sentence is read again after the one before it ("The vault will be moved to ..."
+        # after the sentence that names the vault); the better reading counts and is quoted.
         widened = [self._with_previous(s) for s in top] if self._settings.sentence_context == "previous" else []
         again = [i for i, w in enumerate(widened) if w is not None]
         all_logits = [float(x) for x in scorer.score(request.scored_question, read + [widened[i].text for i in again])]
