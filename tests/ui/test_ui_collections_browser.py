@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 from playwright.sync_api import expect
 
-SCREENS = Path("/tmp/w/screens")
+SCREENS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"  # git-ignored, beside the other tests' screenshots
 HARBOUR = "The Quillmouth harbour wall was rebuilt in 1968 after the great spring storm.\n"
 ORCHARD = ("---\ntitle: Orchard survey\ndate: 2020-10-02\n---\n"
            "The Brackenfold orchard grows seven kinds of russet apple on its south slope.\n")

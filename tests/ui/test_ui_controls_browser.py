@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 from playwright.sync_api import expect
 
-SCREENS = Path("/tmp/w/screens")
+SCREENS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"  # git-ignored, beside the other tests' screenshots
 HOLD_S = 120  # the longest a held answer waits for the test (it is always released before that)
 JATEC = "Which country hosts the JATEC training center?"
 SECOND = "What did Ukraine and NATO agree about interoperability?"
