@@ -161,21 +161,17 @@ class AnswerSettings(_Section):
     fallback: Literal["extractive", "abstain"] = Field("extractive", description="What a generated answer with no valid citation falls back to.")
     on_backend_error: Literal["fallback", "raise"] = Field(
         "fallback", description="When the model is unreachable, times out or returns nothing: use `fallback`, or raise BackendError.")
-    # "alone" by default for speed: "previous" re-reads each candidate after its passage's sentence before
-    # (twice the scorer's pairs) and is chosen on the fit parts over reading it alone; right first choice on the
-    # report parts (evals/measure_sentence_context.py -> evals/results/sentence_context.json): SQuAD 2.0 0.713 ->
-    # 0.732, Cloud 0.538 -> 0.554, FiQA 0.409 -> 0.443, news corpus 0.738 -> 0.779.
-    sentence_context: Literal["alone", "previous"] = Field(
-        "alone", description="How the learned scorer reads a candidate sentence: alone, or also after the sentence "
-        "before it, the better reading counting and quoted ('previous': more right answers, twice the scoring time).")
+    # "alone" by default: "previous" doubles the scorer's pairs; corpus accuracy 0.787 -> 0.840, FiQA support with
+    # history 0.545 -> 0.534 (evals/measure_sentence_context.py and the end-to-end table in evals/README.md).
+    sentence_context: Literal["alone", "previous"] = Field("alone", description="How the learned scorer reads a "
+        "candidate: alone, or also after the sentence before it, the better reading counting and quoted.")
     # "query" by default on measurement (evals/measure_asked_form.py -> evals/results/asked_form.json): chosen on the
     # MTRAG fit parts, "asked" gives report answer support Cloud 0.516 -> 0.538 but FiQA 0.545 -> 0.511.
     followup_scoring: Literal["query", "asked"] = Field(
         "query", description="What the learned scorer reads for a follow-up: the retrieval query, padded with the "
         "conversation's terms ('query'), or the user's words with the referent in natural words ('asked').")
-    # Off by default: with it on, the SQuAD report samples' questions (short, from many unrelated articles)
-    # trip it: squad@100 accuracy 0.780 -> 0.730, squad2@200 unanswerable abstained 0.295 -> 0.147
-    # (`assistant eval --suite squad --sample 100` / `--suite squad2 --sample 200`, 2026-11-29).
+    # Off by default: on the MTRAG report parts it asks back 1.6% of answerable turns and none of the 6
+    # underspecified ones (evals/fit_clarify.py -> evals/results/clarify_fit.json).
     clarify: bool = Field(False, description="Answer an underspecified follow-up (short, weak evidence, top passages from unrelated "
                           "documents) with a question naming the candidates (assistant/conversation/clarify.py).")
 
@@ -189,8 +185,7 @@ class InferenceSettings(_Section):
         "(torch is then not imported to answer); 'torch': the weights run with torch directly.")
     cache_dir: Path | None = Field(None, description="Where exported ONNX files are kept; default: the user cache "
                                    "folder (~/.cache/assistant/onnx on Linux). Safe to delete: they are re-exported.")
-    threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime threads per model call; default: "
-                                "its own (one per physical core).")
+    threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime threads per call; default: one per core.")
     int8: tuple[Literal["embedder", "answer_scorer", "short_answer"], ...] = Field(
         (), description="Models run as dynamically quantised int8 ONNX graphs (faster; logits move slightly: "
         "see evals/results/answer_speed.json for the measured cost). ONNX runtime only.")
@@ -209,8 +204,7 @@ class LLMSettings(_Section):
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server for 'openai'.")
     model: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key (may be unset for local servers).")
-    api_key: SecretStr | None = Field(None, description="The API key itself, when a caller holds it (the page's model-server "
-                                      "panel); wins over api_key_env. Never shown in settings dumps or logs.")
+    api_key: SecretStr | None = Field(None, description="The key itself (the page's model-server panel); wins over api_key_env.")
     timeout_s: float = Field(60.0, gt=0)
     max_tokens: int = Field(256, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0, le=2)

@@ -4,13 +4,15 @@ construction; abstains when no sentence carries enough evidence."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer.answer_types import expected_type, offers_type
-from assistant.answer.answerability import CONTEXT_TERM_CREDIT, CandidateText, candidate_features
+from assistant.answer.answerability import (
+    CandidateText,
+    candidate_features,
+)
 from assistant.answer.base import ABSTAIN_TEXT, AnswerDraft, AnswerRequest, abstention
 from assistant.answer.confidence import UNSURE_BELOW, Calibration
 from assistant.answer.pieces import answer_pieces
@@ -18,6 +20,7 @@ from assistant.answer.quote_choice import choose_quotes, quote_bar
 from assistant.answer.scorer import AnswerScorer
 from assistant.answer.short_answer import short_answer
 from assistant.answer.span_reader import SpanReader
+from assistant.answer.term_statistics import TermStatistics, weighted_coverage
 from assistant.citations import CitationNumbering, make_citation
 from assistant.config import AnswerSettings
 from assistant.index.view import IndexView
@@ -60,34 +63,6 @@ class ScoredSentence:
     # Where the sentence the scorer rated starts in the passage, when the quote also holds the sentence it was
     # read after (answer.sentence_context): the short-answer reader reads from here, not the context sentence.
     rated_start: int | None = None
-
-
-class TermStatistics:
-    """Inverse document frequencies over the indexed chunks, for weighting question terms."""
-
-    def __init__(self, view: IndexView) -> None:
-        self._df = view.term_counts.frequency  # counted when the snapshot was written
-        self._n = max(1, view.term_counts.chunks)
-
-    def idf(self, term: str) -> float:
-        return self._idf(self._df.get(term, 0))
-
-    @property
-    def max_idf(self) -> float:
-        """The idf of a term no chunk holds: the largest any term can have."""
-        return self._idf(0)
-
-    def _idf(self, document_frequency: int) -> float:
-        return math.log(1.0 + self._n / (1.0 + document_frequency))
-
-
-def weighted_coverage(question_terms: dict[str, float], text_terms: set[str], context_terms: set[str] = frozenset()) -> float:
-    total = sum(question_terms.values())
-    if total <= 0:
-        return 0.0
-    covered = sum(w if t in text_terms else CONTEXT_TERM_CREDIT * w if t in context_terms else 0.0
-                  for t, w in question_terms.items())
-    return covered / total
 
 
 def _merge_overlaps(chosen: Sequence[ScoredSentence]) -> list[ScoredSentence]:

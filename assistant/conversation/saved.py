@@ -27,11 +27,17 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
+from assistant.conversation.saved_rows import (
+    ChatListing,
+    ChatSummary,
+    UnreadableChat,
+    session_of_row,
+    summary_of_row,
+)
 from assistant.errors import ChatNotFoundError, ChatStoreError, InvalidArgumentError
 
 log = logging.getLogger(__name__)
@@ -56,33 +62,6 @@ CREATE TABLE IF NOT EXISTS chats (
 CREATE INDEX IF NOT EXISTS chats_by_owner ON chats (owner, updated);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-
-@dataclass(frozen=True)
-class ChatSummary:
-    """One line of an owner's chat list."""
-
-    chat_id: str
-    title: str
-    created: dt.datetime
-    updated: dt.datetime
-    turns: int
-
-
-@dataclass(frozen=True)
-class UnreadableChat:
-    """A saved chat whose row cannot be read (left as it is in the file); `reason` is one line."""
-
-    chat_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ChatListing:
-    """The chats a listing or search found, newest first, and those it had to skip because they cannot be read."""
-
-    chats: list[ChatSummary]
-    unreadable: tuple[UnreadableChat, ...] = ()
 
 
 def new_chat_id() -> str:
@@ -131,7 +110,7 @@ class ChatStore:
             )
             row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
                              (owner, chat_id)).fetchone()
-        return _summary(row)
+        return summary_of_row(row)
 
     def rename(self, owner: str, chat_id: str, title: str) -> ChatSummary:
         """Give `owner`'s chat `chat_id` the title `title` (on one line, 1 to 80 characters); later saves keep it.
@@ -143,7 +122,7 @@ class ChatStore:
                 raise _not_found(chat_id)
             row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
                              (owner, chat_id)).fetchone()
-        return _summary(row)
+        return summary_of_row(row)
 
     def delete(self, owner: str, chat_id: str) -> None:
         """Remove `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
@@ -161,7 +140,7 @@ class ChatStore:
         found = []
         for row in rows:
             try:
-                found.append(_summary(row))
+                found.append(summary_of_row(row))
             except ChatStoreError as err:
                 _skipped(owner, UnreadableChat(str(row[0]), str(err)))
         return found
@@ -195,7 +174,7 @@ class ChatStore:
         readable, unreadable = [], []
         for row in rows:
             try:
-                readable.append((_summary(row[:5]), self._session(str(row[0]), row[5])))
+                readable.append((summary_of_row(row[:5]), session_of_row(self.path, str(row[0]), row[5])))
             except ChatStoreError as err:
                 unreadable.append(_skipped(owner, UnreadableChat(str(row[0]), str(err))))
         return readable, unreadable
@@ -206,24 +185,7 @@ class ChatStore:
             row = db.execute("SELECT session FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).fetchone()
         if row is None:
             raise _not_found(chat_id)
-        return self._session(chat_id, row[0])
-
-    def _session(self, chat_id: str, text: object) -> dict[str, Any]:
-        """A row's session; ChatStoreError (one line, naming the chat) when it is not one."""
-        where = f"saved chat {chat_id!r} in {self.path}"
-        if not isinstance(text, str | bytes):
-            raise ChatStoreError(f"{where} is not a saved session (its stored value is {type(text).__name__}, not text)")
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            reason = err.msg if isinstance(err, json.JSONDecodeError) else "not UTF-8"
-            raise ChatStoreError(f"{where} is not valid JSON ({reason}); the file was left as it is") from err
-        if not isinstance(data, dict):
-            raise ChatStoreError(f"{where} is not a saved session (a JSON object)")
-        turns = data.get("turns")
-        if turns is not None and not (isinstance(turns, list) and all(isinstance(t, dict) for t in turns)):
-            raise ChatStoreError(f"{where} is not a saved session: its 'turns' must be a list of objects")
-        return data
+        return session_of_row(self.path, chat_id, row[0])
 
     def secret(self, name: str) -> str:
         """A random value made once per store and kept in it (e.g. the key the page encrypts its browser id
@@ -290,18 +252,6 @@ def _check_key(name: str, value: object) -> None:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _summary(row: tuple[Any, ...]) -> ChatSummary:
-    """A row's list line; ChatStoreError (one line) when a column holds what no save writes."""
-    chat_id, title, created, updated, turns = row
-    try:
-        if not isinstance(title, str) or not isinstance(turns, int):
-            raise TypeError(f"title {type(title).__name__}, turns {type(turns).__name__}")
-        return ChatSummary(chat_id=str(chat_id), title=title, created=dt.datetime.fromisoformat(created),
-                           updated=dt.datetime.fromisoformat(updated), turns=turns)
-    except (TypeError, ValueError) as err:
-        raise ChatStoreError(f"saved chat {str(chat_id)!r} has an unreadable list entry ({err})") from err
 
 
 def _skipped(owner: str, chat: UnreadableChat) -> UnreadableChat:
