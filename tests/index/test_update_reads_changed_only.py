@@ -14,9 +14,9 @@ from assistant import Assistant
 from assistant.config import Settings
 from assistant.index.manifest import read_manifest, write_manifest
 from assistant.index.view import IndexView, load_view
-from assistant.ingest import cleaning
 from tests.conftest import make_settings, unique_collection
 from tests.index.test_snapshot_segments import _rows
+from tests.ingest.test_known_editions import count_cleaning
 
 pytestmark = pytest.mark.slow
 
@@ -39,18 +39,6 @@ def _assert_same_snapshot(updated: Settings, rebuilt: Settings) -> None:
     assert np.allclose(np.asarray(a.sentences.vectors, np.float32), np.asarray(b.sentences.vectors, np.float32), atol=2e-3)
     assert a.term_counts == b.term_counts
     assert a.manifest.documents == b.manifest.documents and a.manifest.index_hash == b.manifest.index_hash
-
-
-def _count_cleaning(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    cleaned: list[str] = []
-    original = cleaning.clean_text
-
-    def counting(text: str) -> str:
-        cleaned.append(text)
-        return original(text)
-
-    monkeypatch.setattr(cleaning, "clean_text", counting)
-    return cleaned
 
 
 def _record(i: int, extra: str = "") -> dict:
@@ -79,7 +67,7 @@ def test_a_jsonl_update_reads_changed_lines_only_and_equals_a_rebuild(tmp_path: 
     del records[5]
     records.append(_record(11))
     _write(corpus, records)
-    cleaned = _count_cleaning(monkeypatch)
+    cleaned = count_cleaning(monkeypatch)
     report = engine.index()
     assert (report.changed, report.added, report.removed) == (["depot-3"], ["depot-11"], ["depot-5"])
     assert len(cleaned) == 2 and report.unchanged == 6  # the unchanged lines were not cleaned again
@@ -107,7 +95,7 @@ def test_a_folder_update_reads_changed_files_only_and_equals_a_rebuild(tmp_path:
     (corpus / "depot_2.md").write_text(f"# Depot 2\n\n{_record(2, ' It moved to Gdansk in 2032.')['text']}\n")
     (corpus / "depot_4.md").unlink()
     (corpus / "depot_9.md").write_text(f"# Depot 9\n\n{_record(9)['text']}\n")
-    cleaned = _count_cleaning(monkeypatch)
+    cleaned = count_cleaning(monkeypatch)
     report = engine.index()
     assert (report.changed, report.added, report.removed) == (["depot_2.md"], ["depot_9.md"], ["depot_4.md"])
     assert len(cleaned) == 3  # the two changed or new files and the records file
@@ -123,7 +111,7 @@ def test_a_rebuild_reads_every_input_again(tmp_path: Path, embedder, monkeypatch
     _write(corpus, [_record(i) for i in range(4)])
     engine = Assistant(_settings(tmp_path, "store", corpus), embedder=embedder)
     engine.index()
-    cleaned = _count_cleaning(monkeypatch)
+    cleaned = count_cleaning(monkeypatch)
     report = engine.index(rebuild=True)
     assert len(cleaned) == 4 and report.chunks_embedded == report.chunks
 
@@ -140,7 +128,7 @@ def test_a_manifest_without_digests_is_read_once_then_skipped(tmp_path: Path, em
     # As an earlier version wrote it: no digests.
     write_manifest(settings, manifest.with_(documents={source: entry.model_copy(update={"digest": ""})
                                                        for source, entry in manifest.documents.items()}))
-    cleaned = _count_cleaning(monkeypatch)
+    cleaned = count_cleaning(monkeypatch)
     first = engine.index()
     assert len(cleaned) == 4 and first.unchanged == 4 and first.chunks_embedded == 0
     again = engine.index()

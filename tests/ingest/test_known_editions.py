@@ -24,7 +24,8 @@ def _known(report: LoadReport) -> dict[str, KnownEdition]:
     return {digest: KnownEdition(source, hashes[source]) for source, digest in report.digests.items()}
 
 
-def _count_cleaning(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def count_cleaning(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts `clean_text` is called on from now on (an unchanged input must not be among them)."""
     cleaned: list[str] = []
     original = cleaning.clean_text
 
@@ -56,7 +57,7 @@ def test_a_jsonl_corpus_reads_only_changed_and_new_lines(tmp_path: Path, monkeyp
     del edited[0]
     edited.append({"id": "r9", "text": "A new record about the harbour."})
     _write_lines(corpus, edited)
-    cleaned = _count_cleaning(monkeypatch)
+    cleaned = count_cleaning(monkeypatch)
     second = load_corpus(corpus, SETTINGS, _known(first))
     assert sorted(d.source for d in second.documents) == ["r2", "r4", "r9"]  # the changed lines ARE read
     assert "It was revised." in next(d.text for d in second.documents if d.source == "r2")
@@ -102,7 +103,7 @@ def test_a_folder_reads_only_changed_files(tmp_path: Path, monkeypatch: pytest.M
     (folder / "note_1.md").write_text("# Note 1\n\nThe depot 1 opens at noon.\n")
     os.utime(folder / "note_1.md", ns=(stat.st_atime_ns, stat.st_mtime_ns))
     (folder / "note_3.md").unlink()
-    cleaned = _count_cleaning(monkeypatch)
+    cleaned = count_cleaning(monkeypatch)
     second = load_corpus(folder, SETTINGS, known)
     assert sorted(d.source for d in second.documents) == ["note_1.md", "table.jsonl#a"]
     assert "noon" in next(d.text for d in second.documents if d.source == "note_1.md")
