@@ -108,9 +108,7 @@ class ChatStore:
                 "turns = excluded.turns, session = excluded.session",
                 (owner, chat_id, title, now.isoformat(), now.isoformat(), turns, text),
             )
-            row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
-                             (owner, chat_id)).fetchone()
-        return summary_of_row(row)
+            return _summary_in(db, owner, chat_id)
 
     def rename(self, owner: str, chat_id: str, title: str) -> ChatSummary:
         """Give `owner`'s chat `chat_id` the title `title` (on one line, 1 to 80 characters); later saves keep it.
@@ -120,9 +118,7 @@ class ChatStore:
             if db.execute("UPDATE chats SET title = ?, renamed = 1 WHERE owner = ? AND chat_id = ?",
                           (clean, owner, chat_id)).rowcount == 0:
                 raise _not_found(chat_id)
-            row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
-                             (owner, chat_id)).fetchone()
-        return summary_of_row(row)
+            return _summary_in(db, owner, chat_id)
 
     def delete(self, owner: str, chat_id: str) -> None:
         """Remove `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
@@ -227,6 +223,13 @@ class ChatStore:
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         self._ready = True
+
+
+def _summary_in(db: sqlite3.Connection, owner: str, chat_id: str) -> ChatSummary:
+    """The list line of a chat just written in this transaction."""
+    row = db.execute("SELECT chat_id, title, created, updated, turns FROM chats WHERE owner = ? AND chat_id = ?",
+                     (owner, chat_id)).fetchone()
+    return summary_of_row(row)
 
 
 def valid_title(title: object) -> str:
