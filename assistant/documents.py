@@ -11,12 +11,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.engine import AnswerEngine
 from assistant.config import Settings
-from assistant.errors import DocumentNotFoundError, IndexCorruptError, IndexMismatchError, UploadError
+from assistant.engine import AnswerEngine
+from assistant.errors import (
+    DocumentNotFoundError,
+    IndexCorruptError,
+    IndexMismatchError,
+    UploadError,
+)
 from assistant.index import registry
-from assistant.index.manifest import built_collections, read_manifest, unknown_collection
-from assistant.index.run import IndexReport, Progress, add_documents, build_index, remove_from_index
+from assistant.index.manifest import (
+    built_collections,
+    read_manifest,
+    unknown_collection,
+)
+from assistant.index.run import (
+    IndexReport,
+    Progress,
+    add_documents,
+    build_index,
+    remove_from_index,
+)
 from assistant.ingest.loaders import LoadReport, record_file
 from assistant.ingest.uploads import (
     UPLOAD_SOURCE_PREFIX,

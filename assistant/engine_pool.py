@@ -20,7 +20,11 @@ from assistant.config import Settings
 from assistant.engine import AnswerEngine
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.index.jobs import BackgroundJob
-from assistant.index.manifest import built_collections, read_manifest, unknown_collection
+from assistant.index.manifest import (
+    built_collections,
+    read_manifest,
+    unknown_collection,
+)
 from assistant.index.run import IndexReport
 from assistant.index.status import collection_info
 from assistant.ingest.uploads import UploadedDocument

@@ -45,11 +45,16 @@ from assistant.answer.base import AnswerRequest  # noqa: E402
 from assistant.answer.extractive import ExtractiveAnswerer  # noqa: E402
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, make_answer_scorer  # noqa: E402
 from assistant.config import PROJECT_ROOT, Settings  # noqa: E402
+from assistant.conversation.rewrite import rewrite_followup  # noqa: E402
 from assistant.evaluation.gold import load_gold  # noqa: E402
 from assistant.evaluation.metrics import alias_match  # noqa: E402
 from assistant.evaluation.mtrag import open_subpool  # noqa: E402
 from assistant.evaluation.mtrag_data import ANSWERABLE, DOMAINS, GATED_POOL, part_of  # noqa: E402
-from assistant.evaluation.splits import article_of, calibration_articles, squad_article_split  # noqa: E402
+from assistant.evaluation.splits import (  # noqa: E402
+    article_of,
+    calibration_articles,
+    squad_article_split,
+)
 from assistant.evaluation.suites import (  # noqa: E402
     BUNDLED_CORPUS,
     CORPUS_GOLD,
@@ -59,7 +64,6 @@ from assistant.evaluation.suites import (  # noqa: E402
     squad_settings,
     stratified_sample,
 )
-from assistant.conversation.rewrite import rewrite_followup  # noqa: E402
 from assistant.types import Turn  # noqa: E402
 
 OUT = PROJECT_ROOT / "evals" / "reports" / "answer-rows"

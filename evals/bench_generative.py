@@ -145,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import assistant  # noqa: F401  (offline environment first)
+    from assistant import Assistant
     from assistant.config import load_settings
     from assistant.retrieval.embedding import make_embedder
-    from assistant import Assistant
 
     work = Path(tempfile.mkdtemp(prefix="bench-generative-"))
     base = load_settings().with_(store={"path": work / "store", "collection": "bench-generative", "chroma_url": None},

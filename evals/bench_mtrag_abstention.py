@@ -26,7 +26,14 @@ import json
 import time
 
 from assistant import Assistant, ChatSession, load_settings
-from assistant.evaluation.mtrag_data import ANSWERABLE, load_turns, part_of, SEED, subpool_settings, write_subpool
+from assistant.evaluation.mtrag_data import (
+    ANSWERABLE,
+    SEED,
+    load_turns,
+    part_of,
+    subpool_settings,
+    write_subpool,
+)
 from assistant.evaluation.tradeoff import best_within, separation_auc, tradeoff_curve
 
 

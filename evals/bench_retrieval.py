@@ -39,8 +39,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assistant.config import Settings, load_settings  # noqa: E402
 from assistant import Assistant  # noqa: E402
+from assistant.config import Settings, load_settings  # noqa: E402
 from assistant.jsonl import read_json_lines  # noqa: E402
 from evals.common import RESULTS, benchmark, p50_p95  # noqa: E402
 

@@ -33,14 +33,26 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, load_settings
-from assistant.answer.answerability import CONFIDENCE_FEATURES, FEATURES, confidence_features
+from assistant.answer.answerability import (
+    CONFIDENCE_FEATURES,
+    FEATURES,
+    confidence_features,
+)
 from assistant.answer.base import AnswerRequest
 from assistant.answer.confidence import CALIBRATION_FILE, LogisticModel
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, make_answer_scorer
 from assistant.evaluation.metrics import alias_match
-from assistant.evaluation.reliability import expected_calibration_error, plot_reliability, reliability_bins
-from assistant.evaluation.splits import article_of, calibration_articles, squad_article_split
+from assistant.evaluation.reliability import (
+    expected_calibration_error,
+    plot_reliability,
+    reliability_bins,
+)
+from assistant.evaluation.splits import (
+    article_of,
+    calibration_articles,
+    squad_article_split,
+)
 from assistant.evaluation.suites import SQUAD2_DIR, load_squad_items, squad_settings
 from evals.common import RESULTS
 

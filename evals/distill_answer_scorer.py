@@ -38,9 +38,9 @@ from train_answer_scorer import (  # noqa: E402
     QUESTION_FILES,
     SEED,
     TrainConfig,
+    evaluate,
     in_part,
     load_paragraphs,
-    evaluate,
     load_questions,
     print_figures,
     run_steps,
@@ -51,7 +51,11 @@ from train_answer_scorer import (  # noqa: E402
 )
 
 from assistant.answer.scorer import DEFAULT_MODEL_DIR, MAX_LENGTH, make_answer_scorer  # noqa: E402
-from assistant.evaluation.splits import article_of, calibration_articles, squad_article_split  # noqa: E402
+from assistant.evaluation.splits import (  # noqa: E402
+    article_of,
+    calibration_articles,
+    squad_article_split,
+)
 from evals.common import RESULTS  # noqa: E402
 
 OUT = REPO / "evals" / "reports" / "scorer-student"

@@ -37,8 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answer_rows import OUT, Question, load_rows  # noqa: E402
 
-from assistant.answer.answerability import CONFIDENCE_FEATURES, FEATURES, confidence_features  # noqa: E402
-from assistant.answer.confidence import CALIBRATION_FILE, LogisticModel, load_calibration  # noqa: E402
+from assistant.answer.answerability import (  # noqa: E402
+    CONFIDENCE_FEATURES,
+    FEATURES,
+    confidence_features,
+)
+from assistant.answer.confidence import (  # noqa: E402
+    CALIBRATION_FILE,
+    LogisticModel,
+    load_calibration,
+)
 from assistant.answer.scorer import DEFAULT_MODEL_DIR  # noqa: E402
 from assistant.config import PROJECT_ROOT, load_settings  # noqa: E402
 from evals.common import FIT_DOMAINS, REPORT_DOMAINS  # noqa: E402

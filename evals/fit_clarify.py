@@ -21,13 +21,13 @@ import itertools
 import json
 from pathlib import Path
 
+from assistant.config import load_settings
 from assistant.conversation.clarify import (
     ClarifyFeatures,
     ClarifyRule,
     features_from_titles,
     should_clarify,
 )
-from assistant.config import load_settings
 from assistant.evaluation.mtrag import run_mtrag
 from assistant.evaluation.mtrag_data import DOMAINS, GATED_POOL
 from assistant.jsonl import read_json_lines

@@ -31,7 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answer_rows import OUT, Question, load_rows  # noqa: E402
-from fit_answer_trust import FIT_DOMAINS, REPORT_DOMAINS, Models, figures, judge, learned_decision  # noqa: E402
+from fit_answer_trust import (  # noqa: E402
+    FIT_DOMAINS,
+    REPORT_DOMAINS,
+    Models,
+    figures,
+    judge,
+    learned_decision,
+)
 from probe_rows import PROBES, SHAPES  # noqa: E402
 
 from assistant.answer.confidence import CALIBRATION_FILE, load_calibration  # noqa: E402

@@ -29,7 +29,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.conversation.rewrite import rewrite_followup
-from assistant.evaluation.mtrag_data import ANSWERABLE, GATED_POOL, Domain, load_turns, part_of, subpool_lines
+from assistant.evaluation.mtrag_data import (
+    ANSWERABLE,
+    GATED_POOL,
+    Domain,
+    load_turns,
+    part_of,
+    subpool_lines,
+)
 from assistant.sentences import content_terms, sentence_spans
 from assistant.types import Turn
 

@@ -25,7 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answer_rows import DOMAIN_NAMES, OUT, Asked, _engine, _save, collect, load_rows  # noqa: E402
 
 from assistant import load_settings  # noqa: E402
-from assistant.answer.probe_questions import ProbeShape, collection_probes, content_tokens  # noqa: E402
+from assistant.answer.probe_questions import (  # noqa: E402
+    ProbeShape,
+    collection_probes,
+    content_tokens,
+)
 from assistant.collection_calibration import PROBE_SEED  # noqa: E402
 
 PROBES = 60  # probe questions per collection (the product asks as many: calibration.json per_collection.probes)

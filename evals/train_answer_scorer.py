@@ -64,10 +64,15 @@ sys.path.insert(0, str(REPO))
 
 import assistant  # noqa: E402,F401  (sets the offline environment before the ML stack loads)
 from assistant.answer.scorer import MAX_LENGTH, AnswerScorer, make_answer_scorer  # noqa: E402
-from assistant.evaluation.splits import ArticleSplit, article_of, calibration_articles, squad_article_split  # noqa: E402
+from assistant.evaluation.mtrag_data import DOMAINS  # noqa: E402
+from assistant.evaluation.splits import (  # noqa: E402
+    ArticleSplit,
+    article_of,
+    calibration_articles,
+    squad_article_split,
+)
 from assistant.jsonl import read_json_lines  # noqa: E402
 from assistant.sentences import content_terms, sentence_spans  # noqa: E402
-from assistant.evaluation.mtrag_data import DOMAINS  # noqa: E402
 from evals.common import EVALS_DATA, p50_p95, percentile  # noqa: E402
 from evals.constraint_negatives import changed_constraint, replacements  # noqa: E402
 from evals.mtrag_pairs import turn_pairs  # noqa: E402

@@ -45,7 +45,15 @@ from assistant.evaluation.splits import squad_article_split  # noqa: E402
 from assistant.jsonl import read_json_lines  # noqa: E402
 from assistant.sentences import sentence_spans  # noqa: E402
 from evals.train_answer_scorer import (  # noqa: E402
-    PASSAGES, QUESTION_FILES, Question, add_training_arguments, TrainConfig, in_part, load_questions, run_steps, save_fp16,
+    PASSAGES,
+    QUESTION_FILES,
+    Question,
+    TrainConfig,
+    add_training_arguments,
+    in_part,
+    load_questions,
+    run_steps,
+    save_fp16,
     seed_everything,
 )
 

@@ -18,7 +18,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assistant.evaluation.mtrag_data import Domain, DOMAINS, GATED_POOL, load_turns, subpool_lines  # noqa: E402
+from assistant.evaluation.mtrag_data import (  # noqa: E402
+    DOMAINS,
+    GATED_POOL,
+    Domain,
+    load_turns,
+    subpool_lines,
+)
 
 
 def vendor(domain: Domain) -> None:

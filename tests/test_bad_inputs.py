@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.validation import validate_question
 from assistant.errors import CorpusError, InvalidQuestionError, JsonlFormatError
+from assistant.validation import validate_question
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", None])

@@ -17,13 +17,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from conftest import BUNDLED_CORPUS
+from llm_fixtures import engine_like, free_port_nobody_listens, serve_in_thread
 
+from assistant import Assistant
 from assistant.config import PROJECT_ROOT
 from assistant.config_sources import CONFIG_ENV, config_file_in_use, find_config_file
 from assistant.retrieval.embedding import Embedder
-from assistant import Assistant
-from conftest import BUNDLED_CORPUS
-from llm_fixtures import engine_like, free_port_nobody_listens, serve_in_thread
 
 NOBODY = 65534  # uid of 'nobody' and gid of 'nogroup' on Debian
 SECRET_ENV = "TRUST_TEST_SECRET"

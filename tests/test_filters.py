@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.engine_pool import share
 from assistant import SearchFilter, ask, retrieve
+from assistant.engine_pool import share
 
 JATEC = "000_41cde8d9d66dd8ed.txt"
 WASHINGTON = "001_8794f3ef5473d852.txt"

@@ -24,9 +24,8 @@ from llama_index.core.response_synthesizers.no_text import NoText
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
-from assistant.config import PROJECT_ROOT
-from assistant.retrieval.embedding import Embedder
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT
 from assistant.errors import InvalidArgumentError, InvalidQuestionError
 from assistant.integrations.llama_index import (
     AssistantChatEngine,
@@ -35,6 +34,7 @@ from assistant.integrations.llama_index import (
     add_documents,
     upload_for,
 )
+from assistant.retrieval.embedding import Embedder
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow

@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.answerability import CONFIDENCE_FEATURES, FEATURES, confidence_features
+from assistant.answer.answerability import (
+    CONFIDENCE_FEATURES,
+    FEATURES,
+    confidence_features,
+)
 from assistant.errors import ConfigError
 
 CALIBRATION_FILE = "calibration.json"

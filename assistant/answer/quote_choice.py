@@ -11,7 +11,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer.answer_types import expected_type, requested_count, typed_candidates
+from assistant.answer.answer_types import (
+    expected_type,
+    requested_count,
+    typed_candidates,
+)
 
 # For a question asking for several things, a further candidate is quoted when the selector finds it at
 # least SEVERAL_QUOTE_RATIO as likely as the best, or SEVERAL_WITHIN_RATIO when its passage is already

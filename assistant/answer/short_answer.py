@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer.answer_types import expected_type, has_type, is_proper_name, quantity_end, typed_candidates
+from assistant.answer.answer_types import (
+    expected_type,
+    has_type,
+    is_proper_name,
+    quantity_end,
+    typed_candidates,
+)
 from assistant.answer.span_reader import SpanReader
 from assistant.sentences import STOPWORDS, stem, words
 

@@ -21,7 +21,10 @@ _DEMONSTRATIVE_WORDS = {"this", "that", "these", "those"}
 _ONE_WORDS = {"one", "ones"}
 _ONE_SELECTORS = {"which", "the", "this", "that", "other", "same", "another", "first", "last", "next", "previous", "older", "newer"}
 _ELLIPSIS_OPENERS = ("and ", "what about", "how about", "and what", "and where", "and when", "and who", "and how", "why not", "what else")
-_SHORT_FOLLOWUP_WORDS = 4
+# A follow-up with at most this many content words leans on the conversation even without a pronoun
+# ("Within what time frame?", "Any fees?"). Chosen on the MTRAG fit parts by
+# evals/measure_followup_detection.py (results/followup_detection.json).
+SHORT_CONTENT_WORDS = 0
 _MAX_CARRIED_TERMS = 8
 
 
@@ -34,7 +37,9 @@ def _refers_in_context(tokens: Sequence[str], i: int) -> bool:
     return before in _ONE_SELECTORS and after != "of"  # "which one", "the other one"; not "one of the"
 
 
-def refers_back(message: str) -> bool:
+def refers_back(message: str, short_content_words: int = SHORT_CONTENT_WORDS) -> bool:
+    """Does the message point back to something said before (pronoun, demonstrative, ellipsis), or say
+    too little on its own (at most `short_content_words` content words)?"""
     lowered = message.strip().lower()
     tokens = words(lowered)
     if any(t in _REFERRING for t in tokens):
@@ -43,8 +48,7 @@ def refers_back(message: str) -> bool:
         return True
     if lowered.startswith(_ELLIPSIS_OPENERS):
         return True
-    content = [t for t in tokens if t not in STOPWORDS]
-    return not content and len(tokens) <= _SHORT_FOLLOWUP_WORDS
+    return sum(t not in STOPWORDS for t in tokens) <= short_content_words
 
 
 def salient_terms(text: str) -> list[str]:
@@ -94,10 +98,10 @@ def answer_words(answer: str) -> list[str]:
     return [t for t in tokens if t[0].isupper() and not t.isupper() and t.lower() not in STOPWORDS]
 
 
-def rewrite_followup(message: str, history: Sequence[Turn]) -> str:
+def rewrite_followup(message: str, history: Sequence[Turn], short_content_words: int = SHORT_CONTENT_WORDS) -> str:
     """The standalone form of `message` given the earlier turns (unchanged when it stands alone)."""
     message = message.strip()
-    if not history or not refers_back(message):
+    if not history or not refers_back(message, short_content_words):
         return message
     tokens = words(message)
     present = set(tokens)

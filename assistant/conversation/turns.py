@@ -16,7 +16,13 @@ import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant.conversation.clarify import ClarifyRule, clarification, features, resolve_reply, should_clarify
+from assistant.conversation.clarify import (
+    ClarifyRule,
+    clarification,
+    features,
+    resolve_reply,
+    should_clarify,
+)
 from assistant.conversation.rewriters import make_rewriter
 from assistant.conversation.small_talk import SmallTalkKind, classify, reply
 from assistant.engine import AnswerEngine, Stopwatch, final_answer

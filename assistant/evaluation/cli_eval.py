@@ -108,7 +108,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.suite == "mtrag":
             # lazy: this module is imported by every CLI command to register `eval`; keep its start fast
             from assistant.evaluation.mtrag import run_mtrag, table_markdown
-            from assistant.evaluation.mtrag_data import DEFAULT_POOL, DOMAINS, GATED_POOL
+            from assistant.evaluation.mtrag_data import (
+                DEFAULT_POOL,
+                DOMAINS,
+                GATED_POOL,
+            )
 
             if args.gate and ((args.pool or DEFAULT_POOL) != GATED_POOL or args.part != "report" or args.sample):
                 raise EvalError(f"the mtrag gate's thresholds are for the whole report part of a {GATED_POOL}-passage "

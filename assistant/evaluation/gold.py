@@ -18,7 +18,14 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assistant.evaluation.errors import EvalError, GoldFormatError
 from assistant.jsonl import iter_json_objects

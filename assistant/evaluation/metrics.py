@@ -15,7 +15,12 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from assistant.answer.answer_types import asked_acronym, expansion_of, expected_type, has_type
+from assistant.answer.answer_types import (
+    asked_acronym,
+    expansion_of,
+    expected_type,
+    has_type,
+)
 from assistant.sentences import STOPWORDS, words
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

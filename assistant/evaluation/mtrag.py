@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assistant.config import Settings
-from assistant.facade import Assistant
-from assistant.retrieval.embedding import Embedder
 from assistant.errors import IndexMismatchError
 from assistant.evaluation.errors import EvalError
 from assistant.evaluation.harness import Engine
@@ -43,6 +41,8 @@ from assistant.evaluation.mtrag_data import (
     subpool_settings,
     write_subpool,
 )
+from assistant.facade import Assistant
+from assistant.retrieval.embedding import Embedder
 from assistant.types import Answer, Turn
 
 Mode = Literal["last_turn", "with_history", "rewrite"]

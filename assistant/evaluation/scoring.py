@@ -10,7 +10,12 @@ from typing import Any
 from assistant.evaluation import metrics as m
 from assistant.evaluation.gold import GoldItem, GoldTurn
 from assistant.evaluation.reliability import run_reliability
-from assistant.evaluation.signals import answer_span, confidence_of, has_short_answer_field, short_answer_of
+from assistant.evaluation.signals import (
+    answer_span,
+    confidence_of,
+    has_short_answer_field,
+    short_answer_of,
+)
 from assistant.evaluation.tradeoff import summarize_tradeoff
 from assistant.types import Answer, Passage
 

@@ -20,7 +20,12 @@ from pathlib import Path
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.evaluation.errors import EvalError, GoldFormatError
 from assistant.evaluation.gold import GoldItem, load_gold
-from assistant.evaluation.splits import ArticleSplit, article_of, select_articles, squad_article_split
+from assistant.evaluation.splits import (
+    ArticleSplit,
+    article_of,
+    select_articles,
+    squad_article_split,
+)
 from assistant.jsonl import iter_json_objects, read_json_lines
 
 EVALS_DIR = PROJECT_ROOT / "evals"

@@ -7,8 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from assistant.config import Settings
 from assistant import atomic
+from assistant.config import Settings
 from assistant.ingest.upload_paths import plain_files, quarantine_dir, upload_dir
 
 _QUARANTINE_REASONS = ".reasons.json"  # hidden: no upload name (leading dots stripped) can be it

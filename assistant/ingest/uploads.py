@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from assistant import atomic
 from assistant.config import Settings
 from assistant.errors import UploadError
-from assistant import atomic
 from assistant.ingest.loaders import LoadReport, load_files, record_file
 from assistant.ingest.quarantine import (
     clear_quarantine,

@@ -25,10 +25,9 @@ from assistant.errors import AssistantError, ConfigError, MissingExtraError, Upl
 from assistant.facade import Assistant
 from assistant.index.check import check_index, repair_index
 from assistant.index.run import IndexReport
-from assistant.index.store import SearchFilter
+from assistant.index.store import SearchFilter, describe_location
 from assistant.ingest.uploads import safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
-from assistant.index.store import describe_location
 from assistant.serving.cli_render import print_answer, print_table, shorten
 
 EXIT_USAGE = 2

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.answerability import CONFIDENCE_FEATURES, FEATURES, CandidateText, candidate_features, confidence_features
+from assistant.answer.answerability import (
+    CONFIDENCE_FEATURES,
+    FEATURES,
+    CandidateText,
+    candidate_features,
+    confidence_features,
+)
 from assistant.answer.confidence import CALIBRATION_FILE, Calibration, load_calibration
 from assistant.errors import ConfigError
 

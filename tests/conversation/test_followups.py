@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import Answer, ChatSession
-from assistant import Assistant
+from assistant import Answer, Assistant, ChatSession
 from assistant.conversation.rewrite import asked_form, refers_back, rewrite_followup
 from assistant.types import Turn
 from evals.bench_generative import TurnCheck
@@ -104,6 +103,17 @@ def test_stream_yields_text_then_the_answer(bundled_engine: Assistant) -> None:
 ])
 def test_refers_back(message: str, expected: bool) -> None:
     assert refers_back(message) is expected
+
+
+def test_short_turns_lean_on_history_only_under_a_larger_word_budget() -> None:
+    # "Which deadline applies?" has two content words and no pointer back: it stands alone under the
+    # shipped budget (0, measured by evals/measure_followup_detection.py) and refers back under 2.
+    assert not refers_back("Which deadline applies?")
+    assert refers_back("Which deadline applies?", short_content_words=2)
+    assert not refers_back("Which filing deadline applies to partnerships?", short_content_words=2)
+    history = (Turn(question="What does the Orvel grant cover?", answer="Travel costs."),)
+    assert rewrite_followup("Which deadline applies?", history) == "Which deadline applies?"
+    assert "Orvel" in rewrite_followup("Which deadline applies?", history, short_content_words=2)
 
 
 def test_rewrite_carries_earlier_terms_and_names() -> None:

@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from assistant import ChatSession
+from assistant import Assistant, ChatSession
 from assistant.conversation.session import SESSION_FORMAT_VERSION
-from assistant import Assistant
 from assistant.errors import SessionFormatError
 
 FIRST = "Which German city will host the command of the NATO effort for Ukraine?"

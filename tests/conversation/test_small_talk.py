@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import Answer
-from assistant import Assistant
+from assistant import Answer, Assistant
 from assistant.conversation.small_talk import classify
 from assistant.types import Turn
 

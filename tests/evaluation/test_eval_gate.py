@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.cli_eval import EXIT_ERROR, EXIT_GATE_FAILED, EXIT_OK, register
+from assistant.evaluation.cli_eval import (
+    EXIT_ERROR,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    register,
+)
 from assistant.evaluation.errors import EvalError
 from assistant.evaluation.gate import DEFAULT_THRESHOLDS, check_gate, load_thresholds
 

@@ -11,7 +11,12 @@ import pytest
 from assistant.evaluation.errors import EvalError, GoldFormatError
 from assistant.evaluation.gold import load_gold, parse_gold_lines
 from assistant.evaluation.metrics import alias_match
-from assistant.evaluation.suites import BUNDLED_CORPUS, CORPUS_GOLD, SQUAD_DIR, load_squad_items
+from assistant.evaluation.suites import (
+    BUNDLED_CORPUS,
+    CORPUS_GOLD,
+    SQUAD_DIR,
+    load_squad_items,
+)
 
 GOOD = {"id": "a", "question": "Where?", "answers": ["Wiesbaden"], "sources": ["d.txt"], "answerable": True, "turns": [], "category": "single"}
 

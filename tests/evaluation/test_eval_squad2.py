@@ -15,9 +15,13 @@ import pytest
 from assistant.config import load_settings
 from assistant.evaluation.gold import GoldItem
 from assistant.evaluation.harness import write_run
-from assistant.evaluation.scoring import score_turn, summarize
 from assistant.evaluation.report import TRADEOFF_CHART
-from assistant.evaluation.signals import confidence_of, has_confidence_field, has_short_answer_field
+from assistant.evaluation.scoring import score_turn, summarize
+from assistant.evaluation.signals import (
+    confidence_of,
+    has_confidence_field,
+    has_short_answer_field,
+)
 from assistant.evaluation.splits import (
     ARTICLE_SPLIT_SEED,
     SplitError,
@@ -29,7 +33,12 @@ from assistant.evaluation.splits import (
     split_strata,
     squad_article_split,
 )
-from assistant.evaluation.suites import SQUAD2_DIR, SQUAD_DIR, build_suite, stratified_sample
+from assistant.evaluation.suites import (
+    SQUAD2_DIR,
+    SQUAD_DIR,
+    build_suite,
+    stratified_sample,
+)
 from assistant.evaluation.tradeoff import best_within, separation_auc, tradeoff_curve
 from assistant.types import Answer, Citation, Passage
 

@@ -10,8 +10,26 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation.errors import EvalError
-from assistant.evaluation.mtrag import gate_metrics, MODES, ndcg_at_k, query_for, recall_at_k, run_mtrag, three_way_table
-from assistant.evaluation.mtrag_data import Domain, DOMAINS, GATED_POOL, labelled_turns, load_turns, MtragTurn, part_of, select_turns, subpool_lines
+from assistant.evaluation.mtrag import (
+    MODES,
+    gate_metrics,
+    ndcg_at_k,
+    query_for,
+    recall_at_k,
+    run_mtrag,
+    three_way_table,
+)
+from assistant.evaluation.mtrag_data import (
+    DOMAINS,
+    GATED_POOL,
+    Domain,
+    MtragTurn,
+    labelled_turns,
+    load_turns,
+    part_of,
+    select_turns,
+    subpool_lines,
+)
 from tests.conftest import make_settings
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT, Settings
-from assistant.index.disk_space import free_mb
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import DiskSpaceError
 from assistant.index.check import check_index
+from assistant.index.disk_space import free_mb
 from assistant.index.manifest import manifest_path, read_manifest
 from tests.conftest import BUNDLED_CORPUS, make_settings
 

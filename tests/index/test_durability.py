@@ -13,14 +13,14 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT, Settings
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import IndexMissingError
 from assistant.index.manifest import read_manifest
 from tests.conftest import make_settings, unique_collection

@@ -18,8 +18,8 @@ import pytest
 from conftest import free_port, make_settings, stop_process, unique_collection
 from servers import clean_env, launch
 
-from assistant.config import PROJECT_ROOT
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT
 from assistant.errors import IndexBusyError
 from assistant.index.check import check_index
 from assistant.index.locking import is_locked, writer_lock

@@ -14,7 +14,12 @@ from assistant import Assistant
 from assistant.config import Settings
 from assistant.index import vector_segments
 from assistant.index.manifest import read_manifest
-from assistant.index.vector_segments import SEGMENTS_DIR, SegmentedVectors, VectorPart, assemble_vectors
+from assistant.index.vector_segments import (
+    SEGMENTS_DIR,
+    SegmentedVectors,
+    VectorPart,
+    assemble_vectors,
+)
 from assistant.index.view import IndexView, load_view, loaded_view, snapshots_dir
 from tests.conftest import make_settings, unique_collection
 from tests.index.test_durability import ask_manager, cli, manager, write_corpus

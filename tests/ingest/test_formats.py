@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import CorpusSettings
-from assistant.retrieval.embedding import Embedder
 from assistant import Assistant
+from assistant.config import CorpusSettings
 from assistant.errors import JsonlFormatError
 from assistant.ingest import load_corpus
 from assistant.ingest.loaders import load_files
+from assistant.retrieval.embedding import Embedder
 from tests.conftest import make_settings
 from ui.uploads import check_upload
 

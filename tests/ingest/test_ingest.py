@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import CorpusSettings
+from assistant.config import ChunkingSettings, CorpusSettings
 from assistant.errors import CorpusError, JsonlFormatError
 from assistant.ingest import chunk_documents, load_corpus
 from assistant.ingest.cleaning import clean_text, split_date_header
-from assistant.config import ChunkingSettings
 from tests.conftest import BUNDLED_CORPUS
 
 SETTINGS = CorpusSettings()
@@ -74,7 +73,7 @@ def test_markdown_front_matter_and_html_meta(tmp_path: Path):
 
 def test_pdf_is_read(tmp_path: Path):
     from pypdf import PdfWriter
-    from pypdf.generic import NameObject, DecodedStreamObject, DictionaryObject
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
     page = writer.add_blank_page(width=300, height=200)

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from test_formats import make_docx, make_epub, make_pptx
 
-from assistant.config import CorpusSettings
 from assistant import Assistant
+from assistant.config import CorpusSettings
 from assistant.ingest import cleaning, formats
 from assistant.ingest.archives import ArchiveLimits, check_archive
 from assistant.ingest.extract import FileUnreadable, repair_text
 from assistant.ingest.loaders import LoadReport, content_hash, load_files, load_folder
-from test_formats import make_docx, make_epub, make_pptx
 
 SETTINGS = CorpusSettings()
 GOOD_TEXT = "The harbour crane lifted 42 tonnes."

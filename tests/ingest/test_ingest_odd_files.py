@@ -16,7 +16,13 @@ import pytest
 
 from assistant.config import ChunkingSettings, CorpusSettings
 from assistant.ingest import chunk_documents, load_corpus
-from assistant.ingest.chunking import BLOCK_CHARS, chunk_documents_safely, chunk_id, cut_long_runs, split_blocks
+from assistant.ingest.chunking import (
+    BLOCK_CHARS,
+    chunk_documents_safely,
+    chunk_id,
+    cut_long_runs,
+    split_blocks,
+)
 from assistant.ingest.formats import FileUnreadable, read_text
 from assistant.ingest.loaders import load_files, make_document
 from assistant.types import Chunk, Document

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from servers import clean_env
 
-from assistant.config import PROJECT_ROOT
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT
 from assistant.errors import DocumentNotFoundError, InvalidQuestionError, UploadError
 from assistant.ingest.uploads import (
     UPLOAD_NAME_MAX_BYTES,

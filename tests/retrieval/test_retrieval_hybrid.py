@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.engine_pool import share
 from assistant import Passage, retrieve
+from assistant.engine_pool import share
 from assistant.index.view import snapshots_dir
 from assistant.retrieval.bm25 import KeywordIndex
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.serving.cli import main
 from assistant.config import PROJECT_ROOT
+from assistant.serving.cli import main
 
 
 def run_cli(*args: str, env_store: Path) -> subprocess.CompletedProcess:

@@ -31,8 +31,8 @@ from assistant.engine import AnswerEngine
 from assistant.errors import InvalidArgumentError
 from assistant.index.run import IndexReport, Progress
 from assistant.ingest.cleaning import parse_date, split_date_header
-from assistant.integrations.llama_index.binding import resolve_engine
 from assistant.ingest.uploads import safe_name, upload_source
+from assistant.integrations.llama_index.binding import resolve_engine
 
 _NAME_KEYS = ("source", "file_name", "file_path")
 _DATE_KEYS = ("date", "published", "publication_date")

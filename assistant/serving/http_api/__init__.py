@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from assistant.serving.http_api.app import create_app
 from assistant.serving.http_api.auth import check_api_bind, is_loopback
-from assistant.serving.http_api.serving import RunningServer, serve_api, start_api, start_server
+from assistant.serving.http_api.serving import (
+    RunningServer,
+    serve_api,
+    start_api,
+    start_server,
+)
 
 __all__ = ["RunningServer", "check_api_bind", "create_app", "is_loopback", "serve_api", "start_api", "start_server"]

@@ -23,6 +23,7 @@ from assistant.config import Settings
 from assistant.conversation.turns import ask_turn, stream_turn
 from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError
+from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX
 from assistant.serving.http_api.auth import bearer_check, configured_key
 from assistant.serving.http_api.errors import (
     INVALID_REQUEST,
@@ -32,6 +33,7 @@ from assistant.serving.http_api.errors import (
     error_body,
     error_response,
 )
+from assistant.serving.http_api.limits import BodySizeLimit, BodyTooLarge
 from assistant.serving.http_api.models import (
     AskRequest,
     ChatCompletion,
@@ -50,11 +52,13 @@ from assistant.serving.http_api.models import (
     RetrieveResponse,
     SkippedFile,
 )
-from assistant.serving.http_api.openai_shape import chat_completion, conversation, sse_events
-from assistant.serving.http_api.limits import BodySizeLimit, BodyTooLarge
+from assistant.serving.http_api.openai_shape import (
+    chat_completion,
+    conversation,
+    sse_events,
+)
 from assistant.serving.http_api.uploads import receive_uploads
 from assistant.types import Answer
-from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX
 
 
 def create_app(settings: Settings, engines: EnginePool) -> FastAPI:

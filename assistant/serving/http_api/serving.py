@@ -18,10 +18,10 @@ from assistant.conversation.turns import ask_turn
 from assistant.engine import AnswerEngine
 from assistant.engine_pool import EnginePool
 from assistant.errors import ConfigError
+from assistant.index.store import describe_location
+from assistant.sentences import split_sentences
 from assistant.serving.http_api.app import create_app
 from assistant.serving.http_api.auth import check_api_bind
-from assistant.sentences import split_sentences
-from assistant.index.store import describe_location
 
 _GRACE_S = 5          # open streams get this long to finish when the server stops
 _POLL_S = 0.05
