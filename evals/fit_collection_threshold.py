@@ -13,6 +13,10 @@ the (shape, quantile) kept is the one that then abstains on the most unanswerabl
 single threshold that holds the target on every fit domain. Report parts (SQuAD 2.0 report
 articles, Cloud and FiQA report conversations, the bundled corpus) are read only to print.
 
+It also prints two diagnostics, neither used by the rule: each report part's own threshold at the target
+and what it would abstain on (read off the labels: the ceiling of any threshold rule), and the median
+confidence of the unanswerable probes (evals/probe_negative_rows.py) where they were collected.
+
 `--write` stores the rule in assistant/models/answer_scorer/calibration.json (the selector and the
 confidence model are unchanged); figures go to evals/results/collection_threshold.json.
 """
@@ -59,6 +63,34 @@ def need(models: Models, questions: list[Question], target: float) -> float:
     values = np.sort([judge(models, q)[0] for q in questions if q.answerable])
     allowed = int(math.floor(target * len(values)))
     return float(values[min(allowed, len(values) - 1)])
+
+
+def oracle(models: Models, report: dict[str, list[Question]], target: float) -> dict[str, dict]:
+    """The ceiling of any threshold rule: each report part's own threshold at the target (read off its
+    labels, so never a rule) and the unanswerable questions it would abstain on. Printed only."""
+    print(f"ceiling: each report part's own threshold at false abstention <= {target} (no rule can do better):")
+    found = {}
+    for d, questions in report.items():
+        threshold = need(models, questions, target)
+        f = vars(figures(questions, learned_decision(models, threshold)))
+        found[d] = {"threshold": threshold, "unanswerable_abstained": f["unanswerable_abstained"]}
+        print(f"  {d:<7} threshold {threshold:.3f}  unanswerable abstained {f['unanswerable_abstained']:.3f} "
+              f"of {f['n_unanswerable']}")
+    return found
+
+
+def negative_probes(models: Models, needed: dict[str, float], rows: Path) -> dict[str, float]:
+    """Median confidence of the unanswerable probes (evals/probe_negative_rows.py), where collected, next to
+    the threshold each fit domain needs: would they tell a collection's threshold? Printed only."""
+    found = {}
+    for d in REPORT_DOMAINS:
+        path = rows / f"{d}-probe-quarter-neg.pkl"
+        if path.is_file():
+            found[d] = float(np.median([judge(models, q)[0] for q in load_rows(d, "probe-quarter-neg", rows)]))
+    if found:
+        print("unanswerable probes' median confidence (against the threshold each fit domain needs): "
+              + ", ".join(f"{d} {v:.3f}" + (f" (needs {needed[d]:.3f})" if d in needed else "") for d, v in found.items()))
+    return found
 
 
 def main() -> None:
@@ -113,6 +145,8 @@ def main() -> None:
             print(f"  {d:<7} threshold {f['threshold']:.3f}  answerable {f['n_answerable']:>4}  unanswerable "
                   f"{f['n_unanswerable']:>4}  false abstention {f['false_abstention']:.3f}  unanswerable abstained "
                   f"{unans}  answered right {f['answered_right']:.3f}")
+    results["report_oracle"] = oracle(models, report, target)
+    results["negative_probes"] = negative_probes(models, needed, args.rows)
     args.results.write_text(json.dumps(results, indent=2) + "\n")
     if args.write:
         path = args.model_dir / CALIBRATION_FILE
