@@ -40,7 +40,7 @@ from evals.common import RESULTS, percentile  # noqa: E402
 DEFAULT_OUT = RESULTS / "load.json"
 READY_PREFIX = "Assistant ready on "
 STARTUP_CEILING_S = 600  # a cold start builds the index; a ceiling, not a measurement
-CHAT_API = "/respond"    # ui/app.py wires `respond` to the question box (Gradio names the endpoint after it)
+CHAT_API = "/respond"    # ui/chat_panel.py wires `respond` to the question box (Gradio names the endpoint after it)
 
 # Our own conversations about the bundled corpus: an opening question, then follow-ups that lean on it.
 CONVERSATIONS: tuple[tuple[str, str, str], ...] = (

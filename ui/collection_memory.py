@@ -2,7 +2,7 @@
 encrypted with the same store-kept secret as the browser id, so it survives a server restart) whenever the switcher
 moves, and restored when the page loads. Kept as {"collection": name or None}: Gradio never writes a falsy value
 (None, ''), so forgetting must store a value too. A remembered collection that no longer exists falls back to the served one
-with a one-line notice, and is forgotten. Pure choices here; ui.app wires them."""
+with a one-line notice, and is forgotten. Pure choices here; ui.collection_switcher wires them."""
 
 from __future__ import annotations
 

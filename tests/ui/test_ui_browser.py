@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import free_port, make_settings
 
-from assistant.config import PROJECT_ROOT
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 

@@ -21,8 +21,8 @@ from test_ui_browser import (
     shot,
 )
 
-from assistant.conversation.saved import CHATS_FILE
 from assistant import Assistant
+from assistant.conversation.saved import CHATS_FILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -195,10 +195,10 @@ def test_a_corrupt_chats_file_is_reported_and_left_alone(tmp_path_factory: pytes
 def test_a_signed_in_user_owns_chats_on_any_browser() -> None:
     import gradio as gr
 
-    from ui.app import _owner
+    from ui.chat_persistence import owner_of
 
     browser_id = "0123456789abcdef0123456789abcdef"
-    assert _owner(gr.Request(username="alice"), browser_id) == ("user:alice", browser_id)
-    assert _owner(gr.Request(), browser_id) == (f"browser:{browser_id}", browser_id)
-    owner, fresh = _owner(gr.Request(), "<script>not an id</script>")  # whatever else localStorage held is replaced
+    assert owner_of(gr.Request(username="alice"), browser_id) == ("user:alice", browser_id)
+    assert owner_of(gr.Request(), browser_id) == (f"browser:{browser_id}", browser_id)
+    owner, fresh = owner_of(gr.Request(), "<script>not an id</script>")  # whatever else localStorage held is replaced
     assert fresh != "<script>not an id</script>" and owner == f"browser:{fresh}" and len(fresh) == 32

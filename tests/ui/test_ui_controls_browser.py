@@ -1,5 +1,5 @@
 """The chat's layout and answer controls in a real browser (Debian chromium driven by Playwright): a steady chat
-column, a one-line header on a phone, Copy, Regenerate and Stop.
+column, a one-line header and a streaming answer on a phone, Copy, Regenerate and Stop.
 
 The server runs in this process (as in test_ui_browser.py) over the bundled corpus with the extractive answerer.
 An extractive answer takes a fraction of a second, too fast to click Stop on reliably, so its engine here can hold
@@ -140,6 +140,40 @@ def test_header_is_one_line_on_a_phone(browser, server: tuple[str, HeldAssistant
         expect(phone.locator("#new-conversation")).to_have_text("New conversation")
         screen(phone, "mobile")
     finally:
+        context.close()
+
+
+def test_a_streaming_answer_on_a_phone_shows_its_text_so_far(browser, server: tuple[str, HeldAssistant]) -> None:
+    url, engine = server
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        open_page(phone, url)
+        engine.hold_next()  # the answer stops just before it is finished: its text has streamed, its sources not yet
+        phone.locator("#question textarea").fill(JATEC)
+        phone.locator("#ask").click()
+        assert engine.holding.wait(WAIT_MS / 1000), "the held answer never started"
+        streaming = phone.locator("#chat .ans.streaming")
+        expect(streaming).to_have_count(1, timeout=WAIT_MS)
+        text = streaming.locator(".ans-text")
+        expect(text.locator(".thinking")).to_have_count(0, timeout=WAIT_MS)  # "Searching the documents…" gave way
+        so_far = squash(text.inner_text())
+        assert len(so_far) > 20, so_far  # ... to the text streamed so far
+        expect(text.locator(".caret")).to_have_count(1)  # still arriving
+        expect(streaming.locator("details.src")).to_have_count(0)  # what a finished answer adds is not there yet
+        expect(streaming.locator(".copy-answer")).to_have_count(0)
+        expect(phone.locator("#stop")).to_be_in_viewport()
+        box = text.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        screen(phone, "streaming-mobile")
+        engine.release()
+        finished = phone.locator(FINAL)
+        expect(finished).to_have_count(1, timeout=WAIT_MS)  # then it finishes, with what had streamed
+        expect(finished).to_have_class("ans answered")
+        assert squash(finished.locator(".ans-text").inner_text()).startswith(so_far[:20])
+    finally:
+        engine.release()
         context.close()
 
 

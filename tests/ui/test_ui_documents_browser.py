@@ -17,10 +17,17 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, make_settings
-from test_ui_browser import WAIT_MS, ask, assert_not_pwned, documents_count, open_page, upload
+from test_ui_browser import (
+    WAIT_MS,
+    ask,
+    assert_not_pwned,
+    documents_count,
+    open_page,
+    upload,
+)
 
-from assistant.config import PROJECT_ROOT, Settings
 from assistant import Assistant
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.index.locking import writer_lock
 from assistant.ingest.uploads import quarantine_upload, upload_dir
 

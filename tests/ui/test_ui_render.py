@@ -10,10 +10,10 @@ import pytest
 
 from assistant.arguments import make_filter
 from assistant.errors import InvalidArgumentError, UploadError
-from assistant.types import Answer, Citation
 from assistant.index.registry import publish_staged
 from assistant.ingest.uploads import stage_upload
-from ui import render
+from assistant.types import Answer, Citation
+from ui import render, render_panels
 from ui.errors import UIConfigError
 from ui.server import check_bind, is_loopback
 from ui.uploads import accept_uploads, check_upload, safe_name, upload_dir
@@ -144,17 +144,17 @@ def test_generative_support_score_is_shown() -> None:
 # -- panels ------------------------------------------------------------------------------------------
 def test_corpus_panel_lists_facts_and_escaped_documents() -> None:
     info = {"documents": 2, "chunks": 9, "embedding_model": "all-MiniLM-L6-v2", "store": "local folder /x/chroma", "collection": "c1"}
-    out = render.render_corpus(info, [("uploads/" + EVIL + ".md", EVIL, None), ("a.txt", "Plan", dt.date(2024, 1, 2))])
+    out = render_panels.render_corpus(info, [("uploads/" + EVIL + ".md", EVIL, None), ("a.txt", "Plan", dt.date(2024, 1, 2))])
     no_raw_markup(out)
     for fact in ("Documents", ">2<", ">9<", "all-MiniLM-L6-v2", "local folder /x/chroma", "c1", "2024-01-02", "undated"):
         assert fact in out
 
 
 def test_upload_result_names_refused_files_and_says_nothing_was_lost() -> None:
-    out = render.render_upload_result([], [(EVIL + ".exe", ".exe files are not supported")])
+    out = render_panels.render_upload_result([], [(EVIL + ".exe", ".exe files are not supported")])
     no_raw_markup(out)
     assert "notice-error" in out and "already indexed are unchanged" in out
-    ok = render.render_upload_result(["a.md"], [], "Now 6 documents")
+    ok = render_panels.render_upload_result(["a.md"], [], "Now 6 documents")
     assert "Indexed 1 file(s): a.md" in ok and "Now 6 documents" in ok
 
 
@@ -162,7 +162,7 @@ def test_notice_and_progress() -> None:
     assert render.render_notice("") == ""
     assert 'role="alert"' in render.render_notice("bad <x>") and "bad &lt;x&gt;" in render.render_notice("bad <x>")
     assert "notice-info" in render.render_notice("hi", "info")
-    assert 'aria-valuenow="50"' in render.render_progress("Indexing a.md (2 of 4)…", 2, 4)
+    assert 'aria-valuenow="50"' in render_panels.render_progress("Indexing a.md (2 of 4)…", 2, 4)
 
 
 # -- uploads -------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 browser: short answer, notes and confidence, citations with their quotes, the abstention card, and the
 follow-up's search folded behind a toggle. The Markdown export carries the same under a whole-word name.
 
-Screenshots (live, restored) go to tests/artifacts/screenshots/ and, when ASSISTANT_TEST_SCREENS names
-a folder, there too."""
+Screenshots (live, restored; at desktop width and on a 390 x 844 phone) go to tests/artifacts/screenshots/ and,
+when ASSISTANT_TEST_SCREENS names a folder, there too."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 from playwright.sync_api import expect
 
+PHONE = {"width": 390, "height": 844}
 SHORT = "In what German town is the headquarters of the new NATO Ukraine command to be located?"
 FOLLOW_UP = "And how many staff will it have?"
 UNANSWERABLE = "What does the Eiffel Tower weigh in tonnes?"
@@ -51,13 +52,50 @@ def shown(page) -> list[dict]:
     return [answer.evaluate(SHOWN_JS) for answer in page.locator("#chat .ans:not(.streaming)").all()]
 
 
-def keep_shot(page, name: str) -> None:
+def keep_shot(page, name: str, *, phone: bool = False) -> None:
     page.locator("#chat .short-answer").first.scroll_into_view_if_needed()  # the first answer in view
-    shot(page, name)
+    if phone:  # what the phone's screen shows: a full-page shot resizes the page, and the chat scrolls to its end
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        expect(page.locator("#chat .short-answer").first).to_be_in_viewport()  # still there: the shot shows it
+    else:
+        shot(page, name)
     if os.environ.get("ASSISTANT_TEST_SCREENS"):
         target = Path(os.environ["ASSISTANT_TEST_SCREENS"])
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SCREENSHOTS / f"{name}.png", target / f"{name}.png")
+
+
+# Resolves once the chat's scrolling box has kept still for 0.5 s: the chat scrolls itself to its end (smoothly) when
+# its messages change, so a position set before that ends does not last.
+SETTLE_JS = """async () => {
+  const box = [...document.querySelectorAll('#chat *')].find(
+    (e) => e.scrollHeight > e.clientHeight + 10 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY));
+  if (!box) return;
+  for (let last = -1, still = 0; still < 5; ) {
+    await new Promise((done) => setTimeout(done, 100));
+    still = box.scrollTop === last ? still + 1 : 0;
+    last = box.scrollTop;
+  }
+}"""
+
+
+def assert_fits_a_phone(page, answer) -> None:
+    """The answer's short answer and its notes (the "Unsure" one included) are on screen, and the page is no wider
+    than the phone: nothing to scroll sideways."""
+    page.evaluate(SETTLE_JS)
+    short = answer.locator(".short-answer")
+    short.scroll_into_view_if_needed()
+    expect(short).to_be_in_viewport()
+    notes = answer.locator(".notes li")
+    expect(notes.filter(has_text="Unsure")).to_have_count(1)
+    for note in notes.all():
+        expect(note).to_be_visible()
+        box = note.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    box = short.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def reopen(page, url: str, answers: int) -> list[dict]:
@@ -118,3 +156,24 @@ def test_a_saved_chat_shows_what_was_shown_live(server: RestartableUI, browser, 
     assert f"   > {' '.join(live[0]['quotes'][0].split())}" in literal
     assert "**Not found in the documents**" in literal
     context.close()
+
+
+def test_a_saved_chat_on_a_phone_shows_what_was_shown_live(server: RestartableUI, browser) -> None:
+    context = browser.new_context(viewport=PHONE)  # a browser of its own: its own (empty) chat list
+    try:
+        page = context.new_page()
+        open_page(page, server.url)
+        answered = ask(page, SHORT)
+        ask(page, UNANSWERABLE)
+        live = shown(page)
+        assert live[0]["short"] and live[0]["notes"] and live[1]["head"]
+        assert_fits_a_phone(page, answered)
+        keep_shot(page, "restore-live-mobile", phone=True)
+
+        assert reopen(page, server.url, 2) == live
+        restored = page.locator("#chat .ans.restored").first
+        expect(restored.locator(".meta")).to_contain_text("restored from saved chat")
+        assert_fits_a_phone(page, restored)
+        keep_shot(page, "restore-restored-mobile", phone=True)
+    finally:
+        context.close()
