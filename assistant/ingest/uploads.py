@@ -87,16 +87,31 @@ class UploadBatch:
 
 
 def sort_uploads(files: Iterable[tuple[Path, str]], *, max_mb: float) -> UploadBatch:
-    """Check each (path, name) like an upload; the good ones go to `Assistant.add_files` under their names."""
+    """Check each (path, name) like an upload; the good ones go to `Assistant.add_files` under their names
+    (kept by name: a second file of a name is refused, not left to replace the first; one file twice counts once)."""
     batch = UploadBatch()
+    taken: dict[str, Path] = {}
     for path, name in files:
         try:
             check_upload(path, name=name, max_mb=max_mb)
         except UploadError as err:
             batch.refused.append((name, str(err)))
             continue
+        if name in taken:
+            if not _same_file(path, taken[name]):
+                batch.refused.append((name, f"another file named {name} comes earlier in this batch; rename one of "
+                                            "them (uploads are kept by name)"))
+            continue
+        taken[name] = path
         batch.accepted.append((path, name))
     return batch
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _mb(size: int) -> str:

@@ -21,37 +21,70 @@ from assistant import documents
 from assistant._offline import apply_offline_env
 from assistant.arguments import make_filter, may_build_on_first_use
 from assistant.conversation.session import ChatSession
-from assistant.errors import AssistantError, ConfigError, MissingExtraError, UploadError
+from assistant.errors import (
+    AssistantError,
+    ConfigError,
+    InvalidArgumentError,
+    MissingExtraError,
+    UploadError,
+)
 from assistant.facade import Assistant
 from assistant.index.check import check_index, repair_index
 from assistant.index.run import IndexReport
 from assistant.index.store import SearchFilter, describe_location
-from assistant.ingest.uploads import safe_name, sort_uploads
+from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
-from assistant.serving.cli_render import print_answer, print_table, shorten
+from assistant.serving.cli_render import (
+    print_answer,
+    print_table,
+    shorten,
+    terminal_safe,
+)
 
 EXIT_USAGE = 2
 
 
-def _filters(args: argparse.Namespace) -> SearchFilter | None:
-    return make_filter(args.source, args.date_from, args.date_to)
+def _filters(args: argparse.Namespace, engine: Assistant) -> SearchFilter | None:
+    """The --source/--date filters; a --source the collection does not hold is an error, not a filter that
+    silently leaves nothing to answer from (say, an upload named without its `upload:` prefix)."""
+    search_filter = make_filter(args.source, args.date_from, args.date_to)
+    if search_filter is not None and search_filter.sources:
+        engine.view()  # built first when this ask may build the index
+        known = {row.source for row in engine.collection_documents()}
+        for source in search_filter.sources:
+            if source not in known:
+                hint = f"; did you mean {UPLOAD_SOURCE_PREFIX}{source}?" if UPLOAD_SOURCE_PREFIX + source in known else ""
+                raise InvalidArgumentError(f"collection '{engine.settings.store.collection}' has no document {source}{hint} "
+                                           "(`assistant documents --all` lists the sources --source takes)")
+    return search_filter
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(terminal_safe(message), file=sys.stderr, flush=True)
+
+
+def _warn_skipped(skipped: Sequence[tuple[str, str]]) -> None:
+    for source, reason in skipped:
+        _say(f"warning: skipped {source}: {reason}")
+
+
+class _TerminalSafeFormatter(logging.Formatter):
+    """Log lines name files and quote documents too: their control characters are escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))
 
 
 def _print_report_and_load(engine: Assistant, report: IndexReport) -> None:
     """Print what an index run did, then load the new snapshot: with the learned scorer that probes
     the collection for its own abstention threshold (stored, or reused when still fresh), so the
     first `assistant ask` does not pay for it."""
-    for source, reason in report.skipped:
-        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
+    _warn_skipped(report.skipped)
     print(report.summary())
     try:
         engine.snapshot()
     except AssistantError as err:  # the index is written; only answering from it would fail, and says why
-        print(f"warning: the index is written but could not be loaded to answer from: {err}", file=sys.stderr)
+        _say(f"warning: the index is written but could not be loaded to answer from: {err}")
         return
     threshold = engine.info()["abstention_threshold"]
     if threshold is not None:
@@ -83,12 +116,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     """Each file is checked like an upload; refused ones are reported and the rest indexed."""
     engine = Assistant(settings_from_args(args), auto_index=False)
     batch = sort_uploads(((path, safe_name(path.name)) for path in args.files), max_mb=engine.settings.ui.max_upload_mb)
-    for name, reason in batch.refused:
-        print(f"warning: skipped {name}: {reason}", file=sys.stderr)
+    _warn_skipped(batch.refused)
     if not batch.accepted:
         raise UploadError("none of the files can be indexed; see the warnings above")
     report = engine.add_files([path for path, _ in batch.accepted], names=[name for _, name in batch.accepted],
                               progress=_waits_only)
+    if not (report.added or report.changed or report.unchanged):  # every file failed to load: nothing was kept
+        _warn_skipped(report.skipped)
+        raise UploadError("none of the files can be indexed; see the warnings above")
     _print_report_and_load(engine, report)
     return 0
 
@@ -126,7 +161,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
             print("no uploaded documents (add some with: assistant add FILE...)")
         for f in files:
             state = f"  quarantined: {f.quarantined}" if f.quarantined else ""
-            print(f"{f.name}  ({f.size} bytes, uploaded {f.modified}){state}")
+            print(terminal_safe(f"{f.name}  ({f.size} bytes, uploaded {f.modified}){state}"))
         print()
     print(f"{len(indexed)} document(s) indexed in collection {engine.settings.store.collection}:")
     print_table(["TITLE", "DATE", "SOURCE", "CHUNKS"],
@@ -136,7 +171,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     report = Assistant(settings_from_args(args), auto_index=False).remove_documents(args.names, progress=_waits_only)
-    print(f"removed {len(args.names)} document(s); {report.summary()}")
+    print(f"removed {len(report.removed)} document(s); {report.summary()}")
     return 0
 
 
@@ -157,7 +192,8 @@ def _may_build(args: argparse.Namespace) -> bool:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _reader(args).ask(args.question, filters=_filters(args))
+    engine = _reader(args)
+    answer = engine.ask(args.question, filters=_filters(args, engine))
     if args.json:
         print(json.dumps(answer.to_json_dict(), indent=2, ensure_ascii=False))
     else:
@@ -169,7 +205,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     engine = _reader(args)
     print("Loading the index...", file=sys.stderr)
     engine.view()
-    session = ChatSession(engine=engine, filters=_filters(args))
+    session = ChatSession(engine=engine, filters=_filters(args, engine))
     print(f"Ask about {engine.info()['documents']} documents. Commands: /new (new conversation), /quit.", file=sys.stderr)
     while True:
         try:
@@ -190,7 +226,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print()
                 print_answer(piece)
         except AssistantError as exc:  # a bad question must not end the session
-            print(f"error: {exc}", file=sys.stderr)
+            _say(f"error: {exc}")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -199,7 +235,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
-            print(f"{key:16} {value}")
+            print(terminal_safe(f"{key:16} {value}"))
     return 0
 
 
@@ -240,14 +276,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.INFO if args.verbose else logging.WARNING
     apply_offline_env()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    stream = logging.StreamHandler()
+    stream.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[stream])  # a no-op when logging is already configured
     for handler_ in logging.root.handlers:
         handler_.setLevel(level)  # bm25s sets its own logger to DEBUG on import; filter at the handler
     handler = HANDLERS.get(args.command) or args.handler
     try:
         return int(handler(args) or 0)
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return EXIT_USAGE
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -2,10 +2,12 @@
 
 The short answer and the headings are bold through rich on a terminal; when stdout is not a terminal
 (a pipe, a file, a test's buffer) the same lines come out as plain text, with no ANSI codes and no
-markdown markers, so scripts read words, not styling."""
+markdown markers, so scripts read words, not styling. Every text that comes from documents, file names
+or questions goes through `terminal_safe` first: a document cannot drive the terminal."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
@@ -18,6 +20,15 @@ from assistant.types import Answer
 ABSTAIN_HEAD = "Not found in the documents"
 ABSTAIN_HINT = "Try rephrasing, widening the filters, or adding a document that covers it (assistant add FILE...)."
 CLARIFY_HEAD = "Which one do you mean?"
+
+# C0 controls but tab and newline, DEL and the C1 controls (0x9b is a one-byte CSI on some terminals).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with its control characters shown as `\\xNN`: an escape sequence in a document, a file name
+    or a question cannot clear the screen, retitle the window or rewrite what was printed."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def answer_console(out: TextIO) -> Console:
@@ -38,12 +49,12 @@ def print_answer(answer: Answer, out: TextIO | None = None) -> None:
     elif answer.abstained:  # as the page: a heading, the answerer's words, what to try next
         console.print(Text(ABSTAIN_HEAD, style="bold"))
     elif answer.short_answer:
-        console.print(Text(answer.short_answer, style="bold"))  # the phrase first, the quoted evidence under it
-    console.print(Text(answer.text))
+        console.print(Text(terminal_safe(answer.short_answer), style="bold"))  # the phrase first, the quoted evidence under it
+    console.print(Text(terminal_safe(answer.text)))
     if answer.abstained:
         console.print(Text(ABSTAIN_HINT, style="dim"))
     for note in answer.notes:  # caveats: "Unsure: ...", sources that differ, a failed model and its fallback
-        console.print(Text(f"Note: {note}", style="yellow" if note.startswith("Unsure") else ""))
+        console.print(Text(terminal_safe(f"Note: {note}"), style="yellow" if note.startswith("Unsure") else ""))
     if answer.confidence is not None:  # the calibrated probability the JSON output and the API carry
         console.print(Text(f"Confidence: {answer.confidence:.0%}", style="dim"))
     if answer.citations:
@@ -51,14 +62,14 @@ def print_answer(answer: Answer, out: TextIO | None = None) -> None:
         console.print(Text("Sources:", style="bold"))
         for c in answer.citations:
             date = f", {c.date}" if c.date else ""
-            console.print(Text(f"  [{c.n}] {c.title} ({c.source}{date})\n      \u201c{c.quote}\u201d"))
+            console.print(Text(terminal_safe(f"  [{c.n}] {c.title} ({c.source}{date})\n      \u201c{c.quote}\u201d")))
     for sentence in answer.unsupported:
-        console.print(Text(f"  (unsupported by the sources: {sentence})", style="yellow"))
+        console.print(Text(terminal_safe(f"  (unsupported by the sources: {sentence})"), style="yellow"))
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], out: TextIO | None = None) -> None:
     """Plain columns, left-aligned, two spaces apart (scripts should use --json; this is for people)."""
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [["" if v is None else terminal_safe(str(v)) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip(), file=out or sys.stdout)

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 
+from assistant import Assistant
 from assistant.config import PROJECT_ROOT
 from assistant.serving.cli import main
 
@@ -85,3 +87,84 @@ def test_add_indexes_files_next_to_the_corpus_and_reports_refused_ones(tmp_path:
     nothing = run_cli("add", str(binary), "--collection", "cli-add", env_store=store)
     lines = nothing.stderr.strip().splitlines()
     assert nothing.returncode == 2 and lines[-1] == "error: none of the files can be indexed; see the warnings above"
+
+
+KILN = "The Brask pottery fires its kiln every Thursday at 1,250 degrees.\n"
+# A document (and a file name) carrying terminal control sequences: clear the screen, retitle the window, blink.
+HOSTILE = "The Brask vault is in Geneva \x1b[2J\x1b]0;pwned\x07 near the lake.\n"
+HOSTILE_NAME = "vault\x1b[5m.txt"
+
+
+@pytest.fixture
+def kiln_store(tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A built collection of two documents, one of them hostile; the CLI's environment points at it."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kiln.txt").write_text(KILN, encoding="utf-8")
+    (corpus / HOSTILE_NAME).write_text(HOSTILE, encoding="utf-8")
+    root = tmp_path / "store"
+    settings = make_settings(root, corpus=corpus)
+    Assistant(settings, embedder=embedder).index()
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(root))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_COLLECTION", settings.store.collection)
+    return root
+
+
+def test_add_of_files_that_all_fail_to_load_is_an_error(kiln_store: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"not a pdf at all, just bytes " * 10)
+    assert main(["add", str(broken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any(line.startswith("warning: skipped upload:broken.pdf: is not a readable PDF") for line in err)
+    assert err[-1] == "error: none of the files can be indexed; see the warnings above"
+    assert not any(kiln_store.glob("uploads/*/broken.pdf")), "nothing is kept of a file that could not be loaded"
+
+
+def test_two_files_of_one_name_in_one_add_are_not_silently_merged(kiln_store: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = tmp_path / "a" / "notes.txt", tmp_path / "b" / "notes.txt"
+    for path, text in ((first, "The Brask glaze is cobalt blue.\n"), (second, "The Brask clay comes from Devon.\n")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    assert main(["add", str(first), str(second)]) == 0
+    captured = capsys.readouterr()
+    assert "warning: skipped notes.txt: another file named notes.txt comes earlier in this batch; rename one" in captured.err
+    assert "+1 new" in captured.out
+    assert [p.read_text() for p in kiln_store.glob("uploads/*/notes.txt")] == ["The Brask glaze is cobalt blue.\n"]
+
+
+def test_remove_counts_the_documents_it_removed(kiln_store: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    note = tmp_path / "glaze.md"
+    note.write_text("The Brask pottery mixes its blue glaze from cobalt oxide.\n", encoding="utf-8")
+    assert main(["add", str(note)]) == 0
+    capsys.readouterr()
+    assert main(["remove", "glaze.md", "glaze.md"]) == 0
+    assert capsys.readouterr().out.startswith("removed 1 document(s); ")
+
+
+def test_document_text_and_names_cannot_drive_the_terminal(kiln_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Control characters from documents are shown escaped, never sent to the terminal as they are."""
+    assert main(["ask", "Where is the Brask vault?"]) == 0
+    out = capsys.readouterr().out
+    assert "Geneva" in out and "\\x1b[2J\\x1b]0;pwned" in out and "vault\\x1b[5m.txt" in out
+    assert main(["documents", "--all"]) == 0
+    listed = capsys.readouterr().out
+    assert "vault\\x1b[5m.txt" in listed
+    assert not any((ord(ch) < 32 and ch not in "\n\t") or 0x7f <= ord(ch) < 0xa0 for ch in out + listed)
+
+
+def test_a_source_the_collection_does_not_hold_is_an_error(kiln_store: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a filter that leaves nothing to answer from, which reads as "the documents don't answer"."""
+    note = tmp_path / "glaze.md"
+    note.write_text("The Brask pottery mixes its blue glaze from cobalt oxide.\n", encoding="utf-8")
+    assert main(["add", str(note)]) == 0
+    capsys.readouterr()
+    assert main(["ask", "What is the blue glaze made from?", "--source", "glaze.md"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: collection '") and "has no document glaze.md; did you mean upload:glaze.md?" in line
+    assert main(["ask", "What is the blue glaze made from?", "--source", "upload:glaze.md"]) == 0
+    assert "cobalt oxide" in capsys.readouterr().out

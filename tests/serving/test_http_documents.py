@@ -146,3 +146,17 @@ def test_documents_go_to_the_chosen_collection_and_can_be_downloaded_and_deleted
     assert "tides.md" not in listed(http, served.other)
     after = http.post("/ask", json={"question": "Who captains the Oddholm ferry?", "collection": served.other}).json()
     assert all(c["source"] != "upload:tides.md" for c in after["citations"])
+
+
+def test_two_files_of_one_name_in_one_request_keep_the_first_and_say_why(http: httpx.Client, served: Served) -> None:
+    files = [("files", ("twin.md", b"The Oddholm lighthouse is painted red.\n", "text/markdown")),
+             ("files", ("twin.md", b"The Oddholm bakery opens at six.\n", "text/markdown"))]
+    response = http.post("/documents", files=files, data={"collection": served.other})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["added"] == ["upload:twin.md"]
+    assert [(s["name"], s["reason"].split(";")[0]) for s in body["skipped"]] == [
+        ("twin.md", "another file named twin.md comes earlier in this batch")]
+    kept = http.get("/documents/twin.md", params={"collection": served.other})
+    assert kept.status_code == 200 and kept.text == "The Oddholm lighthouse is painted red.\n"
+    assert http.delete("/documents/twin.md", params={"collection": served.other}).status_code == 200
