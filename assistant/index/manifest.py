@@ -223,6 +223,10 @@ def unknown_collection(settings: Settings, name: str, *, existing: Sequence[str]
         existing = built_collections(settings)
     where = f" in {describe_location(settings.store)}" if say_where else ""
     found = f"existing: {', '.join(existing)}" if existing else "no collection is built there yet"
+    try:
+        check_collection_name(name)
+    except ValueError as err:  # no collection can have this name: building it is no fix to offer
+        return IndexMissingError(f"no collection named {name!r}{where}; {found}; {err}")
     return IndexMissingError(f"no collection named {name!r}{where}; {found}; "
                              f"build it with: assistant index --corpus PATH --collection {name}")
 

@@ -51,3 +51,12 @@ def test_the_pool_behind_the_api_and_the_page_names_them_too(tmp_path: Path) -> 
     assert message.startswith("no collection named 'nwes'; existing: ")
     assert set(message.split("; ")[1].removeprefix("existing: ").split(", ")) == {"news", "docs", settings.store.collection}
     assert str(tmp_path) not in message  # an HTTP client is not told the server's paths
+
+
+def test_a_name_no_collection_can_have_says_why_instead_of_offering_to_build_it(tmp_path: Path) -> None:
+    plant_collections(tmp_path, "news")
+    pool = EnginePool(AnswerEngine(make_settings(tmp_path)))
+    with pytest.raises(IndexMissingError) as caught:
+        pool.collection("a/b")
+    message = str(caught.value)
+    assert "contains a path separator" in message and "assistant index" not in message and "\n" not in message

@@ -14,6 +14,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
     model_serializer,
 )
 
@@ -31,7 +33,8 @@ class _Strict(BaseModel):
 
 
 class _Filters(BaseModel):
-    top_k: int | None = Field(None, description="Passages handed to the answerer (default: the server's setting).")
+    # Strict: JSON `true` or "5" is a client's mistake, not a request for 1 or 5 passages.
+    top_k: StrictInt | None = Field(None, description="Passages handed to the answerer (default: the server's setting).")
     sources: list[str] | None = Field(None, description="Only these documents (their `source`).")
     date_from: dt.date | None = Field(None, description="Only documents dated on/after this day.")
     date_to: dt.date | None = Field(None, description="Only documents dated on/before this day.")
@@ -49,7 +52,7 @@ class ChatMessage(_Lenient):
 
 
 class StreamOptions(_Lenient):
-    include_usage: bool = Field(False, description="End the stream with a chunk holding `usage` and no choices.")
+    include_usage: StrictBool = Field(False, description="End the stream with a chunk holding `usage` and no choices.")
 
 
 class ChatCompletionRequest(_Lenient, _Filters):
@@ -57,8 +60,13 @@ class ChatCompletionRequest(_Lenient, _Filters):
 
     model: str = Field(description="The collection to answer from (GET /v1/models lists them).")
     messages: list[ChatMessage]
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
+    # Checked though an extractive answer ignores them: a wrong type or range is the client's bug to see.
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    max_tokens: StrictInt | None = Field(None, ge=1)
+    n: StrictInt | None = Field(None, ge=1, le=1, description="One answer per request: leave it out or send 1.")
 
 
 class AskRequest(_Strict, _Filters):
@@ -69,7 +77,7 @@ class AskRequest(_Strict, _Filters):
 
 class RetrieveRequest(_Strict, _Filters):
     query: str
-    top_k: int | None = Field(None, description="Passages returned (default 10).")
+    top_k: StrictInt | None = Field(None, description="Passages returned (default 10).")
     collection: str | None = None
 
 
