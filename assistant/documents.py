@@ -30,6 +30,7 @@ from assistant.index.run import (
     Progress,
     add_documents,
     build_index,
+    built_manifest,
     remove_from_index,
 )
 from assistant.ingest.loaders import LoadReport, record_file
@@ -69,6 +70,7 @@ def add_files(engine: AnswerEngine, paths: Sequence[Path | str], *, names: Seque
     names = list(names) if names is not None else [p.name for p in files]
     if len(names) != len(files):
         raise ValueError(f"add_files got {len(files)} paths but {len(names)} names; pass one name per path")
+    built_manifest(engine.settings)  # a collection that is not built: say so before storing any file
     documents: list[Document] = []
     skipped: list[tuple[str, str]] = []
     for path, name in zip(files, names):

@@ -137,6 +137,18 @@ def ensure_built(settings: Settings, embedder: SentenceEncoder, store: VectorSto
         return run.execute(documents, skipped=skipped, corpus=corpus_path, rebuild=rebuild, scope=None)
 
 
+def built_manifest(settings: Settings) -> Manifest:
+    """The manifest of a collection that has a published index, or the error that says how to get one.
+    Uploads check it before anything is stored, so adding to a typo'd collection leaves no file behind."""
+    manifest = read_manifest(settings)
+    if manifest is None:  # a typo'd name, most likely: say which collections exist
+        raise unknown_collection(settings, settings.store.collection)
+    if manifest.snapshot is None:
+        name = settings.store.collection
+        raise IndexMissingError(f"collection {name!r} has not been built yet; run: assistant index --corpus PATH --collection {name}")
+    return manifest
+
+
 def add_documents(settings: Settings, embedder: SentenceEncoder, store: VectorStore, documents: Sequence[Document], *,
                   skipped: Sequence[tuple[str, str]] = (), show_progress: bool = False,
                   progress: Progress | None = None, scope: set[str] | None = None) -> IndexReport:
@@ -144,12 +156,7 @@ def add_documents(settings: Settings, embedder: SentenceEncoder, store: VectorSt
     sources this run may touch (default: the documents'); one in scope and not given is removed."""
     say = progress or log.info
     with writer_lock(settings, on_wait=say):
-        manifest = read_manifest(settings)
-        if manifest is None:  # a typo'd name, most likely: say which collections exist
-            raise unknown_collection(settings, settings.store.collection)
-        if manifest.snapshot is None:
-            name = settings.store.collection
-            raise IndexMissingError(f"collection {name!r} has not been built yet; run: assistant index --corpus PATH --collection {name}")
+        manifest = built_manifest(settings)
         check_fingerprint(settings, manifest)
         run = _Run(settings, embedder, store, manifest, show_progress=show_progress, say=say)
         sources = [SourceDocument.read(d, "upload") for d in documents]

@@ -14,7 +14,12 @@ from servers import clean_env
 
 from assistant import Assistant
 from assistant.config import PROJECT_ROOT
-from assistant.errors import DocumentNotFoundError, InvalidQuestionError, UploadError
+from assistant.errors import (
+    DocumentNotFoundError,
+    IndexMissingError,
+    InvalidQuestionError,
+    UploadError,
+)
 from assistant.ingest.uploads import (
     UPLOAD_NAME_MAX_BYTES,
     check_upload_name,
@@ -78,6 +83,16 @@ def test_a_question_with_a_lone_surrogate_is_a_one_line_error() -> None:
 
 
 # -- the library: refused before stored, quarantine, removal ------------------------------------------------
+def test_adding_to_a_collection_never_built_stores_no_file(engine_factory, tmp_path: Path) -> None:
+    ferry = tmp_path / "ferry.md"
+    ferry.write_text(FERRY, encoding="utf-8")
+    engine = engine_factory(corpus=tmp_path / "no-corpus-yet")
+    with pytest.raises(IndexMissingError, match="no collection named"):
+        engine.add_files([ferry])
+    assert list_uploads(engine.settings) == []  # a later `assistant index` does not pick up the refused file
+    assert ferry.read_text(encoding="utf-8") == FERRY
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("to_header", POISONED_TO_HEADERS)
 def test_an_unloadable_upload_is_refused_before_it_is_stored(small_engine: Assistant, tmp_path: Path, to_header: str) -> None:
