@@ -32,6 +32,9 @@ from assistant.types import Document
 from assistant.validation import expand_path
 
 log = logging.getLogger(__name__)
+# Its own logger: a caller that shows `LoadReport.skipped` itself (the CLI) silences it, the server log keeps it.
+SKIPPED_FILES_LOGGER = "assistant.ingest.skipped"
+skips_log = logging.getLogger(SKIPPED_FILES_LOGGER)
 
 
 @dataclass
@@ -47,7 +50,7 @@ class LoadReport:
     def skip(self, source: str, reason: str) -> None:
         source, reason = repair_text(source), repair_text(reason)  # a name or message may not be UTF-8
         self.skipped.append((source, reason))
-        log.warning("skipped %s: %s", source, reason)
+        skips_log.warning("skipped %s: %s", source, reason)
 
 
 def content_hash(*parts: str) -> str:

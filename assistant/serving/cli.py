@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from assistant.index.run import IndexReport
 from assistant.index.store import SearchFilter, describe_location
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
+from assistant.serving.cli_logging import configure_cli_logging
 from assistant.serving.cli_render import (
     print_answer,
     print_table,
@@ -66,13 +66,6 @@ def _say(message: str) -> None:
 def _warn_skipped(skipped: Sequence[tuple[str, str]]) -> None:
     for source, reason in skipped:
         _say(f"warning: skipped {source}: {reason}")
-
-
-class _TerminalSafeFormatter(logging.Formatter):
-    """Log lines name files and quote documents too: their control characters are escaped."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return terminal_safe(super().format(record))
 
 
 def _print_report_and_load(engine: Assistant, report: IndexReport) -> None:
@@ -274,13 +267,8 @@ HANDLERS = {"add": cmd_add, "collections": cmd_collections, "documents": cmd_doc
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.INFO if args.verbose else logging.WARNING
     apply_offline_env()
-    stream = logging.StreamHandler()
-    stream.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[stream])  # a no-op when logging is already configured
-    for handler_ in logging.root.handlers:
-        handler_.setLevel(level)  # bm25s sets its own logger to DEBUG on import; filter at the handler
+    configure_cli_logging(args.verbose)
     handler = HANDLERS.get(args.command) or args.handler
     try:
         return int(handler(args) or 0)

@@ -180,6 +180,12 @@ def test_cli_add_documents_and_remove(tmp_path: Path) -> None:
     added = run_cli("add", "bad.eml", "ferry.md", "--collection", "pottery", store=store, cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     assert "warning: skipped upload:bad.eml:" in added.stderr and "+1 new" in added.stdout
+    junk = tmp_path / "scan.pdf"
+    junk.write_bytes(b"\x00\x01 not a pdf " * 20)
+    refused = run_cli("add", "scan.pdf", "--collection", "pottery", store=store, cwd=tmp_path)
+    lines = [line for line in refused.stderr.splitlines() if "scan.pdf" in line or "pdf" in line.lower()]
+    assert refused.returncode == 2 and len(lines) == 1, refused.stderr  # said once, no parser's own warnings
+    assert lines[0].startswith("warning: skipped upload:scan.pdf: is not a readable PDF")
     listed = run_cli("documents", "--collection", "pottery", store=store, cwd=tmp_path)
     assert listed.stdout.startswith("ferry.md  (") and "bad.eml" not in listed.stdout
     index = run_cli("index", "--collection", "pottery", "--quiet", store=store, cwd=tmp_path)
