@@ -116,6 +116,13 @@ def test_an_oversized_body_is_a_413_in_the_openai_shape(http: httpx.Client) -> N
     assert "over the 2 MB limit" in one_line_error(streamed, 413)
 
 
+def test_a_body_nested_too_deeply_is_a_one_line_400(http: httpx.Client, served: Served) -> None:
+    deep = '{"model": "%s", "messages": %s"x"%s}' % (served.default, "[" * 100_000, "]" * 100_000)
+    response = http.post("/chat/completions", content=deep.encode(), headers={"content-type": "application/json"})
+    assert one_line_error(response, 400).startswith("the request body could not be read as JSON")
+    assert response.json()["error"]["code"] == "invalid_json"
+
+
 def test_a_question_with_a_lone_surrogate_is_a_400(http: httpx.Client, served: Served) -> None:
     raw = '{"model": "%s", "messages": [{"role": "user", "content": "Who built the kiln? \\ud800"}]}' % served.default
     response = http.post("/chat/completions", content=raw.encode(), headers={"content-type": "application/json"})

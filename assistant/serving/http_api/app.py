@@ -28,6 +28,8 @@ from assistant.serving.http_api.auth import bearer_check, configured_key
 from assistant.serving.http_api.errors import (
     INVALID_REQUEST,
     SERVER_ERROR,
+    UNPARSED_BODY,
+    UNPARSED_BODY_MESSAGE,
     ApiError,
     describe_invalid_request,
     error_body,
@@ -187,7 +189,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     def http_error(_: Request, exc: HTTPException) -> JSONResponse:  # unknown route, wrong method
         kind = INVALID_REQUEST if exc.status_code < 500 else SERVER_ERROR
         code = "request_too_large" if isinstance(exc, BodyTooLarge) else None
-        return JSONResponse(error_body(str(exc.detail), kind, code), status_code=exc.status_code, headers=exc.headers)
+        message = str(exc.detail)
+        if exc.status_code == 400 and message == UNPARSED_BODY:  # FastAPI's words for a body json can't load
+            message, code = UNPARSED_BODY_MESSAGE, "invalid_json"
+        return JSONResponse(error_body(message, kind, code), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     def unexpected(_: Request, exc: Exception) -> JSONResponse:

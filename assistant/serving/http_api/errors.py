@@ -26,6 +26,11 @@ from assistant.errors import (
 
 INVALID_REQUEST = "invalid_request_error"
 SERVER_ERROR = "server_error"
+# FastAPI answers a body that its JSON decoding raised on (other than a syntax error, e.g. nesting deeper
+# than Python's recursion limit) with this detail; the API says what to send instead.
+UNPARSED_BODY = "There was an error parsing the body"
+UNPARSED_BODY_MESSAGE = ("the request body could not be read as JSON (nested too deeply, or not JSON); "
+                         "send a plain JSON object")
 
 
 class ApiError(AssistantError):
