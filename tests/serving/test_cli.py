@@ -135,12 +135,17 @@ def test_two_files_of_one_name_in_one_add_are_not_silently_merged(kiln_store: Pa
     assert [p.read_text() for p in kiln_store.glob("uploads/*/notes.txt")] == ["The Brask glaze is cobalt blue.\n"]
 
 
-def test_remove_counts_the_documents_it_removed(kiln_store: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def glaze_upload(kiln_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The kiln store with one upload added through the CLI; returns its source."""
     note = tmp_path / "glaze.md"
     note.write_text("The Brask pottery mixes its blue glaze from cobalt oxide.\n", encoding="utf-8")
     assert main(["add", str(note)]) == 0
     capsys.readouterr()
+    return "upload:glaze.md"
+
+
+def test_remove_counts_the_documents_it_removed(glaze_upload: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["remove", "glaze.md", "glaze.md"]) == 0
     assert capsys.readouterr().out.startswith("removed 1 document(s); ")
 
@@ -156,15 +161,10 @@ def test_document_text_and_names_cannot_drive_the_terminal(kiln_store: Path, cap
     assert not any((ord(ch) < 32 and ch not in "\n\t") or 0x7f <= ord(ch) < 0xa0 for ch in out + listed)
 
 
-def test_a_source_the_collection_does_not_hold_is_an_error(kiln_store: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_source_the_collection_does_not_hold_is_an_error(glaze_upload: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Not a filter that leaves nothing to answer from, which reads as "the documents don't answer"."""
-    note = tmp_path / "glaze.md"
-    note.write_text("The Brask pottery mixes its blue glaze from cobalt oxide.\n", encoding="utf-8")
-    assert main(["add", str(note)]) == 0
-    capsys.readouterr()
     assert main(["ask", "What is the blue glaze made from?", "--source", "glaze.md"]) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: collection '") and "has no document glaze.md; did you mean upload:glaze.md?" in line
-    assert main(["ask", "What is the blue glaze made from?", "--source", "upload:glaze.md"]) == 0
+    assert main(["ask", "What is the blue glaze made from?", "--source", glaze_upload]) == 0
     assert "cobalt oxide" in capsys.readouterr().out
