@@ -4,13 +4,16 @@ shown again after a reload (the chatbot's `feedback_value`) and carried in the M
 downloads all of this owner's verdicts as JSONL for evaluation.
 
 The chat shows more answers than the conversation holds: a stopped or failed answer is shown but never kept, and a
-long chat keeps only its last turns. So a rated message is matched to its turn by counting the kept answers (those
-drawn with a Copy button) before it, never by its position alone."""
+long chat keeps only its last turns; and the chat the page sends with a click may lag the conversation by an answer.
+So a rated message is matched to its turn by the key of its question and text that a kept answer (one drawn with a
+Copy button) carries, never by its position alone. An answer still streaming shows no thumbs (ui.theme) and cannot
+be rated."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import tempfile
 from collections.abc import Callable, Sequence
@@ -52,14 +55,38 @@ def _kept(messages: Sequence[Message]) -> list[int]:
     return [i for i, m in enumerate(messages) if m.get("role") == "assistant" and _KEPT_MARK in _text(m.get("content"))]
 
 
-def turn_index(messages: Sequence[Message], position: int, turns: int) -> int | None:
+_KEY = re.compile(r'class="ans-actions" data-turn="([0-9a-f]+)"')  # ui.render.render_answer's mark of the turn shown
+
+
+def turn_index(messages: Sequence[Message], position: int, turns: Sequence[Turn]) -> int | None:
     """The turn shown at chat message `position`; None for an answer that is not kept (stopped, failed, streaming)
-    or one too old for the conversation (of `turns` turns) to keep."""
+    or one the conversation no longer holds (too old for a long chat, or replaced by Regenerate meanwhile).
+
+    `messages` are the page's as they were when the thumb was clicked, which may lag the conversation: an answer
+    recorded a moment before the page showed it, or a turn Regenerate has just dropped. So the answer is found by its
+    question and text (the key its message carries), and its place among the kept answers only tells apart
+    answers whose question and text are the same."""
     kept = _kept(messages)
     if position not in kept:
         return None
-    n = kept.index(position) - (len(kept) - turns)  # the oldest shown answers a long chat no longer keeps
-    return n if 0 <= n < turns else None
+    found = _KEY.search(_text(messages[position]["content"]))
+    if found is None:
+        return None
+    key = found.group(1)
+    same = [i for i, turn in enumerate(turns) if render.answer_key(turn.question, turn.answer) == key]
+    if len(same) <= 1:
+        return same[0] if same else None
+    alike = [p for p in kept if key in _text(messages[p]["content"])]  # the shown answers with that key, in order
+    n = alike.index(position) - (len(alike) - len(same))  # counted from the newest, as a long chat drops the oldest
+    return same[n] if 0 <= n < len(same) else None
+
+
+def _unrated(messages: Sequence[Message], position: int) -> str:
+    """Why the answer at `position` could not be rated."""
+    shown = _text(messages[position].get("content")) if 0 <= position < len(messages) else ""
+    if "ans streaming" in shown:
+        return "That answer is still arriving: rate it once it has finished."
+    return "That answer was not kept (stopped, failed, too old or replaced in this chat), so it cannot be rated."
 
 
 def feedback_values(messages: Sequence[Message], turns: Sequence[Turn]) -> list[str | None]:
@@ -122,13 +149,12 @@ class Ratings:
         position = data.index if isinstance(data.index, int) else data.index[0]
         with state.run.lock:  # the lock an answer is recorded under: a rating never loses a turn added meanwhile
             turns = state.chat.history
-            n = turn_index(history, position, len(turns))
+            n = turn_index(history, position, turns)
             if n is not None:
                 old = turns[n].feedback
                 state.chat = state.chat.with_turns(rated(turns, n, rating, old.comment if old and rating else ""))
         if n is None:
-            return (gr.skip(), gr.skip(), render.render_notice("That answer was not kept (stopped, failed or too old "
-                    "for this chat), so it cannot be rated."), gr.skip(), gr.skip())
+            return gr.skip(), gr.skip(), render.render_notice(_unrated(history, position)), gr.skip(), gr.skip()
         state.rated = n if rating else None
         problem = self.save(state)
         if rating is None:

@@ -10,6 +10,7 @@ line would end the HTML block and let Markdown loose on document text).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from collections.abc import Sequence
@@ -161,13 +162,19 @@ def render_answer(answer: Answer, *, restored: bool = False) -> str:
     kind, body = _answer_body(answer)
     marker = " restored" if restored else ""
     return (f'<div class="ans {kind}{marker}">{body}{_render_meta(answer, restored)}{_render_search(answer)}'
-            f"{COPY_BUTTON}</div>")
+            f'<div class="ans-actions" data-turn="{answer_key(answer.question, answer.text)}">{COPY_BUTTON}</div></div>')
+
+
+def answer_key(question: str, text: str) -> str:
+    """Which kept answer a chat message shows (a Turn's question and answer, or its Answer's question and text):
+    a rating names its answer by this, never by its place in the chat alone (ui.feedback)."""
+    return hashlib.sha256(f"{question}\0{text}".encode()).hexdigest()[:16]
 
 
 # A finished answer's Copy button: the page's script (ui.theme.HEAD_JS) copies that answer's text, [n] markers
 # included. No inline handler: the chat's sanitizer would strip it, and a delegated listener survives re-renders.
-COPY_BUTTON = ('<div class="ans-actions"><button type="button" class="copy-answer" title="Copy this answer\'s text '
-               'with its [n] source markers">Copy</button></div>')
+COPY_BUTTON = ('<button type="button" class="copy-answer" title="Copy this answer\'s text with its [n] source '
+               'markers">Copy</button>')
 
 
 def _answer_body(answer: Answer) -> tuple[str, str]:

@@ -130,6 +130,9 @@ footer { display: none !important; }
   .brand-title { font-size: 15px; }
   #new-conversation { min-width: 0 !important; width: auto !important; font-size: 12px !important;
     padding: 4px 8px !important; }
+  /* The question box is two lines tall from the start, so its placeholder (two lines at phone width) is whole and
+     the Ask button as tall as once Gradio has resized the box (which it does only when its value changes). */
+  #question textarea { min-height: calc(2.8em + 20px) !important; min-height: calc(2lh + 20px) !important; }
 }
 .chat-actions { gap: 6px; justify-content: flex-end; }
 .chat-delete, .chat-exports { gap: 6px; }
@@ -140,6 +143,14 @@ footer { display: none !important; }
   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
   color: var(--body-text-color-subdued); }
 #chat .copy-answer:hover { color: var(--color-accent); border-color: var(--color-accent); }
+/* Rating and Copy are for a finished answer only: an answer still streaming (or stopped, or failed: never kept, so
+   never drawn with a Copy button) shows no thumbs. The thumbs are the message row's next sibling in Gradio's chat. */
+#chat .message-row:has(.ans):not(:has(.copy-answer)) + .message-buttons { display: none !important; }
+/* Gradio's "scroll to the latest message" arrow: at the chat's right edge, in the 40 px the answers leave free there,
+   not in the middle of them (it covered a source's title on a phone). 24 px in, it clears a desktop scrollbar and
+   covers at most an answer's right padding; on a phone (no scrollbar) it moves fully into the gap (below). */
+#chat .scroll-down-button-container { left: auto !important; right: 24px !important; transform: none !important; }
+@media (max-width: 640px) { #chat .scroll-down-button-container { right: 8px !important; } }
 #chat .stopped { border-left: 4px solid #64748b; padding: 4px 12px; }
 #chat .stopped-head { font-size: .8em; font-weight: 650; color: #475569; margin-bottom: 2px; }
 """

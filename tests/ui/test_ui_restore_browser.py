@@ -98,6 +98,33 @@ def assert_fits_a_phone(page, answer) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+# The question row as drawn: whether the question box shows its whole placeholder (nothing to scroll), and the
+# heights of the box and of the Ask button beside it.
+INPUT_ROW_JS = """() => {
+  const box = document.querySelector('#question textarea');
+  return {whole: box.scrollHeight <= box.clientHeight + 1, box: box.clientHeight,
+          ask: Math.round(document.querySelector('#ask').getBoundingClientRect().height)};
+}"""
+
+
+def input_row(page) -> dict:
+    expect(page.locator("#question textarea")).to_have_value("")
+    row = page.evaluate(INPUT_ROW_JS)
+    assert row["whole"], row  # the placeholder is whole, not cut after its first line
+    return row
+
+
+def assert_arrow_beside_the_answers(page) -> None:
+    """Gradio's "scroll to the latest message" arrow (shown while the chat is not at its end) covers no answer."""
+    arrow = page.locator("#chat .scroll-down-button-container button")
+    expect(arrow).to_be_visible(timeout=WAIT_MS)
+    box = arrow.bounding_box()
+    for answer in page.locator("#chat .bot-row").all():
+        shown = answer.bounding_box()
+        overlap_y = box["y"] < shown["y"] + shown["height"] and shown["y"] < box["y"] + box["height"]
+        assert not overlap_y or box["x"] >= shown["x"] + shown["width"], (box, shown)
+
+
 def reopen(page, url: str, answers: int) -> list[dict]:
     page.reload()
     open_page(page, url)
@@ -163,17 +190,23 @@ def test_a_saved_chat_on_a_phone_shows_what_was_shown_live(server: RestartableUI
     try:
         page = context.new_page()
         open_page(page, server.url)
+        fresh = input_row(page)
         answered = ask(page, SHORT)
         ask(page, UNANSWERABLE)
         live = shown(page)
         assert live[0]["short"] and live[0]["notes"] and live[1]["head"]
         assert_fits_a_phone(page, answered)
         keep_shot(page, "restore-live-mobile", phone=True)
+        assert_arrow_beside_the_answers(page)
+        answering = input_row(page)  # emptied by the answer: Gradio has resized the box to its placeholder
 
         assert reopen(page, server.url, 2) == live
         restored = page.locator("#chat .ans.restored").first
         expect(restored.locator(".meta")).to_contain_text("restored from saved chat")
         assert_fits_a_phone(page, restored)
         keep_shot(page, "restore-restored-mobile", phone=True)
+        assert_arrow_beside_the_answers(page)
+        # The question row looks the same on a fresh page, once answers came, and restored after a reload.
+        assert fresh == answering == input_row(page), (fresh, answering)
     finally:
         context.close()
