@@ -60,11 +60,11 @@ class HeldAssistant(Assistant):
             yield piece
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple[str, HeldAssistant]]:
+def serve_held(store: Path, embedder) -> Iterator[tuple[str, HeldAssistant]]:
+    """The page on the bundled corpus, served by a HeldAssistant: (its URL, the engine that holds answers)."""
     from ui.server import start
 
-    settings = make_settings(tmp_path_factory.mktemp("controls-store"))
+    settings = make_settings(store)
     engine = HeldAssistant(settings, embedder=embedder)
     running = start(settings, host="127.0.0.1", port=free_port(), engine=engine, log=lambda *_: None)
     try:
@@ -72,6 +72,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple
     finally:
         engine.release()
         running.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple[str, HeldAssistant]]:
+    yield from serve_held(tmp_path_factory.mktemp("controls-store"), embedder)
 
 
 @pytest.fixture

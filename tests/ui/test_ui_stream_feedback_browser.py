@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import free_port, make_settings
 from test_ui_browser import FINAL, WAIT_MS, ask, open_page
 from test_ui_chats_browser import wait_restored
-from test_ui_controls_browser import JATEC, SECOND, HeldAssistant, screen
+from test_ui_controls_browser import JATEC, SECOND, HeldAssistant, screen, serve_held
 
 from assistant.types import Answer, Turn
 
@@ -29,16 +28,7 @@ STREAMING_THUMBS = "#chat .message-row:has(.ans.streaming) + .message-buttons"
 
 @pytest.fixture(scope="module")
 def held(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple[str, HeldAssistant]]:
-    from ui.server import start
-
-    settings = make_settings(tmp_path_factory.mktemp("stream-feedback-store"))
-    engine = HeldAssistant(settings, embedder=embedder)
-    running = start(settings, host="127.0.0.1", port=free_port(), engine=engine, log=lambda *_: None)
-    try:
-        yield running.url.rstrip("/"), engine
-    finally:
-        engine.release()
-        running.close()
+    yield from serve_held(tmp_path_factory.mktemp("stream-feedback-store"), embedder)
 
 
 def test_thumbs_only_on_a_finished_answer(browser, held: tuple[str, HeldAssistant]) -> None:
