@@ -17,7 +17,7 @@ import gradio as gr
 from assistant.arguments import make_filter
 from assistant.conversation.session import ChatSession
 from assistant.engine_pool import EnginePool
-from assistant.errors import AssistantError, InvalidArgumentError
+from assistant.errors import AssistantError, InvalidArgumentError, InvalidQuestionError
 from assistant.types import Answer
 from ui import controls, feedback, model_server, render
 from ui.chat_persistence import ChatPersistence
@@ -30,6 +30,9 @@ Message = dict[str, str]
 
 _DATE_FIELDS = ("the 'From' date", "the 'To' date")  # how filter messages name the page's date fields
 _SKIP2 = (gr.skip(), gr.skip())  # the chat list and export button, unchanged while an answer streams
+# The question box is emptied once, when the question is taken; later updates leave it alone, so a draft of
+# the next question typed while this answer streams is kept.
+_KEEP_BOX = gr.skip()
 
 WELCOME = (
     '<div class="welcome"><div class="welcome-title">Ask a question about your documents</div>'
@@ -129,21 +132,24 @@ class ChatPanel:
                     history[-1] = {"role": "assistant", "content": render.render_answer(piece)}
                     problem = self.chats.save(state)
                     chats, listing_problem = self.chats.listing(state)
-                    yield (feedback.chatbot(history, state.chat), "", render.render_notice(problem) or listing_problem,
+                    yield (feedback.chatbot(history, state.chat), _KEEP_BOX, render.render_notice(problem) or listing_problem,
                            state, chats, self.chats.export_button(state))
                 else:
                     text += piece
                     state.run.partial = text
                     history[-1] = {"role": "assistant", "content": render.render_streaming(text)}
-                    yield feedback.chatbot(history, state.chat), "", "", state, *_SKIP2
+                    yield feedback.chatbot(history, state.chat), _KEEP_BOX, "", state, *_SKIP2
+        except InvalidQuestionError as err:  # refused at once (too long, ...): the question goes back to be fixed
+            history[-1] = {"role": "assistant", "content": render.render_error(str(err))}
+            yield feedback.chatbot(history, state.chat), message, "", state, *_SKIP2
         except AssistantError as err:
             history[-1] = {"role": "assistant", "content": render.render_error(str(err))}
-            yield feedback.chatbot(history, state.chat), "", render.render_notice(str(err)), state, *_SKIP2
+            yield feedback.chatbot(history, state.chat), _KEEP_BOX, render.render_notice(str(err)), state, *_SKIP2
         except Exception as err:  # the page must stay usable; the details go to the server log
             log.exception("answering %r failed", message)
             friendly = f"Something went wrong while answering ({type(err).__name__}); the server log has the details."
             history[-1] = {"role": "assistant", "content": render.render_error(friendly)}
-            yield feedback.chatbot(history, state.chat), "", render.render_notice(friendly), state, *_SKIP2
+            yield feedback.chatbot(history, state.chat), _KEEP_BOX, render.render_notice(friendly), state, *_SKIP2
 
     def new_conversation(self, state: SessionState | None) -> tuple[Any, ...]:
         if state is not None:  # the old chat stays saved; a new one starts with a fresh ChatSession

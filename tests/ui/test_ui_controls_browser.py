@@ -182,6 +182,32 @@ def test_a_streaming_answer_on_a_phone_shows_its_text_so_far(browser, server: tu
         context.close()
 
 
+def test_a_draft_typed_while_an_answer_streams_is_kept(page, server: tuple[str, HeldAssistant]) -> None:
+    _, engine = server
+    engine.hold_next()
+    box = page.locator("#question textarea")
+    box.fill(JATEC)
+    page.locator("#ask").click()
+    try:
+        assert engine.holding.wait(WAIT_MS / 1000), "the held answer never started"
+        expect(box).to_have_value("", timeout=WAIT_MS)  # the question was taken
+        box.fill(SECOND)  # the next question, typed before this answer has finished
+    finally:
+        engine.release()
+    expect(page.locator(FINAL)).to_have_count(1, timeout=WAIT_MS)
+    page.wait_for_timeout(500)  # any late update of the box would have landed by now
+    expect(box).to_have_value(SECOND)
+
+
+def test_a_question_refused_as_too_long_stays_in_the_box_to_be_shortened(page) -> None:
+    box = page.locator("#question textarea")
+    long_question = "Which country hosts the training center? " * 60  # over the 2,000-character limit
+    box.fill(long_question)
+    page.locator("#ask").click()
+    expect(page.locator("#chat .ans.failed")).to_have_count(1, timeout=WAIT_MS)
+    expect(box).to_have_value(long_question)
+
+
 def test_copy_puts_the_answer_text_with_its_markers_in_the_clipboard(page) -> None:
     answer = ask(page, JATEC)
     shown = squash(answer.locator(".ans-text").inner_text())
