@@ -56,7 +56,8 @@ def build_app(pool: EnginePool) -> gr.Blocks:
                                        chats_notice=page.chats_notice, notice=notice)
         switched = [*started, picked]  # the events that change the open chat
         deleted = saved.wire(page.managing, state=state, chats=page.chats, chatbot=chatbot, markdown=page.markdown,
-                             notice=page.chats_notice, switched=switched, answered=answering)
+                             notice=page.chats_notice, export_chat=persistence.export_button, switched=switched,
+                             answered=answering)
         deleted.then(ratings.export, [state], [page.exported], show_progress="hidden")
         model_server.wire(page.server, state)
         ratings.wire(chat=chatbot, state=state, box=page.chat.comment, save=page.chat.save_comment, notice=notice,

@@ -165,15 +165,17 @@ class SavedChats:
         return gr.skip() if (typed or "").strip() else self.title_box(state)
 
     def wire(self, controls: ChatControls, *, state: gr.State, chats: gr.Radio, chatbot: gr.Chatbot,
-             markdown: gr.DownloadButton, notice: gr.HTML, switched: Sequence[Any] = (),
-             answered: Sequence[Any] = ()) -> Any:
-        """Connect the controls; returns the confirmed delete's event, for what must follow it. `switched`: the
+             markdown: gr.DownloadButton, notice: gr.HTML, export_chat: Callable[[SessionState | None], Any],
+             switched: Sequence[Any] = (), answered: Sequence[Any] = ()) -> Any:
+        """Connect the controls; returns the confirmed delete's event, for what must follow it. `export_chat`: the
+        Markdown download of the open chat, written afresh after a rename (it carries the title); `switched`: the
         page's events that change the open chat; `answered`: those that finish an answer (and may save a chat)."""
         buttons = [controls.delete, controls.confirm, controls.cancel]
         # .change, not .input: it also fires for a value not typed key by key (pasted, autofilled, set by a script)
         controls.search.change(self.search, [controls.search, state], [chats, notice], show_progress="hidden")
         for trigger in (controls.rename.click, controls.title.submit):
-            trigger(self.rename, [controls.title, state], [chats, controls.title, notice], show_progress="hidden")
+            renamed = trigger(self.rename, [controls.title, state], [chats, controls.title, notice], show_progress="hidden")
+            renamed.then(export_chat, [state], [markdown], show_progress="hidden")
         controls.delete.click(self.ask_to_delete, [state], [*buttons, notice], show_progress="hidden")
         controls.cancel.click(self.cancel, [state], [*buttons, notice], show_progress="hidden")
         deleted = controls.confirm.click(self.delete, [state], [chatbot, state, chats, markdown, *buttons, notice],

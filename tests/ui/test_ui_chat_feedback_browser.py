@@ -17,6 +17,8 @@ from conftest import make_settings
 from test_ui_browser import FINAL, WAIT_MS, ask, open_page, shot
 from test_ui_chats_browser import RestartableUI, chat_options, wait_restored
 
+from assistant.conversation.export import markdown_filename
+
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 from playwright.sync_api import expect
@@ -98,6 +100,12 @@ def test_rate_with_a_comment_reload_rename_search_and_delete(server: Restartable
     expect(page.locator("#chats-notice")).to_contain_text(f"Renamed this chat to “{TITLE}”", timeout=WAIT_MS)
     expect(chat_options(page)).to_have_count(1)
     expect(chat_options(page).first).to_contain_text(TITLE)
+    # The export carries the new title, in its heading and its file name.
+    expect(page.locator("#export-chat")).to_be_enabled(timeout=WAIT_MS)
+    page.wait_for_timeout(500)  # the rename's export is written just after its notice
+    renamed = download(page, "#export-chat", tmp_path)
+    assert renamed.name == markdown_filename(TITLE)
+    assert renamed.read_text(encoding="utf-8").startswith(f"# {TITLE}")
 
     # A second chat; the search finds each by its title or by a word only one of the answers holds.
     page.locator("#new-conversation").click()
