@@ -22,6 +22,7 @@ from assistant.conversation.shown import answer_of
 from assistant.engine_pool import EnginePool
 from assistant.errors import ChatStoreError, SessionFormatError
 from ui import feedback, render
+from ui.chats import saved_title
 from ui.state import SessionState
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class ChatPersistence:
         if state is None or not state.chat.history:
             return gr.DownloadButton(value=None, interactive=False)
         title = chat_title(state.chat.to_dict())
-        saved = self._saved_title(state)
+        saved = saved_title(self.store, state)  # '' when unsaved: titled by the first question
         folder = self.export_dir / (state.chat_id or new_chat_id())
         folder.mkdir(parents=True, exist_ok=True)
         # A title the user gave names the file; else the whole first question (words, not the title cut to 80)
@@ -86,17 +87,6 @@ class ChatPersistence:
         title = saved or title
         path.write_text(chat_markdown(state.chat.history, title=title, exported=_utc_now()), encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
-
-    def _saved_title(self, state: SessionState) -> str:
-        """The open chat's title in the store (a rename's), '' when it is not saved or can't be read."""
-        if state.owner is None or state.chat_id is None:
-            return ""
-        try:
-            chats = self.store.list(state.owner)
-        except ChatStoreError as err:  # the export still works, titled by its first question
-            log.warning("reading the title of chat %s failed: %s", state.chat_id, err)
-            return ""
-        return next((c.title for c in chats if c.chat_id == state.chat_id), "")
 
     def save(self, state: SessionState) -> str:
         """Save the chat after an answer; '' or the reason it was not saved."""

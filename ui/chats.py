@@ -197,17 +197,28 @@ class SavedChats:
         return ""
 
     def _title(self, state: SessionState | None) -> str:
-        if state is None or state.owner is None or state.chat_id is None:
-            return ""
-        try:
-            return self._summary(state.owner, state.chat_id).title
-        except ChatStoreError as err:  # the box stays empty; the list's notice says what is wrong with the store
-            log.warning("reading the title of chat %s failed: %s", state.chat_id, err)
-            return ""
+        return saved_title(self.store, state)
 
     def _summary(self, owner: str, chat_id: str) -> ChatSummary:
-        found = next((c for c in self.store.list(owner) if c.chat_id == chat_id), None)
-        if found is None:
-            raise ChatNotFoundError(f"no saved chat {chat_id!r} here: it was deleted, or it belongs to another "
-                                    "browser or user")
-        return found
+        return saved_summary(self.store, owner, chat_id)
+
+
+def saved_summary(store: ChatStore, owner: str, chat_id: str) -> ChatSummary:
+    """The list line of `owner`'s saved chat `chat_id`; ChatNotFoundError when there is none."""
+    found = next((c for c in store.list(owner) if c.chat_id == chat_id), None)
+    if found is None:
+        raise ChatNotFoundError(f"no saved chat {chat_id!r} here: it was deleted, or it belongs to another "
+                                "browser or user")
+    return found
+
+
+def saved_title(store: ChatStore, state: SessionState | None) -> str:
+    """The open chat's title as saved (a rename's, else its first question's); '' when it is not saved or the
+    store can't be read (the list's notice says what is wrong with the store)."""
+    if state is None or state.owner is None or state.chat_id is None:
+        return ""
+    try:
+        return saved_summary(store, state.owner, state.chat_id).title
+    except ChatStoreError as err:
+        log.warning("reading the title of chat %s failed: %s", state.chat_id, err)
+        return ""
