@@ -60,7 +60,13 @@ class ModelExportError(AssistantError):
 
 
 class BackendError(AssistantError):
-    """A language-model backend failed: unreachable, timed out, or returned nothing usable."""
+    """A language-model backend failed: unreachable, timed out, or returned nothing usable. `problem` says what
+    happened; `fix`, what the person who configures the assistant can change (settings and environment variables):
+    `str()` joins them, and an edge whose users cannot change those (the web page) shows `problem` with its own."""
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(f"{problem}; {fix}" if fix else problem)
+        self.problem, self.fix = problem, fix
 
 
 class UploadError(AssistantError):
@@ -111,6 +117,11 @@ class SessionFormatError(AssistantError, ValueError):
 
 class ChatStoreError(AssistantError):
     """The saved-chats database cannot be opened, read or written; the file is left as it is."""
+
+
+class ChatChangedError(ChatStoreError):
+    """A save was refused because the chat was saved elsewhere (another tab, window or process) since this copy of
+    it was read: writing it would drop what the other one added."""
 
 
 class ChatNotFoundError(ChatStoreError, KeyError):

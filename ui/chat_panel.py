@@ -21,6 +21,7 @@ from assistant.errors import AssistantError, InvalidArgumentError, InvalidQuesti
 from assistant.types import Answer
 from ui import controls, feedback, model_server, render
 from ui.chat_persistence import ChatPersistence
+from ui.errors import page_text
 from ui.settings_panel import AnswerSettings
 from ui.state import SessionState
 
@@ -79,6 +80,11 @@ def _idle_buttons() -> tuple[Any, Any]:
     return gr.Button(visible=True), gr.Button(visible=False)
 
 
+def _buttons_after(state: SessionState | None) -> tuple[Any, Any]:
+    """(Regenerate, Stop) once an ask ended: still busy when it was refused because another answer streams."""
+    return _busy_buttons() if state is not None and state.run.active else _idle_buttons()
+
+
 class ChatPanel:
     """The chat's handlers. `chosen`: the switcher's collection as the pool keys it (ui.corpus_panel); `chats`:
     saving the chat and its Markdown export."""
@@ -102,6 +108,9 @@ class ChatPanel:
             return
         if state is None:
             state = SessionState(chat=ChatSession(engine=self.pool.primary))
+        if state.run.active:  # one answer at a time: the question stays in its box, to be sent once this one ends
+            yield gr.skip(), _KEEP_BOX, render.render_notice(controls.BUSY, "info"), state, *_SKIP2
+            return
         try:  # the collection this browser chose: the next question answers from its latest snapshot
             name = self.chosen(collection)
         except AssistantError as err:  # e.g. the chosen collection is gone
@@ -118,6 +127,14 @@ class ChatPanel:
         history.append({"role": "user", "content": render.render_question(message)})
         history.append({"role": "assistant", "content": render.render_streaming("")})
         run = state.run.start(message)
+        try:
+            yield from self._stream(message, history, state, run)
+        finally:  # however the stream ended (finished, failed, stopped, the browser gone), the next question may come
+            state.run.end(run)
+
+    def _stream(self, message: str, history: list[Message], state: SessionState, run: int) -> Iterator[tuple[Any, ...]]:
+        """The answer to `message` as it streams: the chatbot, the question box, a notice, the state, the Chats list
+        and the Markdown export (the last two change only when the answer is kept and saved)."""
         yield feedback.chatbot(history, state.chat), "", "", state, *_SKIP2
         text = ""
         try:  # history= keeps the session from recording the turn: only a kept answer is (see ui.controls)
@@ -143,8 +160,9 @@ class ChatPanel:
             history[-1] = {"role": "assistant", "content": render.render_error(str(err))}
             yield feedback.chatbot(history, state.chat), message, "", state, *_SKIP2
         except AssistantError as err:
-            history[-1] = {"role": "assistant", "content": render.render_error(str(err))}
-            yield feedback.chatbot(history, state.chat), _KEEP_BOX, render.render_notice(str(err)), state, *_SKIP2
+            said = page_text(err)
+            history[-1] = {"role": "assistant", "content": render.render_error(said)}
+            yield feedback.chatbot(history, state.chat), _KEEP_BOX, render.render_notice(said), state, *_SKIP2
         except Exception as err:  # the page must stay usable; the details go to the server log
             log.exception("answering %r failed", message)
             friendly = f"Something went wrong while answering ({type(err).__name__}); the server log has the details."
@@ -152,6 +170,8 @@ class ChatPanel:
             yield feedback.chatbot(history, state.chat), _KEEP_BOX, render.render_notice(friendly), state, *_SKIP2
 
     def new_conversation(self, state: SessionState | None) -> tuple[Any, ...]:
+        if state is not None and state.run.active:  # the streaming answer belongs to the open chat: it stays
+            return gr.skip(), gr.skip(), render.render_notice(controls.BUSY, "info"), state, gr.skip(), gr.skip()
         if state is not None:  # the old chat stays saved; a new one starts with a fresh ChatSession
             state.start_over(self.pool.primary)
         return (feedback.chatbot([], None), "", render.render_notice("Started a new conversation.", "info"), state,
@@ -162,6 +182,9 @@ class ChatPanel:
                    collection: str | None = None) -> Iterator[tuple[Any, ...]]:
         """Ask the last question again; its new answer replaces the old one (in the page and in the chat's
         context). The saved chat keeps the old answer until the new one finishes."""
+        if state is not None and state.run.active:
+            yield gr.skip(), gr.skip(), render.render_notice(controls.BUSY, "info"), state, *_SKIP2
+            return
         asked, drop = controls.last_question(state.chat, state.run) if state is not None else (None, False)
         if asked is None:
             said = render.render_notice("Nothing to regenerate yet: ask a question first.")
@@ -196,7 +219,7 @@ class ChatPanel:
                 (column.regen.click, self.regenerate, ask_inputs[1:], True)):
             shown = trigger(_busy_buttons, None, buttons, queue=False, show_progress="hidden")
             running = shown.then(fn, inputs, ask_outputs, show_progress="hidden")
-            running.then(_idle_buttons, None, buttons, queue=False, show_progress="hidden")
+            running.then(_buttons_after, [state], buttons, queue=False, show_progress="hidden")
             answering.append(running)
             if regenerating:  # the regenerated answer's rating went with it
                 running.then(ratings.export, [state], [exported], show_progress="hidden")

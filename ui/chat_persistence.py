@@ -20,8 +20,8 @@ from assistant.conversation.saved import ChatStore, chat_title, new_chat_id
 from assistant.conversation.session import ChatSession
 from assistant.conversation.shown import answer_of
 from assistant.engine_pool import EnginePool
-from assistant.errors import ChatStoreError, SessionFormatError
-from ui import feedback, render
+from assistant.errors import ChatChangedError, ChatStoreError, SessionFormatError
+from ui import controls, feedback, render
 from ui.chats import saved_title
 from ui.state import SessionState
 
@@ -89,26 +89,38 @@ class ChatPersistence:
         return gr.DownloadButton(value=str(path), interactive=True)
 
     def save(self, state: SessionState) -> str:
-        """Save the chat after an answer; '' or the reason it was not saved."""
+        """Save the chat after an answer or a rating; '' or what the page should say about it. A chat saved from
+        another tab or window since this page opened it is not overwritten: this page's conversation is saved as a
+        new chat instead, so that neither loses a turn."""
         if state.owner is None:
             return self.problem
+        forked = ""
         state.chat_id = state.chat_id or new_chat_id()
         try:
-            self.store.save(state.owner, state.chat_id, state.chat.to_dict())
+            try:
+                summary = self.store.save(state.owner, state.chat_id, state.chat.to_dict(), revision=state.revision)
+            except ChatChangedError:
+                log.info("chat %s changed elsewhere; saving this page's copy as a new chat", state.chat_id)
+                state.chat_id = new_chat_id()
+                summary = self.store.save(state.owner, state.chat_id, state.chat.to_dict())
+                forked = ("This chat was changed in another tab or window after it was opened here, so this "
+                          "conversation was saved as a new chat; both are in the Chats list.")
         except ChatStoreError as err:
             log.error("saving chat %s failed: %s", state.chat_id, err)
             return f"This chat was not saved: {err}"
-        return ""
+        state.revision = summary.revision
+        return forked
 
     def restore(self, state: SessionState, chat_id: str) -> str:
         """Make `chat_id` this page's chat; '' or why it could not be opened (the current chat stays)."""
         if state.owner is None:
             return self.problem
         try:
-            chat = ChatSession.from_dict(self.store.load(state.owner, chat_id), engine=self.pool.primary)
+            session, revision = self.store.load_revision(state.owner, chat_id)
+            chat = ChatSession.from_dict(session, engine=self.pool.primary)
         except (ChatStoreError, SessionFormatError) as err:
             return f"Could not open that chat: {err}"
-        state.show(chat, chat_id)
+        state.show(chat, chat_id, revision)
         return ""
 
     def open_page(self, browser_id: object, request: gr.Request) -> tuple[Any, ...]:
@@ -128,16 +140,20 @@ class ChatPersistence:
                 render.render_notice(problem) or listing_problem)
 
     def pick_chat(self, chat_id: str | None, state: SessionState | None) -> tuple[Any, ...]:
+        """(chatbot, state, Markdown export, the list's notice, the chat's notice, the list's selection)."""
         if state is None or not chat_id:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if state.run.active:  # the streaming answer belongs to the open chat: it stays open, its entry selected
+            return (gr.skip(), state, gr.skip(), render.render_notice(controls.BUSY, "info"), gr.skip(),
+                    gr.Radio(value=state.chat_id))
         problem = self.restore(state, chat_id)
         return (feedback.chatbot(_messages(state.chat), state.chat), state, self.export_button(state),
-                render.render_notice(problem), "")
+                render.render_notice(problem), "", gr.skip())
 
     def wire_pick(self, chats: gr.Radio, *, state: gr.State, chatbot: gr.Chatbot, markdown: gr.DownloadButton,
                   chats_notice: gr.HTML, notice: gr.HTML) -> Any:
         """Picking a saved chat opens it; returns the event (it changes the open chat)."""
-        return chats.input(self.pick_chat, [chats, state], [chatbot, state, markdown, chats_notice, notice],
+        return chats.input(self.pick_chat, [chats, state], [chatbot, state, markdown, chats_notice, notice, chats],
                            show_progress="hidden")
 
     def wire_open(self, demo: gr.Blocks, *, browser_id: gr.BrowserState, state: gr.State, chats: gr.Radio,

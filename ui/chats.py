@@ -15,7 +15,7 @@ import gradio as gr
 from assistant.conversation.saved import TITLE_MAX, ChatListing, ChatStore, ChatSummary
 from assistant.engine import AnswerEngine
 from assistant.errors import ChatNotFoundError, ChatStoreError, InvalidArgumentError
-from ui import render
+from ui import controls, render
 from ui.state import SessionState
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,9 @@ class SavedChats:
         pending = state.pending_delete if state is not None else None
         if state is None or state.owner is None or pending is None:
             return *skip4, *_idle(), render.render_notice(self.problem or "Pick a saved chat to delete first.")
+        if pending == state.chat_id and state.run.active:  # asked again once the answer ends; nothing deleted
+            return *skip4, gr.Button(visible=False), gr.Button(visible=True), gr.Button(visible=True), \
+                render.render_notice(controls.BUSY, "info")
         state.pending_delete = None
         try:
             chat = self._summary(state.owner, pending)

@@ -33,12 +33,13 @@ class AnswerRun:
     finished: Answer | None = None  # that answer
     partial: str = ""  # the text streamed so far by the running answer
     pending: str | None = None  # a question shown without a kept answer (stopped or failed): Regenerate asks it
+    active: bool = False  # an answer is streaming: another question, or another chat, waits until it ends
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self, question: str) -> int:
         with self.lock:
             self.number += 1
-            self.partial, self.pending = "", question
+            self.partial, self.pending, self.active = "", question, True
             return self.number
 
     def keep(self, number: int, answer: Answer, record: Callable[[], None]) -> bool:
@@ -48,12 +49,19 @@ class AnswerRun:
             if number != self.number:
                 return False
             record()
-            self.kept, self.finished, self.pending = number, answer, None
+            self.kept, self.finished, self.pending, self.active = number, answer, None, False
             return True
+
+    def end(self, number: int) -> None:
+        """Run `number`'s stream ended (finished, failed, or its browser went away): it no longer blocks."""
+        with self.lock:
+            if number == self.number:
+                self.active = False
 
     def stop(self) -> Answer | None:
         """Stop the running answer. Returns the answer when it had already finished (then it stays kept)."""
         with self.lock:
+            self.active = False
             if self.kept == self.number:
                 return self.finished
             self.number += 1
@@ -63,7 +71,10 @@ class AnswerRun:
         """Another chat is shown (new, or picked from the list): a running answer is no longer this page's."""
         with self.lock:
             self.number += 1
-            self.kept, self.finished, self.partial, self.pending = self.number, None, "", None
+            self.kept, self.finished, self.partial, self.pending, self.active = self.number, None, "", None, False
+
+
+BUSY = "An answer is still arriving: wait for it to finish, or press Stop, then try again."
 
 
 def without_last_turn(chat: ChatSession) -> ChatSession:

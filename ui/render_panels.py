@@ -47,20 +47,29 @@ def render_corpus(info: Mapping[str, Any], documents: Iterable[tuple[str, str, d
 
 
 def render_upload_result(indexed: Sequence[str], refused: Sequence[tuple[str, str]], summary: str = "", *,
-                         askable: bool = True) -> str:
-    """After an upload: what was added and, for each refused file, why (nothing else changed).
+                         replaced: Sequence[str] = (), same: Sequence[str] = (), askable: bool = True) -> str:
+    """After an upload: what was added (`indexed`: new names; `replaced`: names that replaced an earlier upload of
+    the same name; `same`: files identical to what was already indexed) and, for each refused file, why.
     `askable`: the files went to the collection the chat answers from."""
     parts: list[str] = []
+    next_step = "You can ask about them now." if askable else "This chat answers from another collection."
     if indexed:
         names = ", ".join(esc(n) for n in indexed)
-        next_step = "You can ask about them now." if askable else "This chat answers from another collection."
         parts.append(f'<div class="notice notice-ok" role="status">Indexed {len(indexed)} file(s): {names}. '
                      f"{next_step}</div>")
+    if replaced:
+        names = ", ".join(esc(n) for n in replaced)
+        parts.append(f'<div class="notice notice-ok" role="status">Replaced {len(replaced)} earlier upload(s) of the '
+                     f"same name with the new file: {names}. {next_step if not indexed else ''}</div>")
+    if same:
+        names = ", ".join(esc(n) for n in same)
+        parts.append(f'<div class="notice notice-info" role="status">Already indexed, unchanged: {names} (the same '
+                     "file was uploaded before).</div>")
     for name, reason in refused:
         parts.append(f'<div class="notice notice-error" role="alert">{esc(name)}: {esc(reason)}</div>')
-    if refused and not indexed:
+    if refused and not (indexed or replaced or same):
         parts.append('<div class="notice notice-info" role="status">Nothing was added; the documents already indexed are unchanged.</div>')
-    if summary:
+    if summary and (indexed or replaced):
         parts.append(f'<div class="upload-summary">{esc(summary)}</div>')
     return "".join(parts)
 

@@ -21,17 +21,18 @@ class SessionState:
     answers: list[Answer] = field(default_factory=list)
     owner: str | None = None  # None: this page's chats are not saved (no store, or it failed)
     chat_id: str | None = None  # set when the chat is first saved
+    revision: str | None = None  # the save of `chat_id` this page's copy came from (ChatStore.save checks it)
     run: controls.AnswerRun = field(default_factory=controls.AnswerRun)  # the running answer, for Stop/Regenerate
     chat_query: str = ""  # the saved-chat search: the list shows only the chats it matches
     pending_delete: str | None = None  # the saved chat whose delete awaits confirmation
     rated: int | None = None  # the turn the comment box speaks about: the last one rated
     server: ServerChoice | None = None  # this session's own model server (ui.model_server); None: the page's answerer
 
-    def show(self, chat: ChatSession, chat_id: str | None) -> None:
-        """Make `chat` (saved as `chat_id`, or not yet saved: None) this page's conversation; a running answer and
-        the comment box's answer belong to the one it replaces."""
+    def show(self, chat: ChatSession, chat_id: str | None, revision: str | None = None) -> None:
+        """Make `chat` (saved as `chat_id` at `revision`, or not yet saved: None) this page's conversation; a running
+        answer and the comment box's answer belong to the one it replaces."""
         self.run.forget()  # first: an answer finishing from now on is not kept, so it cannot land in `chat`
-        self.chat, self.chat_id = chat, chat_id
+        self.chat, self.chat_id, self.revision = chat, chat_id, revision
         self.answers.clear()
         self.rated = None
 

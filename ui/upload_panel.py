@@ -37,6 +37,12 @@ def file_box(settings: Settings) -> tuple[gr.File, gr.HTML]:
     return files, gr.HTML("", elem_id="upload-status")
 
 
+def _touches(name: str, sources: list[str]) -> bool:
+    """Whether the uploaded file `name` is among `sources`: as one document, or as records (`source#id`)."""
+    own = upload_source(name)
+    return any(source == own or source.startswith(own + "#") for source in sources)
+
+
 class UploadPanel:
     """The upload handler: the pool's settings set the size limit; `corpus` and `documents` refresh after it."""
 
@@ -52,6 +58,8 @@ class UploadPanel:
         batch = accept_uploads(paths, self.pool.settings)
         refused = list(batch.refused)
         indexed: list[str] = []
+        replaced: list[str] = []
+        same: list[str] = []
         summary = ""
         where = collection or self.pool.served
         if batch.accepted:
@@ -79,11 +87,14 @@ class UploadPanel:
             else:
                 failed = {source for source, _ in report.skipped}
                 refused.extend((source.removeprefix(UPLOAD_SOURCE_PREFIX), reason) for source, reason in report.skipped)
-                indexed = [name for _, name in batch.accepted if upload_source(name) not in failed]
+                kept = [name for _, name in batch.accepted if upload_source(name) not in failed]
+                replaced = [name for name in kept if _touches(name, report.changed)]
+                same = [name for name in kept if not _touches(name, [*report.changed, *report.added])]
+                indexed = [name for name in kept if name not in replaced and name not in same]
                 summary = (f"Collection {where} now holds {report.documents} documents, {report.chunks} chunks "
                            f"(indexed in {report.seconds:.1f} s).")
         corpus_html, dropdown = self.corpus.corpus_view(collection, selected)
-        yield (render_upload_result(indexed, refused, summary),
+        yield (render_upload_result(indexed, refused, summary, replaced=replaced, same=same),
                corpus_html, dropdown, None, *self.documents.doc_panel(collection, chosen))
 
     def wire(self, files: gr.File, status: gr.HTML, *, collection: gr.Dropdown, sources: gr.Dropdown,

@@ -142,7 +142,7 @@ class GenerativeAnswerer:
         never pass for the model's answer, nor hide that the question was sent somewhere."""
         instead = ("the extractive fallback, quoted from the passages" if self._settings.answer.fallback == "extractive"
                    else "the fallback abstention")
-        return f"The language model ({self._backend.description}) failed ({exc}); this answer is {instead}, not generated."
+        return f"The language model ({self._backend.description}) failed ({exc.problem}); this answer is {instead}, not generated."
 
     def _fall_back(self, request: AnswerRequest, note: str) -> AnswerDraft:
         if self._settings.answer.fallback == "extractive":

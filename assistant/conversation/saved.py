@@ -2,6 +2,8 @@
 
     store = ChatStore.for_settings(settings)          # <store.path>/chats.sqlite3
     store.save(owner, chat_id, session.to_dict())    # insert or replace, in one transaction
+    session, revision = store.load_revision(owner, chat_id)   # a copy to edit, and the save it came from
+    store.save(owner, chat_id, edited, revision=revision)     # ChatChangedError if saved elsewhere since
     store.list(owner)                                 # newest first: ChatSummary(chat_id, title, ...)
     ChatSession.from_dict(store.load(owner, chat_id), engine=engine)
     store.rename(owner, chat_id, "Ferry notes")       # kept over the first-question title from then on
@@ -38,7 +40,12 @@ from assistant.conversation.saved_rows import (
     session_of_row,
     summary_of_row,
 )
-from assistant.errors import ChatNotFoundError, ChatStoreError, InvalidArgumentError
+from assistant.errors import (
+    ChatChangedError,
+    ChatNotFoundError,
+    ChatStoreError,
+    InvalidArgumentError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +100,24 @@ class ChatStore:
         return cls(settings.store.path / CHATS_FILE)
 
     # -- writing ---------------------------------------------------------------------------------
-    def save(self, owner: str, chat_id: str, session: Mapping[str, Any]) -> ChatSummary:
-        """Insert or replace `owner`'s chat `chat_id` with `session` (ChatSession.to_dict() output)."""
+    def save(self, owner: str, chat_id: str, session: Mapping[str, Any], *, revision: str | None = None) -> ChatSummary:
+        """Insert or replace `owner`'s chat `chat_id` with `session` (ChatSession.to_dict() output). `revision`: the
+        save this copy was read from (`load_revision`, or a summary's `revision`); when the stored chat has been
+        saved since, nothing is written and ChatChangedError says so (two tabs of one chat never overwrite each
+        other's turns). None: written whatever is stored (a new chat, or a writer that owns the chat alone)."""
         _check_key("owner", owner)
         _check_key("chat_id", chat_id)
         text = json.dumps(session, ensure_ascii=False)
         now = _now()
         title, turns = chat_title(session), len(session.get("turns") or [])
         with self._transaction() as db:
+            if revision is not None:
+                db.execute("BEGIN IMMEDIATE")  # the check and the write as one: no save slips in between
+                stored = db.execute("SELECT updated FROM chats WHERE owner = ? AND chat_id = ?",
+                                    (owner, chat_id)).fetchone()
+                if stored is not None and stored[0] != revision:
+                    raise ChatChangedError(f"chat {chat_id!r} was saved elsewhere (another tab or window) after this "
+                                           "copy of it was opened")
             db.execute(
                 "INSERT INTO chats (owner, chat_id, title, created, updated, turns, session) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (owner, chat_id) DO UPDATE SET "
@@ -177,11 +194,17 @@ class ChatStore:
 
     def load(self, owner: str, chat_id: str) -> dict[str, Any]:
         """The saved session of `owner`'s chat `chat_id`; ChatNotFoundError when `owner` has none by that id."""
+        return self.load_revision(owner, chat_id)[0]
+
+    def load_revision(self, owner: str, chat_id: str) -> tuple[dict[str, Any], str]:
+        """(the saved session of `owner`'s chat `chat_id`, the revision to pass to `save` when writing it back), read
+        together; ChatNotFoundError when `owner` has none by that id."""
         with self._transaction() as db:
-            row = db.execute("SELECT session FROM chats WHERE owner = ? AND chat_id = ?", (owner, chat_id)).fetchone()
+            row = db.execute("SELECT session, updated FROM chats WHERE owner = ? AND chat_id = ?",
+                             (owner, chat_id)).fetchone()
         if row is None:
             raise _not_found(chat_id)
-        return session_of_row(self.path, chat_id, row[0])
+        return session_of_row(self.path, chat_id, row[0]), str(row[1])
 
     def secret(self, name: str) -> str:
         """A random value made once per store and kept in it (e.g. the key the page encrypts its browser id

@@ -22,6 +22,11 @@ class ChatSummary:
     updated: dt.datetime
     turns: int
 
+    @property
+    def revision(self) -> str:
+        """The save this line describes, as `ChatStore.save(revision=...)` checks it (the stored timestamp)."""
+        return self.updated.isoformat()
+
 
 @dataclass(frozen=True)
 class UnreadableChat:

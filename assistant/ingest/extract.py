@@ -5,6 +5,7 @@ notebooks); `formats.read_file` picks one by extension."""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import importlib
 import os
@@ -92,9 +93,23 @@ def repair_text(text: str) -> str:
     return text
 
 
+# Byte-order marks of the Unicode encodings that hold NUL bytes (Windows Notepad's "Unicode" is UTF-16 LE with a
+# mark); UTF-32's first, as its little-endian mark starts with UTF-16's. Without a mark such text looks binary.
+_UNICODE_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                  (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
 def decode_text(data: bytes) -> str:
+    for mark, encoding in _UNICODE_MARKS:
+        if data.startswith(mark):
+            try:
+                return data[len(mark):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise FileUnreadable(f"starts as {encoding.upper()} text but has a bad byte at offset "
+                                     f"{exc.start + len(mark)}; re-save it as UTF-8") from exc
     if b"\x00" in data[:_SNIFF_BYTES]:
-        raise FileUnreadable("looks binary (contains NUL bytes), not text")
+        raise FileUnreadable("looks binary (contains NUL bytes), not text; if it is UTF-16 text, re-save it as UTF-8 "
+                             "or with a byte-order mark")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -35,9 +35,13 @@ def _is_invisible(char: str) -> bool:
 def safe_name(name: str) -> str:
     """A file name that stays inside the uploads folder: NFC (so `café.md` sent decomposed and composed
     is one file), no separators, no control or bidi/format characters (a right-to-left override
-    would make the shown name lie), no leading dots. Length is checked by `check_upload_name`, not cut."""
+    would make the shown name lie), no leading dots (a name that is only an extension, ".txt", becomes
+    "upload.txt"). Length is checked by `check_upload_name`, not cut."""
     base = _SEPARATORS.sub("/", unicodedata.normalize("NFC", name)).rsplit("/", 1)[-1]
-    cleaned = "".join(char for char in base if not _is_invisible(char)).strip().lstrip(".").strip()
+    visible = "".join(char for char in base if not _is_invisible(char)).strip()
+    cleaned = visible.lstrip(".").strip()
+    if cleaned and visible != cleaned and "." not in cleaned:  # ".txt", "...md": the name was all extension
+        return f"upload.{cleaned}"
     return cleaned or "upload"
 
 

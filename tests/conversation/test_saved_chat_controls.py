@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.conversation.saved import CHATS_FILE, TITLE_MAX, ChatStore, new_chat_id
-from assistant.errors import ChatNotFoundError, InvalidArgumentError
+from assistant.errors import ChatChangedError, ChatNotFoundError, InvalidArgumentError
 from assistant.types import Turn
 
 
@@ -124,3 +124,18 @@ def test_a_chats_file_from_before_renaming_is_upgraded_in_place(tmp_path: Path) 
     assert [c.title for c in store.list("browser:a")] == ["Kept title"]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_a_stale_copy_of_a_chat_is_refused_by_the_store_and_a_fresh_one_is_saved(tmp_path: Path) -> None:
+    """Two tabs of one chat: a save names the revision its copy was read at."""
+    store = ChatStore(tmp_path / CHATS_FILE)
+    one = {"turns": [{"question": "Which hive swarmed?", "answer": "The east hive. [1]"}]}
+    two = {"turns": [*one["turns"], {"question": "When?", "answer": "In May. [1]"}]}
+    other = {"turns": [*one["turns"], {"question": "Who saw it?", "answer": "Mara. [1]"}]}
+    store.save("browser:a", "c1", one)
+    _, revision = store.load_revision("browser:a", "c1")  # two tabs read the same copy
+    saved = store.save("browser:a", "c1", two, revision=revision)  # the first writes back
+    with pytest.raises(ChatChangedError):
+        store.save("browser:a", "c1", other, revision=revision)  # the second's copy is stale
+    assert store.load("browser:a", "c1") == two
+    assert store.save("browser:a", "c1", other, revision=saved.revision).turns == 2  # a fresh copy is saved

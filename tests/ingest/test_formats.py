@@ -3,6 +3,7 @@ the real engine, and asked a question only it answers; titles and dates come fro
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import json
@@ -236,6 +237,20 @@ def test_damaged_files_are_skipped_with_one_line_each(tmp_path: Path) -> None:
     assert all("\n" not in reason for reason in skipped.values())
 
 
+def test_unicode_text_with_a_byte_order_mark_is_read_and_unmarked_nul_text_says_how_to_fix_it(tmp_path: Path) -> None:
+    tide = "Spring tides at Carrow Point reach 5.2 metres — twice the neap range."
+    (tmp_path / "notepad.txt").write_bytes(tide.encode("utf-16"))  # Windows Notepad's "Unicode": UTF-16 LE, marked
+    (tmp_path / "big.md").write_bytes(codecs.BOM_UTF16_BE + tide.encode("utf-16-be"))
+    (tmp_path / "wide.txt").write_bytes(tide.encode("utf-32"))
+    (tmp_path / "unmarked.txt").write_bytes(tide.encode("utf-16-le"))  # no mark: NUL bytes, nothing says UTF-16
+    report = load_corpus(tmp_path, SETTINGS)
+    texts = {d.source: d.text for d in report.documents}
+    assert set(texts) == {"notepad.txt", "big.md", "wide.txt"}
+    assert all(tide in text and "\ufeff" not in text for text in texts.values())
+    reason = dict(report.skipped)["unmarked.txt"]
+    assert "contains NUL bytes" in reason and "re-save it as UTF-8" in reason
+
+
 @pytest.mark.parametrize(("name", "module", "extra"), [
     ("report.docx", "docx", "docx"), ("survey.pptx", "pptx", "pptx"),
     ("tales.epub", "ebooklib", "epub"), ("rain.ipynb", "nbformat", "ipynb"),
@@ -288,7 +303,7 @@ def test_a_records_file_that_cannot_be_read_keeps_its_indexed_records(tmp_path: 
     records.write_text(json.dumps({"id": "h1", "title": "Heron census", "text": "Wardens counted 27 grey herons at Lough Tarn."}) + "\n")
     engine = Assistant(make_settings(tmp_path / "store", corpus=corpus), embedder=embedder)
     engine.index()
-    records.write_bytes(b"\xff\xfe not UTF-8 any more")  # a passing read error, e.g. a half-written save
+    records.write_bytes(b"\x80\x81 not UTF-8 any more")  # a passing read error, e.g. a half-written save
     report = engine.index()
     assert any(source == "herons.jsonl" for source, _ in report.skipped)
     assert "herons.jsonl#h1" not in report.removed

@@ -67,6 +67,7 @@ def test_names_are_nfc_without_bidi_or_control_characters() -> None:
     assert safe_name("../../etc/passwd.md") == "passwd.md"
     assert safe_name("..\\..\\boot.ini.txt") == "boot.ini.txt"
     assert safe_name("\u202e") == "upload"
+    assert safe_name("...txt") == safe_name(".txt") == "upload.txt"  # all extension: it keeps it, and a stem
 
 
 @pytest.mark.parametrize("name", ["é" * 199 + ".md", "\U0001F600" * 120 + ".md"])

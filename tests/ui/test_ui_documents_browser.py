@@ -214,3 +214,33 @@ def test_names_show_as_text_quarantine_has_its_reason_and_cancel_keeps_the_file(
     expect(page.locator("#documents-notice")).to_contain_text("Deleted broken.pdf")
     assert_not_pwned(page)
     assert page.locator("#document-choice img").count() == 0
+
+
+def test_uploading_a_name_again_says_it_replaced_or_matched_the_earlier_file(page, tmp_path: Path) -> None:
+    status = page.locator("#upload-status")
+    first = tmp_path / "first" / "quarry.md"
+    first.parent.mkdir()
+    first.write_text("The Hollin quarry closed in 1962 after the flood.\n", encoding="utf-8")
+    upload(page, first)
+    expect(status).to_contain_text("Indexed 1 file(s): quarry.md", timeout=WAIT_MS)
+    expect(status).to_contain_text("now holds")
+
+    edited = tmp_path / "edited" / "quarry.md"  # the same name, new text: it replaces the earlier upload
+    edited.parent.mkdir()
+    edited.write_text("The Hollin quarry closed in 1964, two years after the flood.\n", encoding="utf-8")
+    upload(page, edited)
+    expect(status).to_contain_text("Replaced 1 earlier upload(s) of the same name with the new file: quarry.md",
+                                   timeout=WAIT_MS)
+    expect(status).not_to_contain_text("Indexed 1 file(s)")
+    expect(ask(page, "When did the Hollin quarry close?").locator(".ans-text")).to_contain_text("1964")
+
+    upload(page, edited)  # the very same file again: nothing changes, and it says so
+    expect(status).to_contain_text("Already indexed, unchanged: quarry.md", timeout=WAIT_MS)
+    expect(status).not_to_contain_text("now holds")
+
+    refused = tmp_path / "scan.pdf"  # passes the upload check, fails to parse: no "now holds … in 0.0 s" line
+    refused.write_text("not a PDF at all", encoding="utf-8")
+    upload(page, refused)
+    expect(status).to_contain_text("scan.pdf:", timeout=WAIT_MS)
+    expect(status).to_contain_text("Nothing was added")
+    expect(status).not_to_contain_text("now holds")

@@ -275,8 +275,10 @@ def test_the_model_server_panel_checks_the_url_keeps_the_previous_choice_and_say
     page.locator("#ask").click()
     failed = page.locator("#chat .ans.failed")
     expect(failed).to_have_count(1, timeout=WAIT_MS)
-    expect(failed).to_contain_text("cannot reach the model server")
-    expect(page.locator("#notice")).to_contain_text("cannot reach the model server")
+    expect(failed).to_contain_text("Cannot reach the model server")
+    expect(page.locator("#notice")).to_contain_text("Cannot reach the model server")
+    expect(failed).to_contain_text("in Settings")  # what a person at the page can do, not the server's variables
+    expect(failed).not_to_contain_text("ASSISTANT_")
 
     use_server(page, "", mode="Extractive (quotes, no model)")  # back to quotes: no server needed
     expect(notice).to_contain_text("now extractive", timeout=WAIT_MS)
