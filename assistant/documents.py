@@ -17,6 +17,7 @@ from assistant.errors import (
     DocumentNotFoundError,
     IndexCorruptError,
     IndexMismatchError,
+    InvalidArgumentError,
     UploadError,
 )
 from assistant.index import registry
@@ -205,6 +206,20 @@ def collection_documents(settings: Settings, *, existing: Sequence[str] | None =
     return [DocumentRow(source=source, title=entry.title, date=entry.date, chunks=entry.chunks,
                         upload=_upload_name(source) if entry.origin == "upload" else None)
             for source, entry in sorted(manifest.documents.items())]
+
+
+def check_sources(settings: Settings, sources: Sequence[str], *, listed_by: str) -> None:
+    """A sources filter naming a document the collection does not hold is a one-line InvalidArgumentError, not a
+    filter that silently leaves nothing to answer from (say, an upload named without its `upload:` prefix).
+    `listed_by`: where this edge's user finds the sources (a command, an endpoint)."""
+    if not sources:
+        return
+    known = {row.source for row in collection_documents(settings)}
+    for source in sources:
+        if source not in known:
+            hint = f"; did you mean {UPLOAD_SOURCE_PREFIX}{source}?" if UPLOAD_SOURCE_PREFIX + source in known else ""
+            raise InvalidArgumentError(f"collection '{settings.store.collection}' has no document {source}{hint} "
+                                       f"({listed_by} lists the sources it holds)")
 
 
 def _upload_name(source: str) -> str:

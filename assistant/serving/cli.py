@@ -23,7 +23,6 @@ from assistant.conversation.session import ChatSession
 from assistant.errors import (
     AssistantError,
     ConfigError,
-    InvalidArgumentError,
     MissingExtraError,
     UploadError,
 )
@@ -31,7 +30,7 @@ from assistant.facade import Assistant
 from assistant.index.check import check_index, repair_index
 from assistant.index.run import IndexReport
 from assistant.index.store import SearchFilter, describe_location
-from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, safe_name, sort_uploads
+from assistant.ingest.uploads import safe_name, sort_uploads
 from assistant.serving.cli_args import build_parser, settings_from_args
 from assistant.serving.cli_logging import configure_cli_logging
 from assistant.serving.cli_render import (
@@ -50,12 +49,7 @@ def _filters(args: argparse.Namespace, engine: Assistant) -> SearchFilter | None
     search_filter = make_filter(args.source, args.date_from, args.date_to)
     if search_filter is not None and search_filter.sources:
         engine.view()  # built first when this ask may build the index
-        known = {row.source for row in engine.collection_documents()}
-        for source in search_filter.sources:
-            if source not in known:
-                hint = f"; did you mean {UPLOAD_SOURCE_PREFIX}{source}?" if UPLOAD_SOURCE_PREFIX + source in known else ""
-                raise InvalidArgumentError(f"collection '{engine.settings.store.collection}' has no document {source}{hint} "
-                                           "(`assistant documents --all` lists the sources --source takes)")
+        documents.check_sources(engine.settings, search_filter.sources, listed_by="`assistant documents --all`")
     return search_filter
 
 

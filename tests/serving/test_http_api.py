@@ -255,6 +255,11 @@ def test_ask_and_retrieve_return_typed_json(served: Served) -> None:
         assert passages[0].source == "observatory.txt" and passages[0].score >= passages[1].score
         filtered = http.post("/v1/retrieve", json={"query": "infrared camera grant", "sources": ["lighthouse.txt"]})
         assert {p["source"] for p in filtered.json()["passages"]} == {"lighthouse.txt"}
+        for path, body in (("/v1/retrieve", {"query": "infrared camera grant"}), ("/v1/ask", {"question": "Who?"})):
+            unknown = http.post(path, json={**body, "sources": ["lighthouse.md"]})  # a name it does not hold
+            assert unknown.status_code == 400, unknown.text
+            said = unknown.json()["error"]["message"]
+            assert "has no document lighthouse.md" in said and "/documents lists the sources" in said and "\n" not in said
         bad = http.post("/v1/ask", json={"question": "Who?", "top_k": 0})
         assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("top_k 0 is out of range")
 

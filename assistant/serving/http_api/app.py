@@ -18,11 +18,13 @@ from starlette.exceptions import HTTPException
 from assistant import documents
 from assistant._offline import apply_offline_env
 from assistant.api import RETRIEVE_TOP_K
-from assistant.arguments import as_turns, make_filter
+from assistant.arguments import DateLike, SourcesLike, as_turns, make_filter
 from assistant.config import Settings
 from assistant.conversation.turns import ask_turn, stream_turn
+from assistant.engine import AnswerEngine
 from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError
+from assistant.index.store import SearchFilter
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX
 from assistant.serving.http_api.auth import bearer_check, configured_key
 from assistant.serving.http_api.errors import (
@@ -96,11 +98,20 @@ def create_app(settings: Settings, engines: EnginePool) -> FastAPI:
         rows = documents.collection_documents(engine.settings, existing=offered, say_where=False)
         return CollectionDocumentList(collection=name, data=[IndexedDocumentInfo(**asdict(r)) for r in rows])
 
+    def checked_filter(engine: AnswerEngine, sources: SourcesLike, date_from: DateLike,
+                       date_to: DateLike) -> SearchFilter | None:
+        """The request's filter; a source the collection does not hold is a 400 naming it, not a quiet abstention."""
+        filters = make_filter(sources, date_from, date_to)
+        if filters is not None and filters.sources:
+            name = engine.settings.store.collection
+            documents.check_sources(engine.settings, filters.sources, listed_by=f"GET /v1/collections/{name}/documents")
+        return filters
+
     @router.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatCompletionRequest) -> ChatCompletion | StreamingResponse:
         engine = engines.collection(body.model)
         question, history = conversation(body.messages)
-        filters = make_filter(body.sources, body.date_from, body.date_to)
+        filters = checked_filter(engine, body.sources, body.date_from, body.date_to)
         if not body.stream:
             return chat_completion(ask_turn(engine, question, top_k=body.top_k, history=history, filters=filters), body.model)
         stream = stream_turn(engine, question, top_k=body.top_k, history=history, filters=filters)
@@ -115,13 +126,13 @@ def create_app(settings: Settings, engines: EnginePool) -> FastAPI:
     def ask(body: AskRequest) -> Answer:
         engine = engines.collection(body.collection)
         return ask_turn(engine, body.question, top_k=body.top_k, history=as_turns(body.history),
-                          filters=make_filter(body.sources, body.date_from, body.date_to))
+                          filters=checked_filter(engine, body.sources, body.date_from, body.date_to))
 
     @router.post("/retrieve")
     def retrieve(body: RetrieveRequest) -> RetrieveResponse:
         engine = engines.collection(body.collection)
         passages = engine.retrieve(body.query, top_k=RETRIEVE_TOP_K if body.top_k is None else body.top_k,
-                                   filters=make_filter(body.sources, body.date_from, body.date_to))
+                                   filters=checked_filter(engine, body.sources, body.date_from, body.date_to))
         return RetrieveResponse(collection=engine.settings.store.collection, query=body.query, passages=passages)
 
     @router.post("/documents")
