@@ -70,11 +70,9 @@ class CorpusSettings(_Section):
     path: Path = Field(default_factory=default_corpus_path, description="Folder of documents (or a JSONL file) to index.")
     extensions: tuple[str, ...] = Field((".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".pptx", ".epub", ".csv", ".json", ".jsonl", ".ipynb", ".eml"), description="File types read from a folder.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a warning.")
-    follow_external_symlinks: bool = Field(
-        False, description="Follow symbolic links that lead outside the corpus folder (skipped with a warning by default).")
-    # Zip-based formats (.docx, .pptx, .epub) are measured entry by entry before a parser opens them, so a
-    # small file that inflates to gigabytes is refused instead of filling memory. Real documents sit far
-    # below these caps: a 400-page .docx inflates to ~15 MB with ratios under 20.
+    follow_external_symlinks: bool = Field(False, description="Follow symbolic links that lead outside the corpus folder (skipped with a warning by default).")
+    # Zip-based formats (.docx, .pptx, .epub) are measured entry by entry before a parser opens them, so a small file
+    # that inflates to gigabytes is refused. Real documents sit far below: a 400-page .docx inflates to ~15 MB, ratio <20.
     archive_max_entries: int = Field(10_000, ge=1, description="Entries a .docx/.pptx/.epub may hold.")
     archive_max_inflated_mb: float = Field(200.0, gt=0, description="Total inflated size of a .docx/.pptx/.epub.")
     archive_max_entry_mb: float = Field(100.0, gt=0, description="Inflated size of any one entry of a .docx/.pptx/.epub.")
@@ -127,14 +125,16 @@ class RetrievalSettings(_Section):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     reranker: Literal["sentence", "none", "cross-encoder"] = "sentence"
     cross_encoder_path: Path | None = Field(None, description="Local sentence-transformers CrossEncoder folder (reranker='cross-encoder').")
-    # Sentence-reranker weights, tuned on a seeded SQuAD dev split (evals/bench_retrieval.py --tune):
-    # passage cosine, max-normalised passage BM25, best-sentence cosine, max-normalised best-sentence
-    # BM25, and best single sentence by cosine + normalised BM25 together.
+    # Sentence-reranker weights, tuned on a seeded SQuAD dev split (evals/bench_retrieval.py --tune): passage cosine,
+    # max-normalised passage BM25, best-sentence cosine and BM25, and best single sentence by both together.
     weight_dense: float = Field(0.5, ge=0, description="Question-passage cosine (passage = mean of its sentence vectors).")
     weight_bm25: float = Field(1.0, ge=0, description="Passage BM25 (title + text) / best candidate's.")
     weight_sentence_dense: float = Field(2.0, ge=0, description="Cosine of the passage's best-matching sentence.")
     weight_sentence_bm25: float = Field(0.0, ge=0, description="Best sentence BM25 / best candidate sentence's.")
     weight_sentence_joint: float = Field(0.5, ge=0, description="Best sentence by cosine + normalised sentence BM25.")
+    # 0.5 fits retrieval best on the MTRAG fit parts, but answers there refuse more; off (evals/measure_query_blend.py).
+    followup_blend: float = Field(0.0, ge=0, le=10, description="A rewritten follow-up retrieves with the user's own words "
+                                  "(BM25) and their vector plus this weight times its rewrite's; 0: by the rewrite alone.")
 
 
 class AnswerSettings(_Section):

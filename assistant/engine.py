@@ -193,12 +193,20 @@ class AnswerEngine:
         top_k = validate_top_k(top_k)
         return self._retrieve(query, self.embedder.embed_query(query), top_k, filters)
 
-    def search(self, query: str, *, top_k: int, filters: SearchFilter | None, clock: Stopwatch) -> Retrieval:
-        """Embed and retrieve for one standalone question (timed as "embed" and "retrieve")."""
+    def search(self, query: str, *, top_k: int, filters: SearchFilter | None, clock: Stopwatch,
+               said: str = "") -> Retrieval:
+        """Embed and retrieve for one standalone question (timed as "embed" and "retrieve"). `said`: a rewritten
+        follow-up's own words; with `retrieval.followup_blend` > 0 the passages are found by those words (BM25) and
+        their vector blended with the rewrite's, while the answerer still reads the rewrite."""
         t = time.perf_counter()
         vector = self.embedder.embed_query(query)
+        blend = self.settings.retrieval.followup_blend
+        text, searched = query, vector
+        if said and said != query and blend > 0:
+            mixed = self.embedder.embed_query(said) + blend * vector
+            text, searched = said, mixed / max(float(np.linalg.norm(mixed)), 1e-12)
         t = clock.lap("embed", t)
-        passages = self._retrieve(query, vector, top_k, filters)
+        passages = self._retrieve(text, searched, top_k, filters)
         clock.lap("retrieve", t)
         # A collection dropped under us switched snapshots inside _retrieve: answer from the newest.
         snapshot = self._snapshots.latest or self.snapshot()

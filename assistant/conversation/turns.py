@@ -66,7 +66,8 @@ def stream_turn(engine: AnswerEngine, question: str, *, top_k: int | None = None
     resolved = resolve_reply(question, history)
     standalone = resolved or standalone_question(engine, question, history)
     clock.lap("rewrite", t)
-    found = engine.search(standalone, top_k=top_k, filters=filters, clock=clock)
+    # A rewritten follow-up is searched in its own words too; a reply to a clarifying question ("the first one") is not.
+    found = engine.search(standalone, top_k=top_k, filters=filters, clock=clock, said=question if resolved is None else "")
     passages = list(found.passages)
     # Only a turn that may need a clarifying question holds its text back until the confidence is known.
     rule = ClarifyRule()

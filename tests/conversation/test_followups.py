@@ -150,3 +150,27 @@ def test_followup_scoring_asked_scores_the_users_words(engine_factory) -> None:
     answer = session.ask("Which official created it?")
     assert answer.standalone_question.startswith("Which official created it? (")
     assert not answer.abstained and "Austin" in answer.text, answer.text
+
+
+def test_a_rewritten_followup_is_searched_in_its_own_words_and_answered_from_its_rewrite(bundled_engine: Assistant) -> None:
+    """retrieval.followup_blend > 0: BM25 reads the user's words, the dense side their vector plus the rewrite's; the
+    answerer still reads the rewrite. At 0 (the default) the rewrite alone retrieves, as before."""
+    import numpy as np
+
+    from assistant.engine import Stopwatch
+
+    said = "Where is its command going to be based?"
+    history = [Turn(question="How many personnel will the NATO effort for Ukraine involve?", answer="About 700.")]
+    rewrite = bundled_engine.standalone_question(said, history)
+    assert rewrite != said
+    alone = bundled_engine.search(rewrite, top_k=5, filters=None, clock=Stopwatch())
+    default = bundled_engine.search(rewrite, top_k=5, filters=None, clock=Stopwatch(), said=said)
+    assert [(p.chunk_id, p.score) for p in default.passages] == [(p.chunk_id, p.score) for p in alone.passages]
+    blended = Assistant(bundled_engine.settings.with_(retrieval={"followup_blend": 0.5}),
+                        embedder=bundled_engine.embedder, auto_index=False)
+    found = blended.search(rewrite, top_k=5, filters=None, clock=Stopwatch(), said=said)
+    assert found.query == rewrite
+    assert np.allclose(found.query_vector, bundled_engine.embedder.embed_query(rewrite))  # what the answerer reads
+    assert [(p.chunk_id, p.score) for p in found.passages] != [(p.chunk_id, p.score) for p in alone.passages]
+    answer = blended.ask(said, history=history)  # and it still answers the follow-up
+    assert "Wiesbaden" in answer.text and not answer.abstained
