@@ -34,6 +34,7 @@ from assistant.index.run import (
     built_manifest,
     remove_from_index,
 )
+from assistant.index.store import SearchFilter
 from assistant.ingest.loaders import LoadReport, record_file
 from assistant.ingest.uploads import (
     UPLOAD_SOURCE_PREFIX,
@@ -208,17 +209,18 @@ def collection_documents(settings: Settings, *, existing: Sequence[str] | None =
             for source, entry in sorted(manifest.documents.items())]
 
 
-def check_sources(settings: Settings, sources: Sequence[str], *, listed_by: str) -> None:
+def check_sources(engine: AnswerEngine, search_filter: SearchFilter | None, *, listed_by: str) -> None:
     """A sources filter naming a document the collection does not hold is a one-line InvalidArgumentError, not a
-    filter that silently leaves nothing to answer from (say, an upload named without its `upload:` prefix).
-    `listed_by`: where this edge's user finds the sources (a command, an endpoint)."""
-    if not sources:
+    filter that silently leaves nothing to answer from (say, an upload named without its `upload:` prefix). Checked
+    against the snapshot that answers (no manifest read per request). `listed_by`: where this edge's user finds the
+    sources (a command, an endpoint)."""
+    if search_filter is None or not search_filter.sources:
         return
-    known = {row.source for row in collection_documents(settings)}
-    for source in sources:
+    known = engine.view().manifest.documents
+    for source in search_filter.sources:
         if source not in known:
             hint = f"; did you mean {UPLOAD_SOURCE_PREFIX}{source}?" if UPLOAD_SOURCE_PREFIX + source in known else ""
-            raise InvalidArgumentError(f"collection '{settings.store.collection}' has no document {source}{hint} "
+            raise InvalidArgumentError(f"collection '{engine.settings.store.collection}' has no document {source}{hint} "
                                        f"({listed_by} lists the sources it holds)")
 
 

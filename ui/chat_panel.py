@@ -109,7 +109,7 @@ class ChatPanel:
         if state is None:
             state = SessionState(chat=ChatSession(engine=self.pool.primary))
         if state.run.active:  # one answer at a time: the question stays in its box, to be sent once this one ends
-            yield gr.skip(), _KEEP_BOX, render.render_notice(controls.BUSY, "info"), state, *_SKIP2
+            yield gr.skip(), _KEEP_BOX, controls.BUSY_NOTICE, state, *_SKIP2
             return
         try:  # the collection this browser chose: the next question answers from its latest snapshot
             name = self.chosen(collection)
@@ -171,7 +171,7 @@ class ChatPanel:
 
     def new_conversation(self, state: SessionState | None) -> tuple[Any, ...]:
         if state is not None and state.run.active:  # the streaming answer belongs to the open chat: it stays
-            return gr.skip(), gr.skip(), render.render_notice(controls.BUSY, "info"), state, gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), controls.BUSY_NOTICE, state, gr.skip(), gr.skip()
         if state is not None:  # the old chat stays saved; a new one starts with a fresh ChatSession
             state.start_over(self.pool.primary)
         return (feedback.chatbot([], None), "", render.render_notice("Started a new conversation.", "info"), state,
@@ -183,7 +183,7 @@ class ChatPanel:
         """Ask the last question again; its new answer replaces the old one (in the page and in the chat's
         context). The saved chat keeps the old answer until the new one finishes."""
         if state is not None and state.run.active:
-            yield gr.skip(), gr.skip(), render.render_notice(controls.BUSY, "info"), state, *_SKIP2
+            yield gr.skip(), gr.skip(), controls.BUSY_NOTICE, state, *_SKIP2
             return
         asked, drop = controls.last_question(state.chat, state.run) if state is not None else (None, False)
         if asked is None:

@@ -144,7 +144,7 @@ class ChatPersistence:
         if state is None or not chat_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if state.run.active:  # the streaming answer belongs to the open chat: it stays open, its entry selected
-            return (gr.skip(), state, gr.skip(), render.render_notice(controls.BUSY, "info"), gr.skip(),
+            return (gr.skip(), state, gr.skip(), controls.BUSY_NOTICE, gr.skip(),
                     gr.Radio(value=state.chat_id))
         problem = self.restore(state, chat_id)
         return (feedback.chatbot(_messages(state.chat), state.chat), state, self.export_button(state),

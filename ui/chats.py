@@ -142,8 +142,7 @@ class SavedChats:
         if state is None or state.owner is None or pending is None:
             return *skip4, *_idle(), render.render_notice(self.problem or "Pick a saved chat to delete first.")
         if pending == state.chat_id and state.run.active:  # asked again once the answer ends; nothing deleted
-            return *skip4, gr.Button(visible=False), gr.Button(visible=True), gr.Button(visible=True), \
-                render.render_notice(controls.BUSY, "info")
+            return *skip4, gr.Button(visible=False), gr.Button(visible=True), gr.Button(visible=True), controls.BUSY_NOTICE
         state.pending_delete = None
         try:
             chat = self._summary(state.owner, pending)

@@ -74,7 +74,9 @@ class AnswerRun:
             self.kept, self.finished, self.partial, self.pending, self.active = self.number, None, "", None, False
 
 
-BUSY = "An answer is still arriving: wait for it to finish, or press Stop, then try again."
+# What the page says when a question, a chat switch or a delete of the open chat comes while an answer streams.
+BUSY_NOTICE = render.render_notice("An answer is still arriving: wait for it to finish, or press Stop, then try again.",
+                                   "info")
 
 
 def without_last_turn(chat: ChatSession) -> ChatSession:

@@ -14,6 +14,7 @@ import gradio as gr
 from assistant.config import Settings
 from assistant.engine_pool import EnginePool
 from assistant.errors import AssistantError
+from assistant.ingest.loaders import record_file
 from assistant.ingest.uploads import UPLOAD_SOURCE_PREFIX, upload_source
 from ui import render
 from ui.corpus_panel import CorpusPanel
@@ -38,9 +39,8 @@ def file_box(settings: Settings) -> tuple[gr.File, gr.HTML]:
 
 
 def _touches(name: str, sources: list[str]) -> bool:
-    """Whether the uploaded file `name` is among `sources`: as one document, or as records (`source#id`)."""
-    own = upload_source(name)
-    return any(source == own or source.startswith(own + "#") for source in sources)
+    """Whether the uploaded file `name` is among `sources`: as one document, or as its records."""
+    return upload_source(name) in {record_file(source) or source for source in sources}
 
 
 class UploadPanel:

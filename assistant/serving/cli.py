@@ -47,9 +47,8 @@ def _filters(args: argparse.Namespace, engine: Assistant) -> SearchFilter | None
     """The --source/--date filters; a --source the collection does not hold is an error, not a filter that
     silently leaves nothing to answer from (say, an upload named without its `upload:` prefix)."""
     search_filter = make_filter(args.source, args.date_from, args.date_to)
-    if search_filter is not None and search_filter.sources:
-        engine.view()  # built first when this ask may build the index
-        documents.check_sources(engine.settings, search_filter.sources, listed_by="`assistant documents --all`")
+    # Checked against the loaded index, which this ask builds first when it may build it.
+    documents.check_sources(engine, search_filter, listed_by="`assistant documents --all`")
     return search_filter
 
 

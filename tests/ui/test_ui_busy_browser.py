@@ -14,7 +14,13 @@ from collections.abc import Iterator
 import pytest
 from test_ui_browser import FINAL, WAIT_MS, ask, open_page
 from test_ui_chats_browser import chat_options
-from test_ui_controls_browser import JATEC, SECOND, HeldAssistant, serve_held
+from test_ui_controls_browser import (
+    JATEC,
+    SECOND,
+    HeldAssistant,
+    serve_held,
+    start_held,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
@@ -44,15 +50,6 @@ def page(context, server: tuple[str, HeldAssistant]) -> object:
     tab = context.new_page()
     open_page(tab, server[0])
     return tab
-
-
-def start_held(page, engine: HeldAssistant, question: str) -> None:
-    """Ask `question` and wait until its answer has streamed its text and is held before it finishes."""
-    engine.hold_next()
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask").click()
-    assert engine.holding.wait(WAIT_MS / 1000), "the held answer never started"
-    expect(page.locator("#chat .ans.streaming")).to_have_count(1, timeout=WAIT_MS)
 
 
 def test_another_chat_is_not_opened_while_an_answer_streams_and_the_answer_lands_in_its_own_chat(

@@ -74,6 +74,15 @@ def serve_held(store: Path, embedder) -> Iterator[tuple[str, HeldAssistant]]:
         running.close()
 
 
+def start_held(page, engine: HeldAssistant, question: str) -> None:
+    """Ask `question` and wait until its answer has streamed its text and is held before it finishes."""
+    engine.hold_next()
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    assert engine.holding.wait(WAIT_MS / 1000), "the held answer never started"
+    expect(page.locator("#chat .ans.streaming")).to_have_count(1, timeout=WAIT_MS)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple[str, HeldAssistant]]:
     yield from serve_held(tmp_path_factory.mktemp("controls-store"), embedder)
@@ -154,12 +163,8 @@ def test_a_streaming_answer_on_a_phone_shows_its_text_so_far(browser, server: tu
     try:
         phone = context.new_page()
         open_page(phone, url)
-        engine.hold_next()  # the answer stops just before it is finished: its text has streamed, its sources not yet
-        phone.locator("#question textarea").fill(JATEC)
-        phone.locator("#ask").click()
-        assert engine.holding.wait(WAIT_MS / 1000), "the held answer never started"
+        start_held(phone, engine, JATEC)  # held just before it finishes: its text has streamed, its sources not yet
         streaming = phone.locator("#chat .ans.streaming")
-        expect(streaming).to_have_count(1, timeout=WAIT_MS)
         text = streaming.locator(".ans-text")
         expect(text.locator(".thinking")).to_have_count(0, timeout=WAIT_MS)  # "Searching the documents…" gave way
         so_far = squash(text.inner_text())

@@ -15,7 +15,14 @@ from collections.abc import Iterator
 import pytest
 from test_ui_browser import FINAL, WAIT_MS, ask, open_page
 from test_ui_chats_browser import wait_restored
-from test_ui_controls_browser import JATEC, SECOND, HeldAssistant, screen, serve_held
+from test_ui_controls_browser import (
+    JATEC,
+    SECOND,
+    HeldAssistant,
+    screen,
+    serve_held,
+    start_held,
+)
 
 from assistant.types import Answer, Turn
 
@@ -38,12 +45,8 @@ def test_thumbs_only_on_a_finished_answer(browser, held: tuple[str, HeldAssistan
         page = context.new_page()
         open_page(page, url)
         ask(page, SECOND)
-        engine.hold_next()
-        page.locator("#question textarea").fill(JATEC)
-        page.locator("#ask").click()
-        assert engine.holding.wait(WAIT_MS / 1000), "the held answer never started"
+        start_held(page, engine, JATEC)
         streaming = page.locator("#chat .ans.streaming")
-        expect(streaming).to_have_count(1, timeout=WAIT_MS)
         expect(streaming.locator(".caret")).to_have_count(1)
 
         # Mid-stream: the streaming answer has no thumbs and no Copy; the finished one above it keeps its own.

@@ -102,9 +102,8 @@ def create_app(settings: Settings, engines: EnginePool) -> FastAPI:
                        date_to: DateLike) -> SearchFilter | None:
         """The request's filter; a source the collection does not hold is a 400 naming it, not a quiet abstention."""
         filters = make_filter(sources, date_from, date_to)
-        if filters is not None and filters.sources:
-            name = engine.settings.store.collection
-            documents.check_sources(engine.settings, filters.sources, listed_by=f"GET /v1/collections/{name}/documents")
+        name = engine.settings.store.collection
+        documents.check_sources(engine, filters, listed_by=f"GET /v1/collections/{name}/documents")
         return filters
 
     @router.post("/chat/completions", response_model=None)
